@@ -1,0 +1,72 @@
+//! The connection pool, and the choice between `DATABASE_URL` and the embedded cluster.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+use crate::config::DatabaseArgs;
+use crate::embedded::{EmbeddedCluster, EmbeddedError, NO_DATABASE_HELP};
+
+/// Where the database is, once resolved.
+#[derive(Debug)]
+pub struct Database {
+    pub options: PgConnectOptions,
+    /// Set when we run the embedded cluster; stop it on shutdown.
+    pub cluster: Option<EmbeddedCluster>,
+}
+
+/// Why no database could be reached.
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    #[error("{NO_DATABASE_HELP}")]
+    NoDatabase,
+    #[error("invalid DATABASE_URL: {0}")]
+    BadUrl(sqlx::Error),
+    #[error("embedded PostgreSQL: {0}")]
+    Embedded(String),
+    #[error("cannot connect to PostgreSQL: {0}")]
+    Connect(sqlx::Error),
+    #[error("migrations failed: {0}")]
+    Migrate(sqlx::migrate::MigrateError),
+}
+
+impl Database {
+    /// `DATABASE_URL` if given, else the embedded cluster in the data directory.
+    pub fn resolve(args: &DatabaseArgs) -> Result<Self, DatabaseError> {
+        if let Some(url) = args.database_url.as_deref().filter(|u| !u.is_empty()) {
+            let options = PgConnectOptions::from_str(url).map_err(DatabaseError::BadUrl)?;
+            return Ok(Database { options, cluster: None });
+        }
+        match EmbeddedCluster::start(&args.data_dir) {
+            Ok(cluster) => Ok(Database { options: cluster.connect_options(), cluster: Some(cluster) }),
+            Err(EmbeddedError::NoBinaries) => Err(DatabaseError::NoDatabase),
+            Err(EmbeddedError::Failed(message)) => Err(DatabaseError::Embedded(message)),
+        }
+    }
+
+    /// Stops the embedded cluster, if we started one.
+    pub fn shutdown(&self) {
+        if let Some(cluster) = &self.cluster {
+            cluster.stop();
+        }
+    }
+}
+
+/// A pool with every knob explicit.
+pub async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<PgPool, DatabaseError> {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .idle_timeout(Duration::from_secs(300))
+        .connect_with(options)
+        .await
+        .map_err(DatabaseError::Connect)
+}
+
+/// Applies pending migrations.
+pub async fn migrate(pool: &PgPool) -> Result<(), DatabaseError> {
+    crate::MIGRATOR.run(pool).await.map_err(DatabaseError::Migrate)
+}

@@ -1,0 +1,19 @@
+//! The directory document (directory.md): parse, validate, upsert in one transaction.
+
+mod document;
+mod import;
+
+pub use document::Document;
+pub use import::{import, ImportError, ImportSummary};
+
+/// The bundled demo directory that `serve --demo` imports.
+pub const DEMO: &str = include_str!("demo.json");
+
+/// Parses a document; the error names the JSON path of the offending entry.
+pub fn parse(text: &str) -> Result<Document, ImportError> {
+    let deserializer = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        ImportError::Invalid { path, message: e.into_inner().to_string() }
+    })
+}

@@ -1,0 +1,441 @@
+//! The list's query parameters (offering-users.md §5, §6.2, §6.3; decisions.md 10–12):
+//! parsed from the raw query pairs into typed filters, or into the DRF error body.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::state::State;
+
+/// Default page size (DRF `PAGE_SIZE`).
+pub const DEFAULT_PAGE_SIZE: i64 = 10;
+/// Larger page sizes are clamped to this (decisions.md 12).
+pub const MAX_PAGE_SIZE: i64 = 300;
+
+/// Everything a list request can ask for, validated.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListParams {
+    pub filter: ListFilter,
+    pub order: Vec<OrderKey>,
+    pub page: PageRequest,
+    pub page_size: i64,
+    pub fields: FieldSet,
+}
+
+/// The filters, ANDed together after visibility.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListFilter {
+    /// `offering` was given but names no provider offering: nothing matches.
+    pub matches_nothing: bool,
+    /// `offering` URL resolved to this uuid.
+    pub offering_url_uuid: Option<Uuid>,
+    pub offering_uuids: Vec<Uuid>,
+    pub offering_slugs: Vec<String>,
+    pub parent_offering_uuid: Option<Uuid>,
+    pub provider_uuid: Option<Uuid>,
+    pub user_uuid: Option<Uuid>,
+    /// Case-insensitive exact match on the user's username.
+    pub user_username: Option<String>,
+    /// Case-sensitive exact match on the offering user's username (newer clients).
+    pub username: Option<String>,
+    pub is_restricted: Option<bool>,
+    pub states: Vec<State>,
+    pub has_consent: Option<bool>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub modified_after: Option<DateTime<Utc>>,
+    /// Case-insensitive substring over offering name, username, user's first and last name.
+    pub query: Option<String>,
+}
+
+/// One ordering key; the default and the tie-break are added by the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderKey {
+    pub column: OrderColumn,
+    pub descending: bool,
+}
+
+/// The columns `o` may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderColumn {
+    Created,
+    Modified,
+    Username,
+    UserFirstName,
+    UserLastName,
+}
+
+/// Which page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PageRequest {
+    #[default]
+    First,
+    Number(i64),
+    Last,
+}
+
+/// The 22 fields of the representation, in wire order.
+pub const FIELDS: [&str; 22] = [
+    "url",
+    "uuid",
+    "user",
+    "offering",
+    "username",
+    "offering_uuid",
+    "offering_name",
+    "user_uuid",
+    "user_username",
+    "user_full_name",
+    "user_email",
+    "created",
+    "modified",
+    "customer_uuid",
+    "customer_name",
+    "is_restricted",
+    "state",
+    "service_provider_comment",
+    "service_provider_comment_url",
+    "has_consent",
+    "requires_reconsent",
+    "has_compliance_checklist",
+];
+
+/// A subset of [`FIELDS`] as a bit set; all fields when `field` names none we know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSet(u32);
+
+impl Default for FieldSet {
+    fn default() -> Self {
+        FieldSet::ALL
+    }
+}
+
+impl FieldSet {
+    /// Every field.
+    pub const ALL: FieldSet = FieldSet((1 << FIELDS.len()) - 1);
+
+    /// The fields named in `field` parameters (repeated or comma-separated); unknown names
+    /// are ignored, and if none is known every field is returned (upstream's behaviour).
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> FieldSet {
+        let mut bits = 0u32;
+        for name in names.into_iter().flat_map(|n| n.split(',')) {
+            if let Some(i) = FIELDS.iter().position(|f| *f == name.trim()) {
+                bits |= 1 << i;
+            }
+        }
+        if bits == 0 {
+            FieldSet::ALL
+        } else {
+            FieldSet(bits)
+        }
+    }
+
+    /// Whether the field at this index of [`FIELDS`] is included.
+    pub fn contains(self, index: usize) -> bool {
+        self.0 & (1 << index) != 0
+    }
+}
+
+/// Parses the query pairs of a list request. Unknown parameters are ignored; every invalid
+/// value is reported at once, under its parameter's name.
+pub fn parse_list_params(pairs: &[(String, String)]) -> Result<ListParams, Value> {
+    let mut errors = Map::new();
+    let mut params = ListParams { page_size: DEFAULT_PAGE_SIZE, ..Default::default() };
+    fn values<'p>(pairs: &'p [(String, String)], key: &'p str) -> impl Iterator<Item = &'p str> {
+        pairs.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+    let last = |key: &'static str| values(pairs, key).last();
+    let f = &mut params.filter;
+
+    if let Some(url) = last("offering").filter(|v| !v.is_empty()) {
+        match provider_offering_uuid_from_url(url) {
+            Some(uuid) => f.offering_url_uuid = Some(uuid),
+            None => f.matches_nothing = true,
+        }
+    }
+    f.offering_uuids = uuid_list(values(pairs, "offering_uuid"), "offering_uuid", &mut errors);
+    f.offering_slugs = values(pairs, "offering_slug")
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect();
+    f.parent_offering_uuid = single_uuid(last("parent_offering_uuid"), "parent_offering_uuid", &mut errors);
+    f.provider_uuid = single_uuid(last("provider_uuid"), "provider_uuid", &mut errors);
+    f.user_uuid = single_uuid(last("user_uuid"), "user_uuid", &mut errors);
+    f.user_username = last("user_username").filter(|v| !v.is_empty()).map(str::to_owned);
+    f.username = last("username").filter(|v| !v.is_empty()).map(str::to_owned);
+    f.is_restricted = last("is_restricted").and_then(null_boolean);
+    f.has_consent = last("has_consent").and_then(boolean_widget);
+    for label in values(pairs, "state").flat_map(|v| v.split(',')).filter(|v| !v.is_empty()) {
+        match State::from_label(label) {
+            Some(state) if !f.states.contains(&state) => f.states.push(state),
+            Some(_) => {}
+            None => push_error(&mut errors, "state", invalid_choice(label)),
+        }
+    }
+    f.created_after = date_time(last("created"), "created", &mut errors);
+    f.modified_after = date_time(last("modified"), "modified", &mut errors);
+    f.query = last("query").map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+
+    for name in values(pairs, "o").flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()) {
+        match order_key(name) {
+            Some(key) => params.order.push(key),
+            None => push_error(&mut errors, "o", invalid_choice(name)),
+        }
+    }
+
+    params.page = match last("page") {
+        None | Some("") => PageRequest::First,
+        Some("last") => PageRequest::Last,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if n >= 1 => PageRequest::Number(n),
+            // DRF answers a non-numeric or non-positive page with "Invalid page."; 0 marks it.
+            _ => PageRequest::Number(0),
+        },
+    };
+    params.page_size = match last("page_size").and_then(|v| v.parse::<i64>().ok()) {
+        Some(n) if n > 0 => n.min(MAX_PAGE_SIZE),
+        _ => DEFAULT_PAGE_SIZE,
+    };
+    params.fields = FieldSet::from_names(values(pairs, "field"));
+
+    if errors.is_empty() {
+        Ok(params)
+    } else {
+        Err(Value::Object(errors))
+    }
+}
+
+/// The uuid of a `…/api/marketplace-provider-offerings/<uuid>/` URL (absolute or a path).
+/// Anything else names no provider offering: the filter then matches nothing, as upstream.
+pub fn provider_offering_uuid_from_url(value: &str) -> Option<Uuid> {
+    let path = match value.find("://") {
+        Some(i) => {
+            let rest = &value[i + 3..];
+            &rest[rest.find('/')?..]
+        }
+        None if value.starts_with('/') => value,
+        None => return None,
+    };
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    let rest = path.strip_prefix("/api/marketplace-provider-offerings/")?;
+    let segment = rest.strip_suffix('/').unwrap_or(rest);
+    if segment.contains('/') {
+        return None;
+    }
+    Uuid::parse_str(segment).ok()
+}
+
+fn push_error(errors: &mut Map<String, Value>, key: &str, message: String) {
+    let entry = errors.entry(key.to_owned()).or_insert_with(|| Value::Array(Vec::new()));
+    if let Value::Array(list) = entry {
+        // DRF reports one message per field.
+        if list.is_empty() {
+            list.push(Value::String(message));
+        }
+    }
+}
+
+fn invalid_choice(value: &str) -> String {
+    format!("Select a valid choice. {value} is not one of the available choices.")
+}
+
+/// A UUID, or a URL whose last path segment is one (newer upstream's `RelatedUUIDFilter`).
+fn parse_uuid_or_url(value: &str) -> Option<Uuid> {
+    let value = value.trim();
+    Uuid::parse_str(value).ok().or_else(|| {
+        let last = value.trim_end_matches('/').rsplit('/').next()?;
+        if value.contains('/') {
+            Uuid::parse_str(last).ok()
+        } else {
+            None
+        }
+    })
+}
+
+fn uuid_list<'a>(
+    raw: impl Iterator<Item = &'a str>,
+    key: &str,
+    errors: &mut Map<String, Value>,
+) -> Vec<Uuid> {
+    let mut out = Vec::new();
+    for item in raw.flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()) {
+        match parse_uuid_or_url(item) {
+            Some(uuid) if !out.contains(&uuid) => out.push(uuid),
+            Some(_) => {}
+            None => push_error(errors, key, "Enter a valid UUID.".into()),
+        }
+    }
+    out
+}
+
+fn single_uuid(raw: Option<&str>, key: &str, errors: &mut Map<String, Value>) -> Option<Uuid> {
+    let raw = raw.filter(|v| !v.trim().is_empty())?;
+    let parsed = parse_uuid_or_url(raw);
+    if parsed.is_none() {
+        push_error(errors, key, "Enter a valid UUID.".into());
+    }
+    parsed
+}
+
+/// Django's NullBooleanSelect: true/True/false/False and the legacy 2/3; anything else means
+/// "no filter".
+fn null_boolean(value: &str) -> Option<bool> {
+    match value {
+        "true" | "True" | "2" => Some(true),
+        "false" | "False" | "3" => Some(false),
+        _ => None,
+    }
+}
+
+/// django-filter's BooleanWidget: true/false/1/0 in any case; anything else is ignored.
+fn boolean_widget(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+fn date_time(raw: Option<&str>, key: &str, errors: &mut Map<String, Value>) -> Option<DateTime<Utc>> {
+    let raw = raw.map(str::trim).filter(|v| !v.is_empty())?;
+    let parsed = parse_date_time(raw);
+    if parsed.is_none() {
+        push_error(errors, key, "Enter a valid date/time.".into());
+    }
+    parsed
+}
+
+/// An ISO-8601 date or date-time; naive values are UTC, a date alone is midnight UTC.
+pub fn parse_date_time(value: &str) -> Option<DateTime<Utc>> {
+    if let Ok(dt) = DateTime::parse_from_rfc3339(value) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    let normalized = value.replacen(' ', "T", 1);
+    if let Ok(dt) = DateTime::parse_from_rfc3339(&normalized) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M%:z", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z"] {
+        if let Ok(dt) = DateTime::parse_from_str(&normalized, format) {
+            return Some(dt.with_timezone(&Utc));
+        }
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(&normalized, format) {
+            return Some(naive.and_utc());
+        }
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|naive| naive.and_utc())
+}
+
+fn order_key(name: &str) -> Option<OrderKey> {
+    let (descending, column) = match name.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, name),
+    };
+    let column = match column {
+        "created" => OrderColumn::Created,
+        "modified" => OrderColumn::Modified,
+        "username" => OrderColumn::Username,
+        "user_first_name" => OrderColumn::UserFirstName,
+        "user_last_name" => OrderColumn::UserLastName,
+        _ => return None,
+    };
+    Some(OrderKey { column, descending })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pairs(query: &str) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+    }
+
+    #[test]
+    fn repeated_and_comma_separated_offering_uuids_are_united() {
+        let a = "e2ef0000000000000000000000000001";
+        let b = "e2ef0000-0000-0000-0000-000000000002";
+        let params = parse_list_params(&pairs(&format!("offering_uuid={a},{b}&offering_uuid={a}"))).unwrap();
+        assert_eq!(params.filter.offering_uuids.len(), 2);
+    }
+
+    #[test]
+    fn invalid_values_are_reported_per_parameter() {
+        let cases = [
+            ("offering_uuid=not-a-uuid", json!({"offering_uuid": ["Enter a valid UUID."]})),
+            (
+                "state=NonexistentState",
+                json!({"state": ["Select a valid choice. NonexistentState is not one of the available choices."]}),
+            ),
+            ("state=5", json!({"state": ["Select a valid choice. 5 is not one of the available choices."]})),
+            ("created=yesterday", json!({"created": ["Enter a valid date/time."]})),
+            ("o=name", json!({"o": ["Select a valid choice. name is not one of the available choices."]})),
+            ("user_uuid=x", json!({"user_uuid": ["Enter a valid UUID."]})),
+        ];
+        for (query, expected) in cases {
+            assert_eq!(parse_list_params(&pairs(query)).unwrap_err(), expected, "{query}");
+        }
+    }
+
+    #[test]
+    fn booleans_follow_djangos_widgets() {
+        let cases = [
+            ("is_restricted=true", Some(true)),
+            ("is_restricted=False", Some(false)),
+            ("is_restricted=1", None),
+            ("is_restricted=yes", None),
+        ];
+        for (query, expected) in cases {
+            assert_eq!(parse_list_params(&pairs(query)).unwrap().filter.is_restricted, expected, "{query}");
+        }
+        assert_eq!(parse_list_params(&pairs("has_consent=1")).unwrap().filter.has_consent, Some(true));
+        assert_eq!(parse_list_params(&pairs("has_consent=FALSE")).unwrap().filter.has_consent, Some(false));
+        assert_eq!(parse_list_params(&pairs("has_consent=maybe")).unwrap().filter.has_consent, None);
+    }
+
+    #[test]
+    fn date_times_accept_the_forms_clients_send() {
+        let expected = "2025-01-02T03:04:05Z".parse::<DateTime<Utc>>().unwrap();
+        for value in ["2025-01-02T03:04:05Z", "2025-01-02T03:04:05+00:00", "2025-01-02 03:04:05", "2025-01-02T05:04:05+02:00"] {
+            assert_eq!(parse_date_time(value), Some(expected), "{value}");
+        }
+        assert_eq!(parse_date_time("2025-01-02"), Some("2025-01-02T00:00:00Z".parse().unwrap()));
+        assert_eq!(parse_date_time("2025-01-02T10:00"), Some("2025-01-02T10:00:00Z".parse().unwrap()));
+        assert_eq!(parse_date_time("02/01/2025"), None);
+    }
+
+    #[test]
+    fn page_size_is_clamped_and_bad_values_fall_back_to_the_default() {
+        let size = |q: &str| parse_list_params(&pairs(q)).unwrap().page_size;
+        assert_eq!(size("page_size=1000"), 300);
+        assert_eq!(size("page_size=0"), 10);
+        assert_eq!(size("page_size=abc"), 10);
+        assert_eq!(size("page_size=25"), 25);
+        let page = |q: &str| parse_list_params(&pairs(q)).unwrap().page;
+        assert_eq!(page("page=last"), PageRequest::Last);
+        assert_eq!(page("page=abc"), PageRequest::Number(0));
+        assert_eq!(page(""), PageRequest::First);
+    }
+
+    #[test]
+    fn offering_url_must_be_a_provider_offering_route() {
+        let uuid = "9c08033f78464e06a273ed0d98ccac1e";
+        let ok = format!("http://host:8000/api/marketplace-provider-offerings/{uuid}/");
+        assert_eq!(provider_offering_uuid_from_url(&ok), Some(Uuid::parse_str(uuid).unwrap()));
+        let public = format!("http://host/api/marketplace-public-offerings/{uuid}/");
+        assert_eq!(provider_offering_uuid_from_url(&public), None);
+        assert_eq!(provider_offering_uuid_from_url(uuid), None);
+    }
+
+    #[test]
+    fn field_selection_ignores_unknown_names() {
+        let set = FieldSet::from_names(["uuid", "state,bogus"]);
+        assert!(set.contains(1) && set.contains(16) && !set.contains(0));
+        assert_eq!(FieldSet::from_names(["bogus"]), FieldSet::ALL);
+    }
+}

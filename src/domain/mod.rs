@@ -1,0 +1,6 @@
+//! Pure rules, no I/O: the account state machine, permissions, listing parameters and the
+//! checklist logic. Nothing here knows axum or sqlx.
+
+pub mod listing;
+pub mod permissions;
+pub mod state;

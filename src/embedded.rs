@@ -1,0 +1,213 @@
+//! The embedded default: a PostgreSQL cluster this process creates and runs itself from the
+//! PostgreSQL binaries on the machine, so that one command starts a working server (and the
+//! tests run) on a machine without a database server.
+//!
+//! The cluster lives in a data directory and listens only on a Unix socket inside it, so it
+//! never competes for a TCP port. `initdb` refuses to run as root; when we are root the
+//! cluster's processes run as an unprivileged system user (`postgres` if it exists, else
+//! `nobody`) that owns the data directory.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use sqlx::postgres::PgConnectOptions;
+
+/// The port number only names the socket file (`.s.PGSQL.<port>`); no TCP port is opened.
+const SOCKET_PORT: u16 = 5432;
+
+/// Why the embedded cluster could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum EmbeddedError {
+    #[error("no PostgreSQL binaries found")]
+    NoBinaries,
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Explains both ways out when neither a server nor the binaries are available.
+pub const NO_DATABASE_HELP: &str = "No database: DATABASE_URL is not set, and no PostgreSQL binaries \
+(initdb, pg_ctl, postgres) were found on PATH or under /usr/lib/postgresql/*/bin. Either point \
+DATABASE_URL at a PostgreSQL server (for example postgres://postgres@127.0.0.1:5432/postgres), or \
+install PostgreSQL's server binaries (Debian: apt-get install postgresql) and the server will create \
+and run its own cluster in --data-dir (default ./.data/postgres).";
+
+/// A running cluster. `stop()` shuts it down if this process started it.
+#[derive(Debug)]
+pub struct EmbeddedCluster {
+    bin_dir: PathBuf,
+    data_dir: PathBuf,
+    run_as: Option<(u32, u32)>,
+    started_here: bool,
+}
+
+impl EmbeddedCluster {
+    /// Creates the cluster in `data_dir` if it does not exist yet, starts it unless it is
+    /// already running, and returns it. Data from earlier runs is found again.
+    pub fn start(data_dir: &Path) -> Result<Self, EmbeddedError> {
+        let bin_dir = find_bin_dir().ok_or(EmbeddedError::NoBinaries)?;
+        std::fs::create_dir_all(data_dir).map_err(|e| fail(format!("cannot create {}: {e}", data_dir.display())))?;
+        let data_dir = data_dir
+            .canonicalize()
+            .map_err(|e| fail(format!("cannot resolve {}: {e}", data_dir.display())))?;
+        let run_as = unprivileged_owner()?;
+        if let Some((uid, gid)) = run_as {
+            chown_tree(&data_dir, uid, gid)?;
+        }
+        let mut cluster = EmbeddedCluster { bin_dir, data_dir, run_as, started_here: false };
+        if !cluster.data_dir.join("PG_VERSION").exists() {
+            cluster.initdb()?;
+        }
+        if !cluster.is_running() {
+            cluster.pg_ctl_start()?;
+            cluster.started_here = true;
+        }
+        Ok(cluster)
+    }
+
+    /// Connection options for the cluster's `postgres` database over its socket.
+    pub fn connect_options(&self) -> PgConnectOptions {
+        PgConnectOptions::new()
+            .socket(&self.data_dir)
+            .port(SOCKET_PORT)
+            .username("postgres")
+            .database("postgres")
+    }
+
+    /// The data directory, as an absolute path.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Stops the cluster if this process started it (fast shutdown: open sessions are ended).
+    pub fn stop(&self) {
+        if !self.started_here {
+            return;
+        }
+        let result = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .args(["-m", "fast", "-w", "stop"])
+            .output();
+        match result {
+            Ok(out) if out.status.success() => tracing::info!("embedded PostgreSQL stopped"),
+            Ok(out) => tracing::warn!("pg_ctl stop failed: {}", String::from_utf8_lossy(&out.stderr)),
+            Err(e) => tracing::warn!("pg_ctl stop failed: {e}"),
+        }
+    }
+
+    fn initdb(&self) -> Result<(), EmbeddedError> {
+        tracing::info!("creating embedded PostgreSQL cluster in {}", self.data_dir.display());
+        let out = self
+            .command("initdb")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-instructions"])
+            .output()
+            .map_err(|e| fail(format!("initdb: {e}")))?;
+        if !out.status.success() {
+            return Err(fail(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr))));
+        }
+        Ok(())
+    }
+
+    fn is_running(&self) -> bool {
+        self.command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .arg("status")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    }
+
+    fn pg_ctl_start(&self) -> Result<(), EmbeddedError> {
+        let options = format!(
+            "-k {} -c listen_addresses='' -p {SOCKET_PORT} -c max_connections=200 -c fsync=off -c synchronous_commit=off",
+            self.data_dir.display()
+        );
+        let out = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .arg("-l")
+            .arg(self.data_dir.join("server.log"))
+            .args(["-o", &options, "-w", "-t", "60", "start"])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| fail(format!("pg_ctl start: {e}")))?;
+        if !out.status.success() {
+            let log = std::fs::read_to_string(self.data_dir.join("server.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(10).collect();
+            return Err(fail(format!(
+                "pg_ctl start failed: {}{}",
+                String::from_utf8_lossy(&out.stderr),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            )));
+        }
+        tracing::info!("embedded PostgreSQL running on socket in {}", self.data_dir.display());
+        Ok(())
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(self.bin_dir.join(program));
+        // The unprivileged user may not be able to enter our working directory.
+        cmd.current_dir("/");
+        if let Some((uid, gid)) = self.run_as {
+            cmd.uid(uid).gid(gid);
+            cmd.env_remove("HOME");
+        }
+        cmd
+    }
+}
+
+fn fail(message: String) -> EmbeddedError {
+    EmbeddedError::Failed(message)
+}
+
+/// Finds a directory holding `initdb`, `pg_ctl` and `postgres`: first on PATH, then the newest
+/// `/usr/lib/postgresql/<version>/bin` (Debian's layout, which is not on PATH).
+pub fn find_bin_dir() -> Option<PathBuf> {
+    let has_all = |dir: &Path| ["initdb", "pg_ctl", "postgres"].iter().all(|b| dir.join(b).is_file());
+    if let Some(path) = std::env::var_os("PATH") {
+        if let Some(dir) = std::env::split_paths(&path).find(|d| has_all(d)) {
+            return Some(dir);
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let version: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            has_all(&bin).then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, dir)| dir)
+}
+
+/// When running as root, the user (uid, gid) that runs the cluster instead.
+fn unprivileged_owner() -> Result<Option<(u32, u32)>, EmbeddedError> {
+    if !nix::unistd::geteuid().is_root() {
+        return Ok(None);
+    }
+    for name in ["postgres", "nobody"] {
+        if let Ok(Some(user)) = nix::unistd::User::from_name(name) {
+            return Ok(Some((user.uid.as_raw(), user.gid.as_raw())));
+        }
+    }
+    Err(fail("running as root and no unprivileged user (postgres or nobody) exists to run PostgreSQL".into()))
+}
+
+fn chown_tree(dir: &Path, uid: u32, gid: u32) -> Result<(), EmbeddedError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::os::unix::fs::chown(dir, Some(uid), Some(gid)).map_err(|e| fail(format!("chown {}: {e}", dir.display())))?;
+    // PostgreSQL insists on a private data directory.
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| fail(format!("chmod {}: {e}", dir.display())))?;
+    Ok(())
+}

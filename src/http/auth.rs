@@ -1,0 +1,67 @@
+//! Token authentication (offering-users.md §7): `Authorization: Token <key>` (scheme in any
+//! case) or the `x-auth-token` query parameter. Each failure has its own 401 body.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use chrono::{Duration, Utc};
+
+use super::AppState;
+use crate::error::ApiError;
+use crate::store::auth::{hash_key, refresh_token, token_by_hash};
+use crate::store::Caller;
+
+/// Upstream rewrites the token's timestamp on every request; we do it at most this often.
+const REFRESH_EVERY: Duration = Duration::seconds(60);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let key = presented_key(parts)?
+            .ok_or(ApiError::Unauthenticated("Authentication credentials were not provided."))?;
+        let hash = hash_key(&key);
+        let token = token_by_hash(&state.pool, &hash)
+            .await?
+            .ok_or(ApiError::Unauthenticated("Invalid token."))?;
+        if !token.is_active {
+            return Err(ApiError::Unauthenticated("User inactive or deleted."));
+        }
+        let now = Utc::now();
+        if let Some(lifetime) = token.token_lifetime {
+            if token.created + Duration::seconds(lifetime.into()) < now {
+                return Err(ApiError::Unauthenticated("Token has expired."));
+            }
+        }
+        if now - token.created > REFRESH_EVERY {
+            refresh_token(&state.pool, token.user_id).await?;
+        }
+        Ok(Caller {
+            id: token.user_id,
+            uuid: token.user_uuid,
+            is_staff: token.is_staff,
+            is_support: token.is_support,
+        })
+    }
+}
+
+/// The key the request presents, `None` when it presents none (or another scheme, such as
+/// `Bearer`, which this server does not accept).
+fn presented_key(parts: &Parts) -> Result<Option<String>, ApiError> {
+    if let Some(value) = parts.headers.get(AUTHORIZATION) {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        let words: Vec<&str> = text.split_whitespace().collect();
+        if words.first().is_some_and(|scheme| scheme.eq_ignore_ascii_case("token")) {
+            return match words.len() {
+                1 => Err(ApiError::Unauthenticated("Invalid token. No credentials provided.")),
+                2 => Ok(Some(words[1].to_owned())),
+                _ => Err(ApiError::Unauthenticated("Invalid token. Token string should not contain spaces.")),
+            };
+        }
+    }
+    let query = parts.uri.query().unwrap_or("");
+    Ok(url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "x-auth-token")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty()))
+}

@@ -1,0 +1,70 @@
+//! `GET /api/marketplace-provider-offerings/{uuid}/`: the target of the `offering` hyperlink,
+//! and what the site agent reads `plugin_options` from (`?field=plugin_options`).
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::request::{BaseUrl, QueryPairs};
+use super::routes::{allow, both};
+use super::wire::hex;
+use super::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::store::directory_reads::visible_offering;
+use crate::store::Caller;
+
+pub fn router() -> Router<AppState> {
+    both(Router::new(), "/api/marketplace-provider-offerings/{uuid}/", allow("GET, HEAD, OPTIONS", get(retrieve)))
+}
+
+/// Keys of `plugin_options` that never leave the server.
+const SECRET_OPTION_MARKERS: [&str; 4] = ["password", "secret", "token", "private_key"];
+
+async fn retrieve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    BaseUrl(base): BaseUrl,
+    QueryPairs(query): QueryPairs,
+) -> ApiResult<Json<Value>> {
+    let not_found = || ApiError::NotFound("No Offering matches the given query.");
+    let uuid = Uuid::parse_str(&raw).map_err(|_| not_found())?;
+    let offering = visible_offering(&state.pool, &caller, uuid).await?.ok_or_else(not_found)?;
+    let plugin_options = match offering.plugin_options {
+        Value::Object(options) => Value::Object(
+            options
+                .into_iter()
+                .filter(|(k, _)| !SECRET_OPTION_MARKERS.iter().any(|m| k.to_ascii_lowercase().contains(m)))
+                .collect(),
+        ),
+        _ => json!({}),
+    };
+    let full = json!({
+        "url": format!("{base}/api/marketplace-provider-offerings/{}/", hex(&offering.uuid)),
+        "uuid": hex(&offering.uuid),
+        "name": offering.name,
+        "slug": offering.slug,
+        "type": offering.offering_type,
+        "customer": format!("{base}/api/customers/{}/", hex(&offering.customer_uuid)),
+        "customer_uuid": hex(&offering.customer_uuid),
+        "customer_name": offering.customer_name,
+        "parent_uuid": offering.parent_uuid.map(|u| hex(&u)),
+        "plugin_options": plugin_options,
+    });
+    Ok(Json(select_fields(full, &query)))
+}
+
+/// Keeps only the keys named by `field` parameters; all keys when none is known.
+fn select_fields(full: Value, query: &[(String, String)]) -> Value {
+    let wanted: Vec<&str> =
+        query.iter().filter(|(k, _)| k == "field").flat_map(|(_, v)| v.split(',')).map(str::trim).collect();
+    let Value::Object(map) = full else { return full };
+    let selected: Map<String, Value> = map.iter().filter(|(k, _)| wanted.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    if selected.is_empty() {
+        Value::Object(map)
+    } else {
+        Value::Object(selected)
+    }
+}

@@ -1,0 +1,41 @@
+//! Routing helpers shared by every resource: paths answered with and without the trailing
+//! slash (decisions.md 3), and DRF's 405 for every method a path does not support (31).
+
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
+use axum::Router;
+
+use super::AppState;
+use crate::error::ApiError;
+use crate::store::Caller;
+
+/// Routes `path` (ending in `/`) and the same path without the slash to `methods`.
+pub fn both(router: Router<AppState>, path: &str, methods: MethodRouter<AppState>) -> Router<AppState> {
+    let bare = path.trim_end_matches('/');
+    router.route(path, methods.clone()).route(bare, methods)
+}
+
+/// Answers every method `methods` does not handle: `OPTIONS` with the `Allow` header (a CORS
+/// preflight without credentials included), anything else with the 405 DRF body. As in DRF,
+/// the caller is authenticated first.
+pub fn allow(allowed: &'static str, methods: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    methods.fallback(move |method: Method, headers: HeaderMap, caller: Result<Caller, ApiError>| async move {
+        if method == Method::OPTIONS && headers.contains_key("access-control-request-method") {
+            return options_response(allowed);
+        }
+        if let Err(unauthenticated) = caller {
+            return unauthenticated.into_response();
+        }
+        if method == Method::OPTIONS {
+            return options_response(allowed);
+        }
+        ApiError::MethodNotAllowed { method: method.to_string(), allow: allowed }.into_response()
+    })
+}
+
+fn options_response(allowed: &'static str) -> Response {
+    let mut response = StatusCode::OK.into_response();
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allowed));
+    response
+}

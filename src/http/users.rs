@@ -1,0 +1,53 @@
+//! `GET /api/users/{uuid}/` and `/api/users/me/`: the targets of the `user` hyperlink.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::offering_users::full_name;
+use super::request::BaseUrl;
+use super::routes::{allow, both};
+use super::wire::hex;
+use super::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::store::directory_reads::{user_by_id, visible_user, UserRow};
+use crate::store::Caller;
+
+pub fn router() -> Router<AppState> {
+    let r = both(Router::new(), "/api/users/me/", allow("GET, HEAD, OPTIONS", get(me)));
+    both(r, "/api/users/{uuid}/", allow("GET, HEAD, OPTIONS", get(retrieve)))
+}
+
+async fn me(State(state): State<AppState>, caller: Caller, BaseUrl(base): BaseUrl) -> ApiResult<Json<Value>> {
+    let user = user_by_id(&state.pool, caller.id).await?;
+    Ok(Json(user_json(&user, &base)))
+}
+
+async fn retrieve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+    BaseUrl(base): BaseUrl,
+) -> ApiResult<Json<Value>> {
+    let not_found = ApiError::NotFound("No User matches the given query.");
+    let uuid = Uuid::parse_str(&raw).map_err(|_| ApiError::NotFound("No User matches the given query."))?;
+    let user = visible_user(&state.pool, &caller, uuid).await?.ok_or(not_found)?;
+    Ok(Json(user_json(&user, &base)))
+}
+
+fn user_json(user: &UserRow, base: &str) -> Value {
+    json!({
+        "url": format!("{base}/api/users/{}/", hex(&user.uuid)),
+        "uuid": hex(&user.uuid),
+        "username": user.username,
+        "full_name": full_name(&user.first_name, &user.last_name),
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "is_staff": user.is_staff,
+        "is_support": user.is_support,
+        "is_active": user.is_active,
+    })
+}

@@ -1,0 +1,10 @@
+//! All SQL: one module per aggregate, functions named after what they return.
+//! Nothing here knows HTTP.
+
+pub mod audit;
+pub mod auth;
+pub mod directory_reads;
+pub mod offering_users;
+pub mod visibility;
+
+pub use auth::Caller;

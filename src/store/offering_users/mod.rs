@@ -1,0 +1,58 @@
+//! Offering users: the rows behind the representation, reads and writes.
+
+mod read;
+mod write;
+
+pub use read::*;
+#[allow(unused_imports)]
+pub use write::*;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// Everything the 22-field representation needs, read in one statement with its joins.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OfferingUserRow {
+    pub id: i64,
+    pub uuid: Uuid,
+    pub user_uuid: Uuid,
+    pub offering_uuid: Uuid,
+    pub username: Option<String>,
+    pub offering_name: String,
+    pub user_username: String,
+    pub user_first_name: String,
+    pub user_last_name: String,
+    pub user_email: String,
+    pub created: DateTime<Utc>,
+    pub modified: DateTime<Utc>,
+    pub customer_uuid: Uuid,
+    pub customer_name: String,
+    pub is_restricted: bool,
+    pub state: i16,
+    pub service_provider_comment: String,
+    pub service_provider_comment_url: String,
+    pub has_consent: bool,
+    pub requires_reconsent: bool,
+    pub has_compliance_checklist: bool,
+}
+
+/// The select list of [`OfferingUserRow`] over `ou`, `o`, `c`, `u`, `tos`, `cons`.
+pub(crate) const ROW_COLUMNS: &str = "ou.id, ou.uuid, u.uuid AS user_uuid, o.uuid AS offering_uuid, ou.username, \
+    o.name AS offering_name, u.username AS user_username, u.first_name AS user_first_name, \
+    u.last_name AS user_last_name, u.email AS user_email, ou.created, ou.modified, \
+    c.uuid AS customer_uuid, c.name AS customer_name, ou.is_restricted, ou.state, \
+    ou.service_provider_comment, ou.service_provider_comment_url, \
+    (tos.id IS NOT NULL AND cons.id IS NOT NULL) AS has_consent, \
+    coalesce(cons.id IS NOT NULL AND tos.requires_reconsent AND tos.version <> cons.version, false) \
+        AS requires_reconsent, \
+    false AS has_compliance_checklist";
+
+/// The joins of [`ROW_COLUMNS`]: the offering's active terms of service (at most one) and
+/// the user's non-revoked consent to the offering (at most one).
+pub(crate) const ROW_JOINS: &str = " FROM offering_users ou \
+    JOIN offerings o ON o.id = ou.offering_id \
+    JOIN customers c ON c.id = o.customer_id \
+    JOIN users u ON u.id = ou.user_id \
+    LEFT JOIN terms_of_service tos ON tos.offering_id = o.id AND tos.is_active \
+    LEFT JOIN consents cons ON cons.user_id = ou.user_id AND cons.offering_id = o.id \
+        AND cons.revocation_date IS NULL ";

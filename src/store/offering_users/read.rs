@@ -1,0 +1,177 @@
+//! Reading offering users: the list page, its count, and one visible record.
+
+use sqlx::{PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use super::{OfferingUserRow, ROW_COLUMNS, ROW_JOINS};
+use crate::domain::listing::{ListFilter, OrderColumn, OrderKey};
+use crate::store::visibility::{push_consent_gate, push_reach_ctes, push_visible};
+use crate::store::Caller;
+
+/// How a read is scoped.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadScope<'a> {
+    pub caller: &'a Caller,
+    /// The consent gate is on (`ENFORCE_USER_CONSENT_FOR_OFFERINGS`).
+    pub consent_gate: bool,
+}
+
+/// The number of visible rows matching `filter` (the `X-Result-Count`).
+pub async fn count(pool: &PgPool, scope: ReadScope<'_>, filter: &ListFilter) -> sqlx::Result<i64> {
+    let mut qb = QueryBuilder::new("");
+    if !scope.caller.sees_everything() {
+        push_reach_ctes(&mut qb, scope.caller);
+    }
+    qb.push(
+        "SELECT count(*) FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id \
+         JOIN users u ON u.id = ou.user_id WHERE true",
+    );
+    push_scope(&mut qb, scope);
+    push_filter(&mut qb, filter);
+    qb.build_query_scalar().fetch_one(pool).await
+}
+
+/// One page of visible rows matching `filter`, in the requested order.
+pub async fn page(
+    pool: &PgPool,
+    scope: ReadScope<'_>,
+    filter: &ListFilter,
+    order: &[OrderKey],
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<OfferingUserRow>> {
+    let mut qb = QueryBuilder::new("");
+    if !scope.caller.sees_everything() {
+        push_reach_ctes(&mut qb, scope.caller);
+    }
+    qb.push("SELECT ").push(ROW_COLUMNS).push(ROW_JOINS).push(" WHERE true");
+    push_scope(&mut qb, scope);
+    push_filter(&mut qb, filter);
+    push_order(&mut qb, order);
+    qb.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    qb.build_query_as().fetch_all(pool).await
+}
+
+/// The record with this uuid if the caller may see it (list/retrieve visibility, with the
+/// consent gate when `scope.consent_gate`).
+pub async fn find_visible(
+    pool: &PgPool,
+    scope: ReadScope<'_>,
+    uuid: Uuid,
+) -> sqlx::Result<Option<OfferingUserRow>> {
+    let mut qb = QueryBuilder::new("");
+    if !scope.caller.sees_everything() {
+        push_reach_ctes(&mut qb, scope.caller);
+    }
+    qb.push("SELECT ").push(ROW_COLUMNS).push(ROW_JOINS).push(" WHERE ou.uuid = ").push_bind(uuid);
+    push_scope(&mut qb, scope);
+    qb.build_query_as().fetch_optional(pool).await
+}
+
+fn push_scope(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope<'_>) {
+    push_visible(qb, scope.caller);
+    push_consent_gate(qb, scope.caller, scope.consent_gate);
+}
+
+/// Pushes ` AND …` for every filter that is set.
+fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &ListFilter) {
+    if f.matches_nothing {
+        qb.push(" AND false");
+    }
+    if let Some(uuid) = f.offering_url_uuid {
+        qb.push(" AND o.uuid = ").push_bind(uuid);
+    }
+    if !f.offering_uuids.is_empty() {
+        qb.push(" AND o.uuid = ANY(").push_bind(f.offering_uuids.clone()).push(")");
+    }
+    if !f.offering_slugs.is_empty() {
+        qb.push(" AND o.slug = ANY(").push_bind(f.offering_slugs.clone()).push(")");
+    }
+    if let Some(uuid) = f.parent_offering_uuid {
+        qb.push(" AND o.parent_id = (SELECT id FROM offerings WHERE uuid = ").push_bind(uuid).push(")");
+    }
+    if let Some(uuid) = f.provider_uuid {
+        qb.push(" AND o.customer_id = (SELECT id FROM customers WHERE uuid = ").push_bind(uuid).push(")");
+    }
+    if let Some(uuid) = f.user_uuid {
+        qb.push(" AND ou.user_id = (SELECT id FROM users WHERE uuid = ").push_bind(uuid).push(")");
+    }
+    if let Some(name) = &f.user_username {
+        qb.push(" AND lower(u.username) = lower(").push_bind(name.clone()).push(")");
+    }
+    if let Some(name) = &f.username {
+        qb.push(" AND ou.username = ").push_bind(name.clone());
+    }
+    if let Some(restricted) = f.is_restricted {
+        qb.push(" AND ou.is_restricted = ").push_bind(restricted);
+    }
+    if !f.states.is_empty() {
+        let states: Vec<i16> = f.states.iter().map(|s| s.db()).collect();
+        qb.push(" AND ou.state = ANY(").push_bind(states).push(")");
+    }
+    if let Some(consented) = f.has_consent {
+        qb.push(if consented { " AND EXISTS" } else { " AND NOT EXISTS" });
+        qb.push(
+            " (SELECT 1 FROM consents hc WHERE hc.user_id = ou.user_id AND hc.offering_id = o.id \
+             AND hc.revocation_date IS NULL)",
+        );
+    }
+    if let Some(after) = f.created_after {
+        qb.push(" AND ou.created >= ").push_bind(after);
+    }
+    if let Some(after) = f.modified_after {
+        qb.push(" AND ou.modified >= ").push_bind(after);
+    }
+    if let Some(query) = &f.query {
+        let pattern = format!("%{}%", escape_like(query));
+        qb.push(" AND (o.name ILIKE ").push_bind(pattern.clone());
+        qb.push(" OR ou.username ILIKE ").push_bind(pattern.clone());
+        qb.push(" OR u.first_name ILIKE ").push_bind(pattern.clone());
+        qb.push(" OR u.last_name ILIKE ").push_bind(pattern).push(")");
+    }
+}
+
+/// `ORDER BY` the requested keys, then the tie-break `username NULLS LAST, created, uuid`
+/// so that pages never overlap or skip rows (decisions.md 11).
+fn push_order(qb: &mut QueryBuilder<'_, Postgres>, order: &[OrderKey]) {
+    qb.push(" ORDER BY ");
+    let mut seen = Vec::new();
+    for key in order {
+        if seen.contains(&key.column) {
+            continue;
+        }
+        seen.push(key.column);
+        qb.push(order_expression(key.column));
+        // PostgreSQL's defaults, as Django leaves them: NULLs last ascending, first descending.
+        qb.push(if key.descending { " DESC, " } else { " ASC, " });
+    }
+    if !seen.contains(&OrderColumn::Username) {
+        qb.push("ou.username ASC NULLS LAST, ");
+    }
+    if !seen.contains(&OrderColumn::Created) {
+        qb.push("ou.created ASC, ");
+    }
+    qb.push("ou.uuid ASC");
+}
+
+fn order_expression(column: OrderColumn) -> &'static str {
+    match column {
+        OrderColumn::Created => "ou.created",
+        OrderColumn::Modified => "ou.modified",
+        OrderColumn::Username => "ou.username",
+        OrderColumn::UserFirstName => "u.first_name",
+        OrderColumn::UserLastName => "u.last_name",
+    }
+}
+
+/// Escapes `%`, `_` and `\` so a search term matches literally (Django's `icontains`).
+fn escape_like(term: &str) -> String {
+    let mut out = String::with_capacity(term.len());
+    for ch in term.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}

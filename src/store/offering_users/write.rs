@@ -1,0 +1,1 @@
+//! Writing offering users: create, update, delete and the state transitions.
