@@ -6,7 +6,11 @@ use clap::{Args, Parser, Subcommand};
 
 /// The command line of `waldur-offering-users`.
 #[derive(Debug, Parser)]
-#[command(name = "waldur-offering-users", version, about = "Waldur's /api/marketplace-offering-users/ API, reimplemented over PostgreSQL")]
+#[command(
+    name = "waldur-offering-users",
+    version,
+    about = "Waldur's /api/marketplace-offering-users/ API, reimplemented over PostgreSQL"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub database: DatabaseArgs,

@@ -47,9 +47,8 @@ impl EmbeddedCluster {
     pub fn start(data_dir: &Path) -> Result<Self, EmbeddedError> {
         let bin_dir = find_bin_dir().ok_or(EmbeddedError::NoBinaries)?;
         std::fs::create_dir_all(data_dir).map_err(|e| fail(format!("cannot create {}: {e}", data_dir.display())))?;
-        let data_dir = data_dir
-            .canonicalize()
-            .map_err(|e| fail(format!("cannot resolve {}: {e}", data_dir.display())))?;
+        let data_dir =
+            data_dir.canonicalize().map_err(|e| fail(format!("cannot resolve {}: {e}", data_dir.display())))?;
         let run_as = unprivileged_owner()?;
         if let Some((uid, gid)) = run_as {
             chown_tree(&data_dir, uid, gid)?;
@@ -67,11 +66,7 @@ impl EmbeddedCluster {
 
     /// Connection options for the cluster's `postgres` database over its socket.
     pub fn connect_options(&self) -> PgConnectOptions {
-        PgConnectOptions::new()
-            .socket(&self.data_dir)
-            .port(SOCKET_PORT)
-            .username("postgres")
-            .database("postgres")
+        PgConnectOptions::new().socket(&self.data_dir).port(SOCKET_PORT).username("postgres").database("postgres")
     }
 
     /// The data directory, as an absolute path.
@@ -84,12 +79,7 @@ impl EmbeddedCluster {
         if !self.started_here {
             return;
         }
-        let result = self
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(&self.data_dir)
-            .args(["-m", "fast", "-w", "stop"])
-            .output();
+        let result = self.command("pg_ctl").arg("-D").arg(&self.data_dir).args(["-m", "fast", "-w", "stop"]).output();
         match result {
             Ok(out) if out.status.success() => tracing::info!("embedded PostgreSQL stopped"),
             Ok(out) => tracing::warn!("pg_ctl stop failed: {}", String::from_utf8_lossy(&out.stderr)),
@@ -169,7 +159,8 @@ fn fail(message: String) -> EmbeddedError {
 }
 
 /// Finds a directory holding `initdb`, `pg_ctl` and `postgres`: first on PATH, then the newest
-/// `/usr/lib/postgresql/<version>/bin` (Debian's layout, which is not on PATH).
+/// `/usr/lib/postgresql/<version>/bin` (Debian's layout, which is not on PATH; the
+/// `WALDUR_POSTGRES_ROOT` environment variable names another root).
 pub fn find_bin_dir() -> Option<PathBuf> {
     let has_all = |dir: &Path| ["initdb", "pg_ctl", "postgres"].iter().all(|b| dir.join(b).is_file());
     if let Some(path) = std::env::var_os("PATH") {
@@ -177,7 +168,8 @@ pub fn find_bin_dir() -> Option<PathBuf> {
             return Some(dir);
         }
     }
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+    let root = std::env::var_os("WALDUR_POSTGRES_ROOT").unwrap_or_else(|| "/usr/lib/postgresql".into());
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir(root)
         .ok()?
         .filter_map(|entry| {
             let entry = entry.ok()?;

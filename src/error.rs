@@ -71,10 +71,9 @@ impl IntoResponse for ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 json!({ "detail": format!("Unsupported media type \"{t}\" in request.") }),
             ),
-            ApiError::MethodNotAllowed { method, .. } => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                json!({ "detail": format!("Method \"{method}\" not allowed.") }),
-            ),
+            ApiError::MethodNotAllowed { method, .. } => {
+                (StatusCode::METHOD_NOT_ALLOWED, json!({ "detail": format!("Method \"{method}\" not allowed.") }))
+            }
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, json!({ "detail": "Internal server error." }))

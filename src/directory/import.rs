@@ -246,7 +246,7 @@ async fn ids_of(conn: &mut PgConnection, table: &'static str, uuids: Vec<Uuid>) 
 
 /// Resolves every reference of one kind; the error names the first entry whose reference
 /// is neither in the database nor in the document.
-async fn resolve<'a>(
+async fn resolve(
     conn: &mut PgConnection,
     table: &'static str,
     noun: &str,
@@ -347,8 +347,7 @@ async fn import_users(conn: &mut PgConnection, doc: &Document, summary: &mut Imp
     let (created, mut updated) = count_inserted(&flags);
 
     let ids = ids_of(conn, "users", users.iter().map(|u| u.uuid).collect()).await?;
-    let (with_token, without_token): (Vec<&UserEntry>, Vec<&UserEntry>) =
-        users.iter().partition(|u| u.token.is_some());
+    let (with_token, without_token): (Vec<&UserEntry>, Vec<&UserEntry>) = users.iter().partition(|u| u.token.is_some());
     let token_ids: Vec<i64> = with_token.iter().map(|u| ids[&u.uuid]).collect();
     let hashes: Vec<Vec<u8>> =
         with_token.iter().map(|u| hash_key(u.token.as_deref().unwrap_or_default()).to_vec()).collect();
@@ -384,7 +383,11 @@ async fn import_users(conn: &mut PgConnection, doc: &Document, summary: &mut Imp
     Ok(())
 }
 
-async fn import_customers(conn: &mut PgConnection, doc: &Document, summary: &mut ImportSummary) -> Result<(), ImportError> {
+async fn import_customers(
+    conn: &mut PgConnection,
+    doc: &Document,
+    summary: &mut ImportSummary,
+) -> Result<(), ImportError> {
     let c = &doc.customers;
     if c.is_empty() {
         return Ok(());
@@ -405,7 +408,11 @@ async fn import_customers(conn: &mut PgConnection, doc: &Document, summary: &mut
     Ok(())
 }
 
-async fn import_projects(conn: &mut PgConnection, doc: &Document, summary: &mut ImportSummary) -> Result<(), ImportError> {
+async fn import_projects(
+    conn: &mut PgConnection,
+    doc: &Document,
+    summary: &mut ImportSummary,
+) -> Result<(), ImportError> {
     let p = &doc.projects;
     if p.is_empty() {
         return Ok(());
@@ -428,7 +435,11 @@ async fn import_projects(conn: &mut PgConnection, doc: &Document, summary: &mut 
     Ok(())
 }
 
-async fn import_offerings(conn: &mut PgConnection, doc: &Document, summary: &mut ImportSummary) -> Result<(), ImportError> {
+async fn import_offerings(
+    conn: &mut PgConnection,
+    doc: &Document,
+    summary: &mut ImportSummary,
+) -> Result<(), ImportError> {
     let o = &doc.offerings;
     if o.is_empty() {
         return Ok(());
@@ -465,10 +476,7 @@ async fn import_offerings(conn: &mut PgConnection, doc: &Document, summary: &mut
     let mut updated: HashSet<Uuid> = rows.iter().filter(|r| !r.1).map(|r| r.0).collect();
 
     // Parents second: a parent may be another offering of the same document.
-    let parent_refs = o
-        .iter()
-        .enumerate()
-        .filter_map(|(i, e)| e.parent.map(|p| (format!("offerings[{i}].parent"), p)));
+    let parent_refs = o.iter().enumerate().filter_map(|(i, e)| e.parent.map(|p| (format!("offerings[{i}].parent"), p)));
     let (_, parent_ids) = resolve(conn, "offerings", "offering", parent_refs).await?;
     let parent_of: Vec<Option<i64>> = o.iter().map(|e| e.parent.map(|p| parent_ids[&p])).collect();
     let reparented: Vec<Uuid> = sqlx::query_scalar(
@@ -602,7 +610,11 @@ async fn import_terms(conn: &mut PgConnection, doc: &Document, summary: &mut Imp
     Ok(())
 }
 
-async fn import_consents(conn: &mut PgConnection, doc: &Document, summary: &mut ImportSummary) -> Result<(), ImportError> {
+async fn import_consents(
+    conn: &mut PgConnection,
+    doc: &Document,
+    summary: &mut ImportSummary,
+) -> Result<(), ImportError> {
     let c = &doc.consents;
     if c.is_empty() {
         return Ok(());
@@ -622,7 +634,10 @@ async fn import_consents(conn: &mut PgConnection, doc: &Document, summary: &mut 
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(ord) = clash {
-        return Err(invalid(format!("consents[{}]", ord - 1), "the user already has another consent for this offering"));
+        return Err(invalid(
+            format!("consents[{}]", ord - 1),
+            "the user already has another consent for this offering",
+        ));
     }
     let flags: Vec<bool> = sqlx::query_scalar(
         "INSERT INTO consents (uuid, user_id, offering_id, version, agreement_date, revocation_date) \
@@ -673,8 +688,7 @@ async fn import_offering_users(
     }
     let user_refs = entries.iter().enumerate().map(|(i, e)| (format!("offering_users[{i}].user"), e.user));
     let (user_ids, _) = resolve(conn, "users", "user", user_refs).await?;
-    let offering_refs =
-        entries.iter().enumerate().map(|(i, e)| (format!("offering_users[{i}].offering"), e.offering));
+    let offering_refs = entries.iter().enumerate().map(|(i, e)| (format!("offering_users[{i}].offering"), e.offering));
     let (offering_ids, _) = resolve(conn, "offerings", "offering", offering_refs).await?;
     let (mut created, mut updated) = (0, 0);
     for start in (0..entries.len()).step_by(OFFERING_USER_BATCH) {

@@ -253,11 +253,7 @@ fn parse_uuid_or_url(value: &str) -> Option<Uuid> {
     })
 }
 
-fn uuid_list<'a>(
-    raw: impl Iterator<Item = &'a str>,
-    key: &str,
-    errors: &mut Map<String, Value>,
-) -> Vec<Uuid> {
+fn uuid_list<'a>(raw: impl Iterator<Item = &'a str>, key: &str, errors: &mut Map<String, Value>) -> Vec<Uuid> {
     let mut out = Vec::new();
     for item in raw.flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()) {
         match parse_uuid_or_url(item) {
@@ -325,10 +321,7 @@ pub fn parse_date_time(value: &str) -> Option<DateTime<Utc>> {
             return Some(naive.and_utc());
         }
     }
-    NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|naive| naive.and_utc())
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|naive| naive.and_utc())
 }
 
 fn order_key(name: &str) -> Option<OrderKey> {
@@ -401,7 +394,9 @@ mod tests {
     #[test]
     fn date_times_accept_the_forms_clients_send() {
         let expected = "2025-01-02T03:04:05Z".parse::<DateTime<Utc>>().unwrap();
-        for value in ["2025-01-02T03:04:05Z", "2025-01-02T03:04:05+00:00", "2025-01-02 03:04:05", "2025-01-02T05:04:05+02:00"] {
+        for value in
+            ["2025-01-02T03:04:05Z", "2025-01-02T03:04:05+00:00", "2025-01-02 03:04:05", "2025-01-02T05:04:05+02:00"]
+        {
             assert_eq!(parse_date_time(value), Some(expected), "{value}");
         }
         assert_eq!(parse_date_time("2025-01-02"), Some("2025-01-02T00:00:00Z".parse().unwrap()));

@@ -1,6 +1,7 @@
 //! Pure rules, no I/O: the account state machine, permissions, listing parameters and the
 //! checklist logic. Nothing here knows axum or sqlx.
 
+pub mod checklist;
 pub mod listing;
 pub mod permissions;
 pub mod state;

@@ -143,17 +143,10 @@ impl Transition {
             Transition::SetPendingAdditionalValidation => &[Creating, ErrorCreating, PendingAccountLinking],
             Transition::SetPendingAccountLinking => &[Creating, ErrorCreating, PendingAdditionalValidation],
             Transition::SetValidationComplete => &[PendingAccountLinking, PendingAdditionalValidation],
-            Transition::SetOk => &[
-                Requested,
-                Creating,
-                PendingAdditionalValidation,
-                PendingAccountLinking,
-                ErrorCreating,
-                ErrorDeleting,
-            ],
-            Transition::SetErrorCreating => {
-                &[Requested, Creating, PendingAccountLinking, PendingAdditionalValidation]
+            Transition::SetOk => {
+                &[Requested, Creating, PendingAdditionalValidation, PendingAccountLinking, ErrorCreating, ErrorDeleting]
             }
+            Transition::SetErrorCreating => &[Requested, Creating, PendingAccountLinking, PendingAdditionalValidation],
             Transition::SetErrorDeleting => &[RequestedDeletion, Deleting],
             Transition::RequestDeletion => &[Ok],
             Transition::SetDeleting => &[RequestedDeletion, ErrorDeleting],
@@ -276,8 +269,7 @@ mod tests {
 
     #[test]
     fn only_creation_states_complete_on_a_new_username() {
-        let completing: Vec<State> =
-            ALL_STATES.into_iter().filter(|s| s.username_completes_creation()).collect();
+        let completing: Vec<State> = ALL_STATES.into_iter().filter(|s| s.username_completes_creation()).collect();
         assert_eq!(
             completing,
             vec![

@@ -18,12 +18,10 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let key = presented_key(parts)?
-            .ok_or(ApiError::Unauthenticated("Authentication credentials were not provided."))?;
+        let key =
+            presented_key(parts)?.ok_or(ApiError::Unauthenticated("Authentication credentials were not provided."))?;
         let hash = hash_key(&key);
-        let token = token_by_hash(&state.pool, &hash)
-            .await?
-            .ok_or(ApiError::Unauthenticated("Invalid token."))?;
+        let token = token_by_hash(&state.pool, &hash).await?.ok_or(ApiError::Unauthenticated("Invalid token."))?;
         if !token.is_active {
             return Err(ApiError::Unauthenticated("User inactive or deleted."));
         }
@@ -36,12 +34,7 @@ impl FromRequestParts<AppState> for Caller {
         if now - token.created > REFRESH_EVERY {
             refresh_token(&state.pool, token.user_id).await?;
         }
-        Ok(Caller {
-            id: token.user_id,
-            uuid: token.user_uuid,
-            is_staff: token.is_staff,
-            is_support: token.is_support,
-        })
+        Ok(Caller { id: token.user_id, uuid: token.user_uuid, is_staff: token.is_staff, is_support: token.is_support })
     }
 }
 

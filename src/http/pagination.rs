@@ -142,7 +142,8 @@ mod tests {
 
     #[test]
     fn query_is_sorted_and_quoted_like_python() {
-        let url = page_url(BASE, PATH, &q(&[("state", "Error creating"), ("offering_uuid", "b"), ("state", "OK")]), Some(2));
+        let url =
+            page_url(BASE, PATH, &q(&[("state", "Error creating"), ("offering_uuid", "b"), ("state", "OK")]), Some(2));
         assert_eq!(url, format!("{BASE}{PATH}?offering_uuid=b&page=2&state=Error+creating&state=OK"));
         assert_eq!(quote_plus("a@b/c:d"), "a%40b%2Fc%3Ad");
     }

@@ -61,7 +61,8 @@ fn select_fields(full: Value, query: &[(String, String)]) -> Value {
     let wanted: Vec<&str> =
         query.iter().filter(|(k, _)| k == "field").flat_map(|(_, v)| v.split(',')).map(str::trim).collect();
     let Value::Object(map) = full else { return full };
-    let selected: Map<String, Value> = map.iter().filter(|(k, _)| wanted.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let selected: Map<String, Value> =
+        map.iter().filter(|(k, _)| wanted.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
     if selected.is_empty() {
         Value::Object(map)
     } else {

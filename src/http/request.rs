@@ -39,11 +39,7 @@ impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
 }
 
 fn base_url(headers: &HeaderMap, authority: Option<&str>) -> String {
-    let host = headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .or(authority)
-        .unwrap_or("localhost");
+    let host = headers.get(HOST).and_then(|h| h.to_str().ok()).or(authority).unwrap_or("localhost");
     // Behind a TLS-terminating proxy the links must say https.
     let scheme = match headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()) {
         Some("https") => "https",

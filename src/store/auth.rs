@@ -58,9 +58,6 @@ pub async fn token_by_hash(pool: &PgPool, hash: &[u8; 32]) -> sqlx::Result<Optio
 /// Restarts the sliding lifetime of a user's token. Upstream rewrites the row on every
 /// request; callers here do it at most once a minute.
 pub async fn refresh_token(pool: &PgPool, user_id: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE api_tokens SET created = now() WHERE user_id = $1")
-        .bind(user_id)
-        .execute(pool)
-        .await?;
+    sqlx::query("UPDATE api_tokens SET created = now() WHERE user_id = $1").bind(user_id).execute(pool).await?;
     Ok(())
 }

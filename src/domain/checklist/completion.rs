@@ -95,22 +95,12 @@ pub struct CompletionMetrics {
 impl CompletionMetrics {
     /// The review summary as a JSON array.
     pub fn review_trigger_summary_json(&self) -> Value {
-        Value::Array(
-            self.review_trigger_summary
-                .iter()
-                .map(ReviewTrigger::to_json)
-                .collect(),
-        )
+        Value::Array(self.review_trigger_summary.iter().map(ReviewTrigger::to_json).collect())
     }
 
     /// The unanswered required questions as a JSON array.
     pub fn unanswered_required_questions_json(&self) -> Value {
-        Value::Array(
-            self.unanswered_required_questions
-                .iter()
-                .map(UnansweredQuestion::to_json)
-                .collect(),
-        )
+        Value::Array(self.unanswered_required_questions.iter().map(UnansweredQuestion::to_json).collect())
     }
 }
 
@@ -122,10 +112,7 @@ pub fn completion_percentage(questions: &[Question], answers: &[Answer]) -> Perc
         return Percentage::NoQuestions;
     }
     let answered = answered_questions(answers);
-    let count = questions
-        .iter()
-        .filter(|q| answered.contains(&q.uuid))
-        .count();
+    let count = questions.iter().filter(|q| answered.contains(&q.uuid)).count();
     // Same operation order as upstream: (answered / total) * 100, then round.
     let ratio = count as f64 / questions.len() as f64;
     Percentage::Ratio(round1(ratio * 100.0))
@@ -184,9 +171,7 @@ mod tests {
     use chrono::{DateTime, TimeZone, Utc};
 
     fn at(s: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(1_700_000_000 + s, 0)
-            .single()
-            .expect("time")
+        Utc.timestamp_opt(1_700_000_000 + s, 0).single().expect("time")
     }
 
     fn question(n: u128, ty: QuestionType, required: bool) -> Question {
@@ -210,31 +195,19 @@ mod tests {
     }
 
     fn dep(on: &Question, value: Value, op: Operator) -> Dependency {
-        Dependency {
-            uuid: Uuid::new_v4(),
-            depends_on: on.uuid,
-            required_answer_value: value,
-            operator: Some(op),
-        }
+        Dependency { uuid: Uuid::new_v4(), depends_on: on.uuid, required_answer_value: value, operator: Some(op) }
     }
 
     #[test]
     fn percentage_counts_distinct_questions_and_rounds_like_python() {
         // §11.7 #60 and §7 rounding
-        let three: Vec<Question> = (1..=3)
-            .map(|n| question(n, QuestionType::Boolean, false))
-            .collect();
-        let sixteen: Vec<Question> = (1..=16)
-            .map(|n| question(n, QuestionType::Boolean, false))
-            .collect();
+        let three: Vec<Question> = (1..=3).map(|n| question(n, QuestionType::Boolean, false)).collect();
+        let sixteen: Vec<Question> = (1..=16).map(|n| question(n, QuestionType::Boolean, false)).collect();
         let table: Vec<(&[Question], Vec<Answer>, Value)> = vec![
             (&three, vec![], json!(0.0)),
             (
                 &three,
-                vec![
-                    answer(1, &three[0], 1, json!(true), 1),
-                    answer(2, &three[0], 2, json!(true), 2),
-                ],
+                vec![answer(1, &three[0], 1, json!(true), 1), answer(2, &three[0], 2, json!(true), 2)],
                 json!(33.3),
             ),
             (
@@ -242,44 +215,25 @@ mod tests {
                 (0..3)
                     .flat_map(|i| {
                         let id = i as i64 * 2;
-                        vec![
-                            answer(id, &three[i], 1, json!(true), 1),
-                            answer(id + 1, &three[i], 2, json!(false), 2),
-                        ]
+                        vec![answer(id, &three[i], 1, json!(true), 1), answer(id + 1, &three[i], 2, json!(false), 2)]
                     })
                     .collect(),
                 json!(100.0),
             ),
             (
                 &three,
-                vec![
-                    answer(1, &three[0], 1, json!(true), 1),
-                    answer(2, &three[1], 1, json!(true), 1),
-                ],
+                vec![answer(1, &three[0], 1, json!(true), 1), answer(2, &three[1], 1, json!(true), 1)],
                 json!(66.7),
             ),
             // 1/16 × 100 = 6.25 exactly → 6.2 (half to even)
-            (
-                &sixteen,
-                vec![answer(1, &sixteen[0], 1, json!(true), 1)],
-                json!(6.2),
-            ),
+            (&sixteen, vec![answer(1, &sixteen[0], 1, json!(true), 1)], json!(6.2)),
             (&[], vec![], json!(100)),
         ];
         for (questions, answers, expected) in table {
             let got = completion_percentage(questions, &answers).to_json();
-            assert_eq!(
-                got,
-                expected,
-                "{} questions, {} answers",
-                questions.len(),
-                answers.len()
-            );
+            assert_eq!(got, expected, "{} questions, {} answers", questions.len(), answers.len());
         }
-        assert_eq!(
-            serde_json::to_string(&json!(100.0)).ok().as_deref(),
-            Some("100.0")
-        );
+        assert_eq!(serde_json::to_string(&json!(100.0)).ok().as_deref(), Some("100.0"));
         assert_eq!(Percentage::NoQuestions.to_json().to_string(), "100");
     }
 
@@ -293,23 +247,12 @@ mod tests {
         let table = vec![
             (vec![], false, vec![1, 2]),
             (vec![answer(1, &q1, 10, json!(true), 1)], false, vec![2]),
-            (
-                vec![
-                    answer(1, &q1, 10, json!(true), 1),
-                    answer(2, &q2, 20, json!(false), 2),
-                ],
-                true,
-                vec![],
-            ),
+            (vec![answer(1, &q1, 10, json!(true), 1), answer(2, &q2, 20, json!(false), 2)], true, vec![]),
         ];
         for (answers, completed, unanswered) in table {
             let m = completion_metrics(&questions, &answers);
             assert_eq!(m.is_completed, completed);
-            let got: Vec<Uuid> = m
-                .unanswered_required_questions
-                .iter()
-                .map(|u| u.uuid)
-                .collect();
+            let got: Vec<Uuid> = m.unanswered_required_questions.iter().map(|u| u.uuid).collect();
             let expected: Vec<Uuid> = unanswered.into_iter().map(Uuid::from_u128).collect();
             assert_eq!(got, expected);
         }
@@ -321,10 +264,7 @@ mod tests {
         let b = question(1, QuestionType::Boolean, true);
         let t = question(2, QuestionType::TextInput, false);
         let questions = vec![b.clone(), t.clone()];
-        let both = vec![
-            answer(1, &b, 1, json!(true), 1),
-            answer(2, &t, 1, json!("x"), 1),
-        ];
+        let both = vec![answer(1, &b, 1, json!(true), 1), answer(2, &t, 1, json!("x"), 1)];
         let text_only = vec![answer(2, &t, 1, json!("x"), 1)];
         let before = completion_metrics(&questions, &both);
         let after = completion_metrics(&questions, &text_only);
@@ -356,11 +296,7 @@ mod tests {
         // §11.7 #57: the store recomputes on every save
         let mut q = question(1, QuestionType::Boolean, false);
         q.review_answer_value = Some(json!(true));
-        let table = vec![
-            (json!(true), true),
-            (json!(false), false),
-            (json!(true), true),
-        ];
+        let table = vec![(json!(true), true), (json!(false), false), (json!(true), true)];
         for (value, expected) in table {
             assert_eq!(should_trigger_review(&q, &value), expected, "{value}");
         }
@@ -375,31 +311,17 @@ mod tests {
         let table: Vec<(&str, Vec<Answer>, bool, usize)> = vec![
             (
                 "user1 true, user2 false newer",
-                vec![
-                    answer(1, &q, 1, json!(true), 1),
-                    answer(2, &q, 2, json!(false), 2),
-                ],
+                vec![answer(1, &q, 1, json!(true), 1), answer(2, &q, 2, json!(false), 2)],
                 false,
                 0,
             ),
             (
                 "user1 true made newest",
-                vec![
-                    answer(1, &q, 1, json!(true), 3),
-                    answer(2, &q, 2, json!(false), 2),
-                ],
+                vec![answer(1, &q, 1, json!(true), 3), answer(2, &q, 2, json!(false), 2)],
                 true,
                 1,
             ),
-            (
-                "both users trigger",
-                vec![
-                    answer(1, &q, 1, json!(true), 1),
-                    answer(2, &q, 2, json!(true), 2),
-                ],
-                true,
-                1,
-            ),
+            ("both users trigger", vec![answer(1, &q, 1, json!(true), 1), answer(2, &q, 2, json!(true), 2)], true, 1),
             (
                 "both trigger, superseded by false",
                 vec![
@@ -427,10 +349,7 @@ mod tests {
         select.review_answer_value = Some(json!(["high", "critical"]));
         select.operator = Some(Operator::In);
         let questions = vec![always.clone(), select.clone()];
-        let answers = vec![
-            answer(1, &select, 1, json!(["high"]), 1),
-            answer(2, &always, 1, json!("text"), 1),
-        ];
+        let answers = vec![answer(1, &select, 1, json!(["high"]), 1), answer(2, &always, 1, json!("text"), 1)];
         let m = completion_metrics(&questions, &answers);
         assert_eq!(
             m.review_trigger_summary_json(),
@@ -495,13 +414,7 @@ mod tests {
         let table: Vec<(Vec<Answer>, Vec<u128>)> = vec![
             (vec![answer(1, &root, 1, json!(false), 1)], vec![1]),
             (vec![answer(1, &root, 1, json!(true), 1)], vec![1, 2]),
-            (
-                vec![
-                    answer(1, &root, 1, json!(true), 1),
-                    answer(2, &kinds, 1, json!(["credit_card"]), 2),
-                ],
-                vec![1, 2, 3],
-            ),
+            (vec![answer(1, &root, 1, json!(true), 1), answer(2, &kinds, 1, json!(["credit_card"]), 2)], vec![1, 2, 3]),
             (
                 vec![
                     answer(1, &root, 1, json!(true), 1),
@@ -511,18 +424,12 @@ mod tests {
             ),
         ];
         for (answers, expected) in table {
-            let got: Vec<Uuid> = visible_questions(&questions, &answers)
-                .iter()
-                .map(|q| q.uuid)
-                .collect();
+            let got: Vec<Uuid> = visible_questions(&questions, &answers).iter().map(|q| q.uuid).collect();
             let expected: Vec<Uuid> = expected.into_iter().map(Uuid::from_u128).collect();
             assert_eq!(got, expected);
         }
         assert!(should_trigger_review(&root, &json!(true)));
-        assert!(should_trigger_review(
-            &kinds,
-            &json!(["credit_card", "wire_transfer"])
-        ));
+        assert!(should_trigger_review(&kinds, &json!(["credit_card", "wire_transfer"])));
         assert!(!should_trigger_review(&kinds, &json!(["credit_card"])));
     }
 }

@@ -42,10 +42,8 @@ fn number(part: &str, min_len: usize, max_len: usize) -> Option<u32> {
 }
 
 fn parse_numeric_date(s: &str) -> Option<NaiveDate> {
-    let (sep, parts) = ['-', '/', '.']
-        .into_iter()
-        .find(|c| s.contains(*c))
-        .map(|c| (c, s.split(c).collect::<Vec<_>>()))?;
+    let (sep, parts) =
+        ['-', '/', '.'].into_iter().find(|c| s.contains(*c)).map(|c| (c, s.split(c).collect::<Vec<_>>()))?;
     let [a, b, c] = parts.as_slice() else {
         return None;
     };
@@ -91,18 +89,13 @@ fn month_number(token: &str) -> Option<u32> {
 /// A day of the month, optionally with an English ordinal suffix (`4th`, `1st`).
 fn day_number(token: &str) -> Option<u32> {
     let lower = token.to_ascii_lowercase();
-    let digits = ["st", "nd", "rd", "th"]
-        .iter()
-        .find_map(|suffix| lower.strip_suffix(suffix))
-        .unwrap_or(&lower);
+    let digits = ["st", "nd", "rd", "th"].iter().find_map(|suffix| lower.strip_suffix(suffix)).unwrap_or(&lower);
     number(digits, 1, 2)
 }
 
 fn parse_month_name_date(s: &str) -> Option<NaiveDate> {
-    let tokens: Vec<&str> = s
-        .split(|c: char| c.is_whitespace() || c == ',' || c == '-')
-        .filter(|t| !t.is_empty())
-        .collect();
+    let tokens: Vec<&str> =
+        s.split(|c: char| c.is_whitespace() || c == ',' || c == '-').filter(|t| !t.is_empty()).collect();
     let [first, second, year] = tokens.as_slice() else {
         return None;
     };

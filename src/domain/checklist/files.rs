@@ -77,24 +77,17 @@ pub fn classify_file(value: &Value) -> FileEntry<'_> {
         return FileEntry::Processed(value);
     }
     match (map.get("name"), map.get("content")) {
-        (Some(name), Some(Value::String(content))) if !content.is_empty() => {
-            FileEntry::New { name, content }
-        }
+        (Some(name), Some(Value::String(content))) if !content.is_empty() => FileEntry::New { name, content },
         _ => FileEntry::Invalid,
     }
 }
 
 /// The file objects of a `file` (one object) or `multiple_files` (a list) answer, in
 /// order; `None` for other question types or a value of the wrong shape.
-pub fn file_entries(
-    question_type: QuestionType,
-    answer_data: &Value,
-) -> Option<Vec<FileEntry<'_>>> {
+pub fn file_entries(question_type: QuestionType, answer_data: &Value) -> Option<Vec<FileEntry<'_>>> {
     match (question_type, answer_data) {
         (QuestionType::File, Value::Object(_)) => Some(vec![classify_file(answer_data)]),
-        (QuestionType::MultipleFiles, Value::Array(items)) => {
-            Some(items.iter().map(classify_file).collect())
-        }
+        (QuestionType::MultipleFiles, Value::Array(items)) => Some(items.iter().map(classify_file).collect()),
         _ => None,
     }
 }
@@ -123,23 +116,15 @@ fn extension(name: &str) -> String {
 pub fn check_uploaded_file(question: &Question, file: &UploadedFile) -> bool {
     if !question.allowed_file_types.is_empty() {
         let ext = extension(&file.name);
-        if !question
-            .allowed_file_types
-            .iter()
-            .any(|allowed| allowed.to_lowercase() == ext)
-        {
+        if !question.allowed_file_types.iter().any(|allowed| allowed.to_lowercase() == ext) {
             return false;
         }
     }
     if !question.allowed_mime_types.is_empty() {
-        let mime = file
-            .sniffed_mime
-            .as_deref()
-            .unwrap_or("application/octet-stream");
+        let mime = file.sniffed_mime.as_deref().unwrap_or("application/octet-stream");
         let category = mime.split('/').next().unwrap_or(mime);
         let allowed = question.allowed_mime_types.iter().any(|allowed| {
-            allowed == mime
-                || (allowed.ends_with("/*") && allowed.starts_with(&format!("{category}/")))
+            allowed == mime || (allowed.ends_with("/*") && allowed.starts_with(&format!("{category}/")))
         });
         if !allowed {
             return false;
@@ -157,11 +142,7 @@ pub fn check_uploaded_file(question: &Question, file: &UploadedFile) -> bool {
 
 /// Validates a `file` / `multiple_files` answer: shape, file count, and for each new
 /// upload its content and limits. Processed entries are accepted unchanged.
-pub fn is_valid_file_answer(
-    question: &Question,
-    answer_data: &Value,
-    inspector: &dyn FileInspector,
-) -> bool {
+pub fn is_valid_file_answer(question: &Question, answer_data: &Value, inspector: &dyn FileInspector) -> bool {
     let Some(entries) = file_entries(question.question_type, answer_data) else {
         return false;
     };
@@ -184,9 +165,7 @@ pub fn is_valid_file_answer(
                 _ if !question.allowed_file_types.is_empty() => return false,
                 _ => "",
             };
-            inspector
-                .inspect(name_str, content)
-                .is_some_and(|file| check_uploaded_file(question, &file))
+            inspector.inspect(name_str, content).is_some_and(|file| check_uploaded_file(question, &file))
         }
     })
 }
@@ -251,8 +230,7 @@ pub fn decode_base64_strict(s: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
-    const PDF_B64: &str =
-        "JVBERi0xLjQKJcfsj6IKMSAwIG9iago8PD4+CmVuZG9iagp0cmFpbGVyCjw8Pj4KJSVFT0YK";
+    const PDF_B64: &str = "JVBERi0xLjQKJcfsj6IKMSAwIG9iago8PD4+CmVuZG9iagp0cmFpbGVyCjw8Pj4KJSVFT0YK";
     const TEXT_B64: &str = "SGVsbG8sIHRoaXMgaXMgcGxhaW4gdGV4dC4K";
 
     /// A tiny stand-in for libmagic: PDF magic, ZIP (docx), otherwise UTF-8 text.
@@ -355,118 +333,35 @@ mod tests {
         let processed = json!({"name": "old.pdf", "size": 10, "mime_type": "application/pdf", "stored_file_id": "0123456789abcdef0123456789abcdef"});
         let table: Vec<(&str, &Question, Value, bool)> = vec![
             ("pdf upload", &single, upload("report.pdf", PDF_B64), true),
-            (
-                "upper-case extension",
-                &single,
-                upload("REPORT.PDF", PDF_B64),
-                true,
-            ),
-            (
-                "text renamed to .pdf",
-                &single,
-                upload("fake.pdf", TEXT_B64),
-                false,
-            ),
-            (
-                "wrong extension",
-                &single,
-                upload("report.txt", PDF_B64),
-                false,
-            ),
+            ("upper-case extension", &single, upload("REPORT.PDF", PDF_B64), true),
+            ("text renamed to .pdf", &single, upload("fake.pdf", TEXT_B64), false),
+            ("wrong extension", &single, upload("report.txt", PDF_B64), false),
             ("no extension", &single, upload("report", PDF_B64), false),
-            (
-                "invalid base64",
-                &single,
-                upload("report.pdf", "not base64!"),
-                false,
-            ),
-            (
-                "missing content",
-                &single,
-                json!({"name": "report.pdf"}),
-                false,
-            ),
+            ("invalid base64", &single, upload("report.pdf", "not base64!"), false),
+            ("missing content", &single, json!({"name": "report.pdf"}), false),
             ("missing name", &single, json!({"content": PDF_B64}), false),
-            (
-                "list for a single file",
-                &single,
-                json!([upload("report.pdf", PDF_B64)]),
-                false,
-            ),
+            ("list for a single file", &single, json!([upload("report.pdf", PDF_B64)]), false),
             ("processed file", &single, processed.clone(), true),
-            (
-                "two files within count",
-                &multi,
-                json!([upload("a.pdf", PDF_B64), upload("b.pdf", PDF_B64)]),
-                true,
-            ),
+            ("two files within count", &multi, json!([upload("a.pdf", PDF_B64), upload("b.pdf", PDF_B64)]), true),
             (
                 "three files over count 2",
                 &multi,
-                json!([
-                    upload("a.pdf", PDF_B64),
-                    upload("b.pdf", PDF_B64),
-                    upload("c.pdf", PDF_B64)
-                ]),
+                json!([upload("a.pdf", PDF_B64), upload("b.pdf", PDF_B64), upload("c.pdf", PDF_B64)]),
                 false,
             ),
-            (
-                "mix of processed and new",
-                &multi,
-                json!([processed.clone(), upload("b.pdf", PDF_B64)]),
-                true,
-            ),
-            (
-                "all processed",
-                &multi,
-                json!([processed.clone(), processed.clone()]),
-                true,
-            ),
+            ("mix of processed and new", &multi, json!([processed.clone(), upload("b.pdf", PDF_B64)]), true),
+            ("all processed", &multi, json!([processed.clone(), processed.clone()]), true),
             ("empty list", &multi, json!([]), true),
-            (
-                "object for multiple files",
-                &multi,
-                upload("a.pdf", PDF_B64),
-                false,
-            ),
+            ("object for multiple files", &multi, upload("a.pdf", PDF_B64), false),
             ("non-object element", &multi, json!(["a.pdf"]), false),
-            (
-                "2 MiB over a 1 MiB limit",
-                &tiny,
-                upload("big.bin", &big),
-                false,
-            ),
-            (
-                "small under a 1 MiB limit",
-                &tiny,
-                upload("small.bin", TEXT_B64),
-                true,
-            ),
-            (
-                "text/* wildcard with text",
-                &text_wildcard,
-                upload("notes.txt", TEXT_B64),
-                true,
-            ),
-            (
-                "text/* wildcard with pdf",
-                &text_wildcard,
-                upload("notes.pdf", PDF_B64),
-                false,
-            ),
-            (
-                "content that decodes to nothing",
-                &text_wildcard,
-                upload("e.txt", "=="),
-                false,
-            ),
+            ("2 MiB over a 1 MiB limit", &tiny, upload("big.bin", &big), false),
+            ("small under a 1 MiB limit", &tiny, upload("small.bin", TEXT_B64), true),
+            ("text/* wildcard with text", &text_wildcard, upload("notes.txt", TEXT_B64), true),
+            ("text/* wildcard with pdf", &text_wildcard, upload("notes.pdf", PDF_B64), false),
+            ("content that decodes to nothing", &text_wildcard, upload("e.txt", "=="), false),
         ];
         for (case, question, answer, expected) in table {
-            assert_eq!(
-                is_valid_file_answer(question, &answer, &inspector()),
-                expected,
-                "{case}"
-            );
+            assert_eq!(is_valid_file_answer(question, &answer, &inspector()), expected, "{case}");
         }
     }
 
@@ -484,11 +379,7 @@ mod tests {
         let mut q = Question::new(Uuid::from_u128(10), "Files", QuestionType::MultipleFiles);
         q.max_files_count = Some(0);
         q.max_file_size_mb = Some(0);
-        let answer = json!([
-            upload("a", TEXT_B64),
-            upload("b", TEXT_B64),
-            upload("c", TEXT_B64)
-        ]);
+        let answer = json!([upload("a", TEXT_B64), upload("b", TEXT_B64), upload("c", TEXT_B64)]);
         assert!(is_valid_file_answer(&q, &answer, &inspector()));
     }
 

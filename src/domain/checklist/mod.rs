@@ -17,24 +17,20 @@ pub mod validation;
 pub mod visibility;
 
 pub use completion::{
-    completion_metrics, completion_percentage, CompletionMetrics, Percentage, ReviewTrigger,
-    UnansweredQuestion,
+    completion_metrics, completion_percentage, CompletionMetrics, Percentage, ReviewTrigger, UnansweredQuestion,
 };
 pub use dates::{is_valid_date, is_valid_datetime, parse_date, parse_iso_datetime};
 pub use files::{
-    check_uploaded_file, classify_file, decode_base64_strict, file_entries, is_valid_file_answer,
-    stored_file_json, Base64Files, FileEntry, FileInspector, UploadedFile,
+    check_uploaded_file, classify_file, decode_base64_strict, file_entries, is_valid_file_answer, stored_file_json,
+    Base64Files, FileEntry, FileInspector, UploadedFile,
 };
 pub use model::{
-    latest_answers, Answer, Dependency, DependencyLogic, Operator, Question, QuestionOption,
-    QuestionType,
+    latest_answers, Answer, Dependency, DependencyLogic, Operator, Question, QuestionOption, QuestionType,
 };
 pub use operators::{apply_operator, apply_optional_operator};
-pub use review::{
-    displayed_guidance, guidance_answer, should_show_guidance, should_trigger_review,
-};
+pub use review::{displayed_guidance, guidance_answer, should_show_guidance, should_trigger_review};
 pub use validation::{
-    invalid_answer_message, is_valid_answer, question_display, submission_question_uuids,
-    validate_submission, QuestionLookup, SubmissionError, ValidAnswer,
+    invalid_answer_message, is_valid_answer, question_display, submission_question_uuids, validate_submission,
+    QuestionLookup, SubmissionError, ValidAnswer,
 };
 pub use visibility::{dependency_satisfied, is_visible, visible_questions};

@@ -129,13 +129,8 @@ pub enum Operator {
 
 impl Operator {
     /// Every operator, in the order of the spec's list.
-    pub const ALL: [Operator; 5] = [
-        Operator::Equals,
-        Operator::NotEquals,
-        Operator::Contains,
-        Operator::In,
-        Operator::NotIn,
-    ];
+    pub const ALL: [Operator; 5] =
+        [Operator::Equals, Operator::NotEquals, Operator::Contains, Operator::In, Operator::NotIn];
 
     /// The wire string, e.g. `"not_in"`.
     pub fn as_str(self) -> &'static str {
@@ -346,9 +341,7 @@ mod tests {
     use serde_json::json;
 
     fn at(secs: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(1_700_000_000 + secs, 0)
-            .single()
-            .expect("valid timestamp")
+        Utc.timestamp_opt(1_700_000_000 + secs, 0).single().expect("valid timestamp")
     }
 
     fn row(id: i64, question: Uuid, user_id: i64, data: Value, modified: i64) -> Answer {
@@ -458,10 +451,7 @@ mod tests {
         let latest = latest_answers(&rows);
         let table = [(q1, "user2 newer"), (q2, "tie high id")];
         for (question, expected) in table {
-            assert_eq!(
-                latest.get(&question).map(|a| a.answer_data.clone()),
-                Some(json!(expected))
-            );
+            assert_eq!(latest.get(&question).map(|a| a.answer_data.clone()), Some(json!(expected)));
         }
         assert_eq!(latest.len(), 2);
     }

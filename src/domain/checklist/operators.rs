@@ -74,23 +74,15 @@ fn evaluate(answer: &Value, target: &Value, op: Operator) -> Result<bool, TypeMi
 
 /// Python `any([a in target for a in answer])`.
 fn any_element_in(answer: &Value, list: &[Value]) -> Result<bool, TypeMismatch> {
-    Ok(iterate(answer)?
-        .iter()
-        .any(|a| list.iter().any(|t| py_eq(a, t))))
+    Ok(iterate(answer)?.iter().any(|a| list.iter().any(|t| py_eq(a, t))))
 }
 
 /// What Python's `for x in value` yields for a JSON value.
 fn iterate(value: &Value) -> Result<Vec<Cow<'_, Value>>, TypeMismatch> {
     match value {
         Value::Array(items) => Ok(items.iter().map(Cow::Borrowed).collect()),
-        Value::String(s) => Ok(s
-            .chars()
-            .map(|c| Cow::Owned(Value::String(c.to_string())))
-            .collect()),
-        Value::Object(map) => Ok(map
-            .keys()
-            .map(|k| Cow::Owned(Value::String(k.clone())))
-            .collect()),
+        Value::String(s) => Ok(s.chars().map(|c| Cow::Owned(Value::String(c.to_string()))).collect()),
+        Value::Object(map) => Ok(map.keys().map(|k| Cow::Owned(Value::String(k.clone()))).collect()),
         other => Err(format!("'{}' object is not iterable", py_type_name(other))),
     }
 }
@@ -100,24 +92,16 @@ fn is_member(item: &Value, container: &Value) -> Result<bool, TypeMismatch> {
     match container {
         Value::String(haystack) => match item {
             Value::String(needle) => Ok(haystack.contains(needle.as_str())),
-            other => Err(format!(
-                "'in <string>' requires string as left operand, not {}",
-                py_type_name(other)
-            )),
+            other => Err(format!("'in <string>' requires string as left operand, not {}", py_type_name(other))),
         },
         Value::Array(items) => Ok(items.iter().any(|x| py_eq(item, x))),
         Value::Object(map) => match item {
             Value::String(key) => Ok(map.contains_key(key)),
-            Value::Array(_) | Value::Object(_) => {
-                Err(format!("unhashable type: '{}'", py_type_name(item)))
-            }
+            Value::Array(_) | Value::Object(_) => Err(format!("unhashable type: '{}'", py_type_name(item))),
             // JSON object keys are strings, and no number or bool equals a string.
             _ => Ok(false),
         },
-        other => Err(format!(
-            "argument of type '{}' is not iterable",
-            py_type_name(other)
-        )),
+        other => Err(format!("argument of type '{}' is not iterable", py_type_name(other))),
     }
 }
 
@@ -129,11 +113,7 @@ mod tests {
 
     fn check(table: Vec<(Value, Value, Operator, bool)>) {
         for (answer, target, op, expected) in table {
-            assert_eq!(
-                apply_operator(&answer, &target, op),
-                expected,
-                "apply_operator({answer}, {target}, {op})"
-            );
+            assert_eq!(apply_operator(&answer, &target, op), expected, "apply_operator({answer}, {target}, {op})");
         }
     }
 
@@ -166,57 +146,17 @@ mod tests {
     fn contains_tests_each_target_element_against_the_answer() {
         check(vec![
             // §11.3 #31, #36
-            (
-                json!("contains sensitive data"),
-                json!(["sensitive"]),
-                Contains,
-                true,
-            ),
-            (
-                json!("sensitive information"),
-                json!(["sensitive"]),
-                Contains,
-                true,
-            ),
-            (
-                json!("public information"),
-                json!(["sensitive"]),
-                Contains,
-                false,
-            ),
+            (json!("contains sensitive data"), json!(["sensitive"]), Contains, true),
+            (json!("sensitive information"), json!(["sensitive"]), Contains, true),
+            (json!("public information"), json!(["sensitive"]), Contains, false),
             (json!("high"), json!(["high", "critical"]), Contains, true),
-            (
-                json!("critical"),
-                json!(["high", "critical"]),
-                Contains,
-                true,
-            ),
-            (
-                json!("medium"),
-                json!(["high", "critical"]),
-                Contains,
-                false,
-            ),
+            (json!("critical"), json!(["high", "critical"]), Contains, true),
+            (json!("medium"), json!(["high", "critical"]), Contains, false),
             (json!("over_100k"), json!(["over_100k"]), Contains, true),
             (json!("under_10k"), json!(["over_100k"]), Contains, false),
-            (
-                json!("We will export data"),
-                json!(["export", "third party"]),
-                Contains,
-                true,
-            ),
-            (
-                json!("Data export procedures"),
-                json!(["export"]),
-                Contains,
-                true,
-            ),
-            (
-                json!("All data remains internal"),
-                json!(["export"]),
-                Contains,
-                false,
-            ),
+            (json!("We will export data"), json!(["export", "third party"]), Contains, true),
+            (json!("Data export procedures"), json!(["export"]), Contains, true),
+            (json!("All data remains internal"), json!(["export"]), Contains, false),
             // case-sensitive
             (json!("Export"), json!(["export"]), Contains, false),
             // empty target
@@ -250,24 +190,9 @@ mod tests {
     fn in_and_not_in_iterate_the_answer_against_a_list_target() {
         check(vec![
             // §11.3 #32, #33
-            (
-                json!(["high"]),
-                json!(["high", "critical", "severe"]),
-                In,
-                true,
-            ),
-            (
-                json!(["critical"]),
-                json!(["high", "critical", "severe"]),
-                In,
-                true,
-            ),
-            (
-                json!(["low"]),
-                json!(["high", "critical", "severe"]),
-                In,
-                false,
-            ),
+            (json!(["high"]), json!(["high", "critical", "severe"]), In, true),
+            (json!(["critical"]), json!(["high", "critical", "severe"]), In, true),
+            (json!(["low"]), json!(["high", "critical", "severe"]), In, false),
             (json!(["high"]), json!(["low", "minimal"]), NotIn, true),
             (json!(["medium"]), json!(["low", "minimal"]), NotIn, true),
             (json!(["low"]), json!(["low", "minimal"]), NotIn, false),
@@ -305,10 +230,6 @@ mod tests {
     #[test]
     fn blank_operator_never_matches() {
         assert!(!apply_optional_operator(&json!("x"), &json!("x"), None));
-        assert!(apply_optional_operator(
-            &json!("x"),
-            &json!("x"),
-            Some(Equals)
-        ));
+        assert!(apply_optional_operator(&json!("x"), &json!("x"), Some(Equals)));
     }
 }

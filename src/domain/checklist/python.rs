@@ -59,17 +59,16 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Null, Value::Null) => true,
         (Value::String(x), Value::String(y)) => x == y,
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| py_eq(p, q))
-        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| py_eq(p, q)),
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| py_eq(v, w)))
         }
         _ => match (PyNumber::of(a), PyNumber::of(b)) {
             (Some(PyNumber::Int(x)), Some(PyNumber::Int(y))) => x == y,
             (Some(PyNumber::Float(x)), Some(PyNumber::Float(y))) => x == y,
-            (Some(PyNumber::Int(x)), Some(PyNumber::Float(y)))
-            | (Some(PyNumber::Float(y)), Some(PyNumber::Int(x))) => int_eq_float(x, y),
+            (Some(PyNumber::Int(x)), Some(PyNumber::Float(y))) | (Some(PyNumber::Float(y)), Some(PyNumber::Int(x))) => {
+                int_eq_float(x, y)
+            }
             _ => false,
         },
     }
@@ -187,11 +186,7 @@ fn is_py_printable(c: char) -> bool {
 
 /// Python's `repr` of a string: single quotes unless the text holds a `'` and no `"`.
 pub fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {
@@ -238,12 +233,8 @@ pub fn float_repr(x: f64) -> String {
     // precision picks, like Python, the closest such digits with exact ties to even
     // (Rust's shortest form may break such a tie the other way).
     let shortest = format!("{:e}", x.abs());
-    let digit_count = shortest
-        .split_once('e')
-        .map_or(shortest.as_str(), |(m, _)| m)
-        .chars()
-        .filter(char::is_ascii_digit)
-        .count();
+    let digit_count =
+        shortest.split_once('e').map_or(shortest.as_str(), |(m, _)| m).chars().filter(char::is_ascii_digit).count();
     let sci = format!("{:.*e}", digit_count.saturating_sub(1), x.abs());
     let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
@@ -281,8 +272,7 @@ fn scan_digitpart(s: &[u8]) -> usize {
     }
     while i < s.len() {
         // A digit, or one underscore between two digits.
-        let underscore_between_digits =
-            s[i] == b'_' && i > 0 && s.get(i + 1).is_some_and(u8::is_ascii_digit);
+        let underscore_between_digits = s[i] == b'_' && i > 0 && s.get(i + 1).is_some_and(u8::is_ascii_digit);
         if s[i].is_ascii_digit() || underscore_between_digits {
             i += 1;
         } else {
@@ -436,20 +426,12 @@ mod tests {
             (json!("1"), json!(1), false),
             (json!(["a", "b"]), json!(["a", "b"]), true),
             (json!(["a", "b"]), json!(["b", "a"]), false),
-            (
-                json!({"a": 1, "b": [2]}),
-                json!({"b": [2.0], "a": true}),
-                true,
-            ),
+            (json!({"a": 1, "b": [2]}), json!({"b": [2.0], "a": true}), true),
             (json!({"a": 1}), json!({"a": 1, "b": 2}), false),
             (json!(null), json!(null), true),
             (json!(null), json!([]), false),
             (json!(0.5), json!(0), false),
-            (
-                json!(9007199254740993_i64),
-                json!(9007199254740992.0),
-                false,
-            ),
+            (json!(9007199254740993_i64), json!(9007199254740992.0), false),
         ];
         for (a, b, expected) in table {
             assert_eq!(py_eq(&a, &b), expected, "{a} == {b}");
@@ -499,10 +481,7 @@ mod tests {
             (json!(-0.5), "-0.5"),
             (json!(["a", "b"]), "['a', 'b']"),
             (json!([1, 2.5, true, null]), "[1, 2.5, True, None]"),
-            (
-                json!({"name": "x.pdf", "content": "QQ=="}),
-                "{'name': 'x.pdf', 'content': 'QQ=='}",
-            ),
+            (json!({"name": "x.pdf", "content": "QQ=="}), "{'name': 'x.pdf', 'content': 'QQ=='}"),
             (json!(["it's"]), "[\"it's\"]"),
             (json!(["a'b\"c"]), "['a\\'b\"c']"),
             (json!(["line\nbreak\\"]), "['line\\nbreak\\\\']"),
@@ -621,10 +600,7 @@ mod tests {
     #[test]
     fn drf_uuid_field_accepts_strings_and_integers() {
         let table = vec![
-            (
-                json!("00000000-0000-0000-0000-000000000005"),
-                Some(Uuid::from_u128(5)),
-            ),
+            (json!("00000000-0000-0000-0000-000000000005"), Some(Uuid::from_u128(5))),
             (json!(5), Some(Uuid::from_u128(5))),
             (json!(true), Some(Uuid::from_u128(1))),
             (json!(-1), None),

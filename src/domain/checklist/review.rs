@@ -20,9 +20,7 @@ pub fn should_trigger_review(question: &Question, answer_data: &Value) -> bool {
         return true;
     }
     match &question.review_answer_value {
-        Some(target) if is_truthy(target) => {
-            apply_optional_operator(answer_data, target, question.operator)
-        }
+        Some(target) if is_truthy(target) => apply_optional_operator(answer_data, target, question.operator),
         _ => false,
     }
 }
@@ -94,12 +92,7 @@ mod tests {
         q
     }
 
-    fn guidance_q(
-        always: bool,
-        text: &str,
-        value: Option<Value>,
-        op: Option<Operator>,
-    ) -> Question {
+    fn guidance_q(always: bool, text: &str, value: Option<Value>, op: Option<Operator>) -> Question {
         let mut q = Question::new(Uuid::from_u128(2), "G", QuestionType::TextArea);
         q.always_show_guidance = always;
         q.user_guidance = text.into();
@@ -123,21 +116,9 @@ mod tests {
         use Operator::*;
         let table = vec![
             // §11.3 #30
-            (
-                review_q(QuestionType::TextInput, json!("high"), Some(Equals)),
-                json!("high"),
-                true,
-            ),
-            (
-                review_q(QuestionType::TextInput, json!("high"), Some(Equals)),
-                json!("low"),
-                false,
-            ),
-            (
-                review_q(QuestionType::TextInput, json!("high"), Some(Equals)),
-                json!("medium"),
-                false,
-            ),
+            (review_q(QuestionType::TextInput, json!("high"), Some(Equals)), json!("high"), true),
+            (review_q(QuestionType::TextInput, json!("high"), Some(Equals)), json!("low"), false),
+            (review_q(QuestionType::TextInput, json!("high"), Some(Equals)), json!("medium"), false),
             // §11.3 #31
             (
                 review_q(QuestionType::TextArea, json!(["sensitive"]), Some(Contains)),
@@ -156,112 +137,39 @@ mod tests {
             ),
             // §11.3 #32
             (
-                review_q(
-                    QuestionType::MultiSelect,
-                    json!(["high", "critical", "severe"]),
-                    Some(In),
-                ),
+                review_q(QuestionType::MultiSelect, json!(["high", "critical", "severe"]), Some(In)),
                 json!(["high"]),
                 true,
             ),
             (
-                review_q(
-                    QuestionType::MultiSelect,
-                    json!(["high", "critical", "severe"]),
-                    Some(In),
-                ),
+                review_q(QuestionType::MultiSelect, json!(["high", "critical", "severe"]), Some(In)),
                 json!(["critical"]),
                 true,
             ),
             (
-                review_q(
-                    QuestionType::MultiSelect,
-                    json!(["high", "critical", "severe"]),
-                    Some(In),
-                ),
+                review_q(QuestionType::MultiSelect, json!(["high", "critical", "severe"]), Some(In)),
                 json!(["low"]),
                 false,
             ),
             // §11.3 #33
-            (
-                review_q(
-                    QuestionType::MultiSelect,
-                    json!(["low", "minimal"]),
-                    Some(NotIn),
-                ),
-                json!(["high"]),
-                true,
-            ),
-            (
-                review_q(
-                    QuestionType::MultiSelect,
-                    json!(["low", "minimal"]),
-                    Some(NotIn),
-                ),
-                json!(["medium"]),
-                true,
-            ),
-            (
-                review_q(
-                    QuestionType::MultiSelect,
-                    json!(["low", "minimal"]),
-                    Some(NotIn),
-                ),
-                json!(["low"]),
-                false,
-            ),
-            (
-                review_q(
-                    QuestionType::MultiSelect,
-                    json!(["low", "minimal"]),
-                    Some(NotIn),
-                ),
-                json!(["minimal"]),
-                false,
-            ),
+            (review_q(QuestionType::MultiSelect, json!(["low", "minimal"]), Some(NotIn)), json!(["high"]), true),
+            (review_q(QuestionType::MultiSelect, json!(["low", "minimal"]), Some(NotIn)), json!(["medium"]), true),
+            (review_q(QuestionType::MultiSelect, json!(["low", "minimal"]), Some(NotIn)), json!(["low"]), false),
+            (review_q(QuestionType::MultiSelect, json!(["low", "minimal"]), Some(NotIn)), json!(["minimal"]), false),
             // §11.2 #22
             (
-                review_q(
-                    QuestionType::TextArea,
-                    json!(["export", "third party"]),
-                    Some(Contains),
-                ),
+                review_q(QuestionType::TextArea, json!(["export", "third party"]), Some(Contains)),
                 json!("We will export personal data to third party processors"),
                 true,
             ),
             // §11.3 #36
-            (
-                review_q(
-                    QuestionType::TextInput,
-                    json!(["over_100k"]),
-                    Some(Contains),
-                ),
-                json!("over_100k"),
-                true,
-            ),
-            (
-                review_q(
-                    QuestionType::TextInput,
-                    json!(["over_100k"]),
-                    Some(Contains),
-                ),
-                json!("under_10k"),
-                false,
-            ),
+            (review_q(QuestionType::TextInput, json!(["over_100k"]), Some(Contains)), json!("over_100k"), true),
+            (review_q(QuestionType::TextInput, json!(["over_100k"]), Some(Contains)), json!("under_10k"), false),
             // null answers never trigger an operator
-            (
-                review_q(QuestionType::TextInput, json!("high"), Some(NotEquals)),
-                Value::Null,
-                false,
-            ),
+            (review_q(QuestionType::TextInput, json!("high"), Some(NotEquals)), Value::Null, false),
         ];
         for (q, answer, expected) in table {
-            assert_eq!(
-                should_trigger_review(&q, &answer),
-                expected,
-                "{:?} {answer}",
-                q.review_answer_value
-            );
+            assert_eq!(should_trigger_review(&q, &answer), expected, "{:?} {answer}", q.review_answer_value);
         }
     }
 
@@ -277,11 +185,7 @@ mod tests {
         ];
         for q in table {
             let answer = q.review_answer_value.clone().unwrap_or(Value::Null);
-            assert!(
-                !should_trigger_review(&q, &answer),
-                "{:?}",
-                q.review_answer_value
-            );
+            assert!(!should_trigger_review(&q, &answer), "{:?}", q.review_answer_value);
         }
     }
 
@@ -298,25 +202,13 @@ mod tests {
             assert_eq!(should_trigger_review(&boolean, &answer), expected);
         }
         // §11.3 #35
-        let mut text = review_q(
-            QuestionType::TextInput,
-            json!(["financial_data", "health_data"]),
-            Some(Operator::Contains),
-        );
+        let mut text =
+            review_q(QuestionType::TextInput, json!(["financial_data", "health_data"]), Some(Operator::Contains));
         text.always_show_guidance = false;
         text.user_guidance = "Handle with care".into();
-        text.guidance_answer_value = Some(json!([
-            "personal_data",
-            "financial_data",
-            "health_data",
-            "confidential"
-        ]));
+        text.guidance_answer_value = Some(json!(["personal_data", "financial_data", "health_data", "confidential"]));
         text.guidance_operator = Some(Operator::Contains);
-        let table = vec![
-            ("personal_data", true, false),
-            ("financial_data", true, true),
-            ("public_data", false, false),
-        ];
+        let table = vec![("personal_data", true, false), ("financial_data", true, true), ("public_data", false, false)];
         for (answer, guidance, review) in table {
             let answer = json!(answer);
             assert_eq!(should_show_guidance(&text, &answer), guidance, "{answer}");
@@ -329,51 +221,23 @@ mod tests {
         use Operator::*;
         let table = vec![
             // §11.6 #49: always-show with text → any answer, even null
-            (
-                guidance_q(true, "Read this", None, None),
-                json!("anything"),
-                true,
-            ),
+            (guidance_q(true, "Read this", None, None), json!("anything"), true),
             (guidance_q(true, "Read this", None, None), Value::Null, true),
             (guidance_q(true, "", None, None), json!("anything"), false),
-            (
-                guidance_q(true, "   \n", None, None),
-                json!("anything"),
-                false,
-            ),
+            (guidance_q(true, "   \n", None, None), json!("anything"), false),
             // §11.6 #50
-            (
-                guidance_q(false, "Tip", Some(json!(true)), Some(Equals)),
-                json!(true),
-                true,
-            ),
-            (
-                guidance_q(false, "Tip", Some(json!(true)), Some(Equals)),
-                json!(false),
-                false,
-            ),
-            (
-                guidance_q(false, "Tip", Some(json!(true)), Some(Equals)),
-                json!("true"),
-                false,
-            ),
+            (guidance_q(false, "Tip", Some(json!(true)), Some(Equals)), json!(true), true),
+            (guidance_q(false, "Tip", Some(json!(true)), Some(Equals)), json!(false), false),
+            (guidance_q(false, "Tip", Some(json!(true)), Some(Equals)), json!("true"), false),
             // a false guidance value works, unlike review
-            (
-                guidance_q(false, "Tip", Some(json!(false)), Some(Equals)),
-                json!(false),
-                true,
-            ),
+            (guidance_q(false, "Tip", Some(json!(false)), Some(Equals)), json!(false), true),
             // §11.6 #51
             (
                 guidance_q(false, "Tip", Some(json!(["security"])), Some(Contains)),
                 json!("high security requirements"),
                 true,
             ),
-            (
-                guidance_q(false, "Tip", Some(json!(["security"])), Some(Contains)),
-                json!("security is important"),
-                true,
-            ),
+            (guidance_q(false, "Tip", Some(json!(["security"])), Some(Contains)), json!("security is important"), true),
             (
                 guidance_q(false, "Tip", Some(json!(["security"])), Some(Contains)),
                 json!("compliance requirements"),
@@ -381,81 +245,33 @@ mod tests {
             ),
             // §11.6 #52
             (
-                guidance_q(
-                    false,
-                    "Tip",
-                    Some(json!(["high", "critical", "enterprise"])),
-                    Some(In),
-                ),
+                guidance_q(false, "Tip", Some(json!(["high", "critical", "enterprise"])), Some(In)),
                 json!(["high"]),
                 true,
             ),
             (
-                guidance_q(
-                    false,
-                    "Tip",
-                    Some(json!(["high", "critical", "enterprise"])),
-                    Some(In),
-                ),
+                guidance_q(false, "Tip", Some(json!(["high", "critical", "enterprise"])), Some(In)),
                 json!(["critical"]),
                 true,
             ),
             (
-                guidance_q(
-                    false,
-                    "Tip",
-                    Some(json!(["high", "critical", "enterprise"])),
-                    Some(In),
-                ),
+                guidance_q(false, "Tip", Some(json!(["high", "critical", "enterprise"])), Some(In)),
                 json!(["low"]),
                 false,
             ),
             (
-                guidance_q(
-                    false,
-                    "Tip",
-                    Some(json!(["high", "critical", "enterprise"])),
-                    Some(In),
-                ),
+                guidance_q(false, "Tip", Some(json!(["high", "critical", "enterprise"])), Some(In)),
                 json!(["medium"]),
                 false,
             ),
-            (
-                guidance_q(false, "Tip", Some(json!(["high", "critical"])), Some(NotIn)),
-                json!(["low"]),
-                true,
-            ),
-            (
-                guidance_q(false, "Tip", Some(json!(["high", "critical"])), Some(NotIn)),
-                json!(["high"]),
-                false,
-            ),
+            (guidance_q(false, "Tip", Some(json!(["high", "critical"])), Some(NotIn)), json!(["low"]), true),
+            (guidance_q(false, "Tip", Some(json!(["high", "critical"])), Some(NotIn)), json!(["high"]), false),
             // §11.6 #53: factory defaults `[]`/equals never match
-            (
-                guidance_q(false, "Tip", Some(json!([])), Some(Equals)),
-                json!(true),
-                false,
-            ),
-            (
-                guidance_q(false, "Tip", Some(json!([])), Some(Equals)),
-                json!("anything"),
-                false,
-            ),
-            (
-                guidance_q(false, "Tip", None, Some(Equals)),
-                json!(true),
-                false,
-            ),
-            (
-                guidance_q(false, "Tip", Some(json!(true)), None),
-                json!(true),
-                false,
-            ),
-            (
-                guidance_q(false, " ", Some(json!(true)), Some(Equals)),
-                json!(true),
-                false,
-            ),
+            (guidance_q(false, "Tip", Some(json!([])), Some(Equals)), json!(true), false),
+            (guidance_q(false, "Tip", Some(json!([])), Some(Equals)), json!("anything"), false),
+            (guidance_q(false, "Tip", None, Some(Equals)), json!(true), false),
+            (guidance_q(false, "Tip", Some(json!(true)), None), json!(true), false),
+            (guidance_q(false, " ", Some(json!(true)), Some(Equals)), json!(true), false),
         ];
         for (q, answer, expected) in table {
             assert_eq!(
@@ -485,22 +301,14 @@ mod tests {
             (&conditional, Some(&no), None),
         ];
         for (q, answer, expected) in table {
-            assert_eq!(
-                displayed_guidance(q, answer).as_deref(),
-                expected,
-                "{answer:?}"
-            );
+            assert_eq!(displayed_guidance(q, answer).as_deref(), expected, "{answer:?}");
         }
     }
 
     #[test]
     fn guidance_uses_the_viewers_own_answer_else_the_latest() {
         let question = Uuid::from_u128(5);
-        let at = |s: i64| {
-            Utc.timestamp_opt(1_700_000_000 + s, 0)
-                .single()
-                .expect("time")
-        };
+        let at = |s: i64| Utc.timestamp_opt(1_700_000_000 + s, 0).single().expect("time");
         let row = |id: i64, user: i64, modified: i64| Answer {
             id,
             uuid: Uuid::from_u128(100 + id as u128),
@@ -514,11 +322,7 @@ mod tests {
         let answers = vec![row(1, 10, 5), row(2, 20, 9), row(3, 30, 9)];
         let table = vec![(10, Some(1)), (20, Some(2)), (99, Some(3))];
         for (viewer, expected) in table {
-            assert_eq!(
-                guidance_answer(&answers, question, viewer).map(|a| a.id),
-                expected,
-                "viewer {viewer}"
-            );
+            assert_eq!(guidance_answer(&answers, question, viewer).map(|a| a.id), expected, "viewer {viewer}");
         }
         assert!(guidance_answer(&answers, Uuid::from_u128(6), 10).is_none());
     }

@@ -7,9 +7,7 @@ use uuid::Uuid;
 use super::dates::{is_valid_date, is_valid_datetime};
 use super::files::{is_valid_file_answer, FileInspector};
 use super::model::{Question, QuestionType};
-use super::python::{
-    is_py_int_str, parse_drf_uuid, parse_py_float, parse_py_uuid, py_str, py_type_name, PyNumber,
-};
+use super::python::{is_py_int_str, parse_drf_uuid, parse_py_float, parse_py_uuid, py_str, py_type_name, PyNumber};
 
 /// DRF's message for a missing field.
 pub const MSG_REQUIRED: &str = "This field is required.";
@@ -48,11 +46,7 @@ pub fn invalid_answer_message(question: &Question, answer_data: &Value) -> Strin
 /// This is the model-level rule: `null` is invalid for a required question and, as
 /// upstream, valid only for an optional boolean one. The submit path never calls it
 /// with `null`, which means "delete my answer" there (§3.1 step 5).
-pub fn is_valid_answer(
-    question: &Question,
-    answer_data: &Value,
-    files: &dyn FileInspector,
-) -> bool {
+pub fn is_valid_answer(question: &Question, answer_data: &Value, files: &dyn FileInspector) -> bool {
     if answer_data.is_null() {
         return !question.required && question.question_type == QuestionType::Boolean;
     }
@@ -96,9 +90,7 @@ pub fn is_valid_answer(
             };
             value.is_some_and(|v| in_range(question, v))
         }
-        QuestionType::File | QuestionType::MultipleFiles => {
-            is_valid_file_answer(question, answer_data, files)
-        }
+        QuestionType::File | QuestionType::MultipleFiles => is_valid_file_answer(question, answer_data, files),
     }
 }
 
@@ -164,10 +156,8 @@ pub fn submission_question_uuids(body: &Value) -> Vec<Uuid> {
     let Value::Array(elements) = body else {
         return Vec::new();
     };
-    let mut uuids: Vec<Uuid> = elements
-        .iter()
-        .filter_map(|e| e.get("question_uuid").and_then(parse_drf_uuid))
-        .collect();
+    let mut uuids: Vec<Uuid> =
+        elements.iter().filter_map(|e| e.get("question_uuid").and_then(parse_drf_uuid)).collect();
     uuids.sort_unstable();
     uuids.dedup();
     uuids
@@ -262,29 +252,17 @@ fn validate_element<'q>(
     // Messages print the hyphenated form, unlike the hex UUIDs of responses.
     let question = match lookup(uuid) {
         QuestionLookup::Missing => {
-            return Err(non_field_errors(format!(
-                "Question with UUID {} does not exist",
-                uuid.hyphenated()
-            )))
+            return Err(non_field_errors(format!("Question with UUID {} does not exist", uuid.hyphenated())))
         }
         QuestionLookup::OtherChecklist => {
-            return Err(non_field_errors(format!(
-                "Question {} does not belong to this checklist",
-                uuid.hyphenated()
-            )))
+            return Err(non_field_errors(format!("Question {} does not belong to this checklist", uuid.hyphenated())))
         }
         QuestionLookup::Found(question) => question,
     };
     if !answer_data.is_null() && !is_valid_answer(question, answer_data, files) {
-        return Err(non_field_errors(invalid_answer_message(
-            question,
-            answer_data,
-        )));
+        return Err(non_field_errors(invalid_answer_message(question, answer_data)));
     }
-    Ok(ValidAnswer {
-        question: uuid,
-        answer_data: answer_data.clone(),
-    })
+    Ok(ValidAnswer { question: uuid, answer_data: answer_data.clone() })
 }
 
 #[cfg(test)]
@@ -292,8 +270,7 @@ mod tests {
     use super::super::files::Base64Files;
     use super::*;
 
-    const PDF_B64: &str =
-        "JVBERi0xLjQKJcfsj6IKMSAwIG9iago8PD4+CmVuZG9iagp0cmFpbGVyCjw8Pj4KJSVFT0YK";
+    const PDF_B64: &str = "JVBERi0xLjQKJcfsj6IKMSAwIG9iago8PD4+CmVuZG9iagp0cmFpbGVyCjw8Pj4KJSVFT0YK";
 
     fn sniff(head: &[u8]) -> Option<String> {
         if head.starts_with(b"%PDF-") {
@@ -442,22 +419,13 @@ mod tests {
         );
         let mut required = ranged(QuestionType::Number, Some(1.0), Some(10.0));
         required.required = true;
-        check(
-            &required,
-            vec![(json!(5), true), (json!(0), false), (json!(11), false)],
-        );
+        check(&required, vec![(json!(5), true), (json!(0), false), (json!(11), false)]);
     }
 
     #[test]
     fn text_and_boolean_questions_ignore_min_and_max() {
-        check(
-            &ranged(QuestionType::TextInput, Some(10.0), Some(20.0)),
-            vec![(json!("5"), true), (json!("100"), true)],
-        );
-        check(
-            &ranged(QuestionType::Boolean, Some(10.0), Some(20.0)),
-            vec![(json!(true), true)],
-        );
+        check(&ranged(QuestionType::TextInput, Some(10.0), Some(20.0)), vec![(json!("5"), true), (json!("100"), true)]);
+        check(&ranged(QuestionType::Boolean, Some(10.0), Some(20.0)), vec![(json!(true), true)]);
     }
 
     #[test]
@@ -496,29 +464,14 @@ mod tests {
     #[test]
     fn rating_accepts_ints_and_integer_strings_within_range() {
         // §11.5 #44
-        check(
-            &q(QuestionType::Rating),
-            vec![(json!(1), true), (json!(3), true), (json!(5), true)],
-        );
+        check(&q(QuestionType::Rating), vec![(json!(1), true), (json!(3), true), (json!(5), true)]);
         check(
             &ranged(QuestionType::Rating, Some(1.0), Some(5.0)),
-            vec![
-                (json!(0), false),
-                (json!(6), false),
-                (json!("3"), true),
-                (json!("0"), false),
-                (json!("6"), false),
-            ],
+            vec![(json!(0), false), (json!(6), false), (json!("3"), true), (json!("0"), false), (json!("6"), false)],
         );
         check(
             &ranged(QuestionType::Rating, Some(1.0), Some(10.0)),
-            vec![
-                (json!(1), true),
-                (json!(5), true),
-                (json!(10), true),
-                (json!(0), false),
-                (json!(11), false),
-            ],
+            vec![(json!(1), true), (json!(5), true), (json!(10), true), (json!(0), false), (json!(11), false)],
         );
     }
 
@@ -587,12 +540,7 @@ mod tests {
             (q(QuestionType::TextInput), false),
         ];
         for (question, expected) in table {
-            assert_eq!(
-                is_valid_answer(&question, &Value::Null, &files()),
-                expected,
-                "{}",
-                question.question_type
-            );
+            assert_eq!(is_valid_answer(&question, &Value::Null, &files()), expected, "{}", question.question_type);
         }
     }
 
@@ -690,22 +638,10 @@ mod tests {
             {"question_uuid": 1, "answer_data": "7"},
         ]);
         let expected = vec![
-            ValidAnswer {
-                question: number,
-                answer_data: json!(50000),
-            },
-            ValidAnswer {
-                question: number,
-                answer_data: Value::Null,
-            },
-            ValidAnswer {
-                question: file,
-                answer_data: json!({"name": "p.pdf", "content": PDF_B64}),
-            },
-            ValidAnswer {
-                question: number,
-                answer_data: json!("7"),
-            },
+            ValidAnswer { question: number, answer_data: json!(50000) },
+            ValidAnswer { question: number, answer_data: Value::Null },
+            ValidAnswer { question: file, answer_data: json!({"name": "p.pdf", "content": PDF_B64}) },
+            ValidAnswer { question: number, answer_data: json!("7") },
         ];
         assert_eq!(run(body), Ok(expected));
         assert_eq!(run(json!([])), Ok(vec![]));
@@ -728,14 +664,8 @@ mod tests {
                 json!([{"question_uuid": number, "answer_data": 5}, {"question_uuid": number, "answer_data": "abc"}]),
                 json!([{}, {"non_field_errors": ["Answer value 'abc' is not valid for the question 'How many?' (type: number)."]}]),
             ),
-            (
-                json!([{"question_uuid": number}]),
-                json!([{"answer_data": ["This field is required."]}]),
-            ),
-            (
-                json!([{"answer_data": 5}]),
-                json!([{"question_uuid": ["This field is required."]}]),
-            ),
+            (json!([{"question_uuid": number}]), json!([{"answer_data": ["This field is required."]}])),
+            (json!([{"answer_data": 5}]), json!([{"question_uuid": ["This field is required."]}])),
             (
                 json!([{}]),
                 json!([{"question_uuid": ["This field is required."], "answer_data": ["This field is required."]}]),
@@ -748,10 +678,7 @@ mod tests {
                 json!([{"question_uuid": "not-a-uuid", "answer_data": 5}]),
                 json!([{"question_uuid": ["Must be a valid UUID."]}]),
             ),
-            (
-                json!([{"question_uuid": 1.5, "answer_data": 5}]),
-                json!([{"question_uuid": ["Must be a valid UUID."]}]),
-            ),
+            (json!([{"question_uuid": 1.5, "answer_data": 5}]), json!([{"question_uuid": ["Must be a valid UUID."]}])),
             (
                 json!([{"question_uuid": missing.simple().to_string(), "answer_data": 5}]),
                 json!([{"non_field_errors": [format!("Question with UUID {} does not exist", missing.hyphenated())]}]),
@@ -789,25 +716,12 @@ mod tests {
                 json!({"question_uuid": "x"}),
                 json!({"non_field_errors": ["Expected a list of items but got type \"dict\"."]}),
             ),
-            (
-                json!("text"),
-                json!({"non_field_errors": ["Expected a list of items but got type \"str\"."]}),
-            ),
-            (
-                json!(5),
-                json!({"non_field_errors": ["Expected a list of items but got type \"int\"."]}),
-            ),
-            (
-                Value::Null,
-                json!({"non_field_errors": ["No data provided"]}),
-            ),
+            (json!("text"), json!({"non_field_errors": ["Expected a list of items but got type \"str\"."]})),
+            (json!(5), json!({"non_field_errors": ["Expected a list of items but got type \"int\"."]})),
+            (Value::Null, json!({"non_field_errors": ["No data provided"]})),
         ];
         for (body, expected) in table {
-            assert_eq!(
-                run(body.clone()).map_err(|e| e.to_json()),
-                Err(expected),
-                "body {body}"
-            );
+            assert_eq!(run(body.clone()).map_err(|e| e.to_json()), Err(expected), "body {body}");
         }
     }
 

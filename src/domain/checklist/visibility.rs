@@ -12,11 +12,7 @@ use super::operators::apply_optional_operator;
 /// 16; R1 took the first row by id). Answers of every user count (§11.4 #40).
 pub fn dependency_satisfied(dependency: &Dependency, latest: &HashMap<Uuid, &Answer>) -> bool {
     latest.get(&dependency.depends_on).is_some_and(|answer| {
-        apply_optional_operator(
-            &answer.answer_data,
-            &dependency.required_answer_value,
-            dependency.operator,
-        )
+        apply_optional_operator(&answer.answer_data, &dependency.required_answer_value, dependency.operator)
     })
 }
 
@@ -27,10 +23,7 @@ pub fn is_visible(question: &Question, latest: &HashMap<Uuid, &Answer>) -> bool 
     if question.dependencies.is_empty() {
         return true;
     }
-    let mut results = question
-        .dependencies
-        .iter()
-        .map(|dependency| dependency_satisfied(dependency, latest));
+    let mut results = question.dependencies.iter().map(|dependency| dependency_satisfied(dependency, latest));
     match question.dependency_logic_operator {
         DependencyLogic::Or => results.any(|r| r),
         DependencyLogic::And => results.all(|r| r),
@@ -42,10 +35,7 @@ pub fn is_visible(question: &Question, latest: &HashMap<Uuid, &Answer>) -> bool 
 /// dependencies, which is the template's `initial_visible_questions`.
 pub fn visible_questions<'q>(questions: &'q [Question], answers: &[Answer]) -> Vec<&'q Question> {
     let latest = latest_answers(answers);
-    questions
-        .iter()
-        .filter(|q| is_visible(q, &latest))
-        .collect()
+    questions.iter().filter(|q| is_visible(q, &latest)).collect()
 }
 
 #[cfg(test)]
@@ -60,9 +50,7 @@ mod tests {
     const T: Uuid = Uuid::from_u128(3);
 
     fn at(s: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(1_700_000_000 + s, 0)
-            .single()
-            .expect("time")
+        Utc.timestamp_opt(1_700_000_000 + s, 0).single().expect("time")
     }
 
     fn answer(id: i64, question: Uuid, user: i64, data: Value, modified: i64) -> Answer {
@@ -79,12 +67,7 @@ mod tests {
     }
 
     fn dep(n: u128, on: Uuid, value: Value, op: Operator) -> Dependency {
-        Dependency {
-            uuid: Uuid::from_u128(200 + n),
-            depends_on: on,
-            required_answer_value: value,
-            operator: Some(op),
-        }
+        Dependency { uuid: Uuid::from_u128(200 + n), depends_on: on, required_answer_value: value, operator: Some(op) }
     }
 
     fn target(logic: DependencyLogic, deps: Vec<Dependency>) -> Question {
@@ -103,28 +86,13 @@ mod tests {
         // §11.4 #37
         let q = target(
             DependencyLogic::default(),
-            vec![
-                dep(1, A, json!(true), Operator::Equals),
-                dep(2, B, json!(true), Operator::Equals),
-            ],
+            vec![dep(1, A, json!(true), Operator::Equals), dep(2, B, json!(true), Operator::Equals)],
         );
         let table = vec![
             (vec![], false),
             (vec![answer(1, A, 10, json!(true), 1)], false),
-            (
-                vec![
-                    answer(1, A, 10, json!(true), 1),
-                    answer(2, B, 10, json!(true), 2),
-                ],
-                true,
-            ),
-            (
-                vec![
-                    answer(1, A, 10, json!(true), 1),
-                    answer(2, B, 10, json!(false), 2),
-                ],
-                false,
-            ),
+            (vec![answer(1, A, 10, json!(true), 1), answer(2, B, 10, json!(true), 2)], true),
+            (vec![answer(1, A, 10, json!(true), 1), answer(2, B, 10, json!(false), 2)], false),
         ];
         for (answers, expected) in table {
             assert_eq!(visible(&q, &answers), expected, "{answers:?}");
@@ -136,28 +104,13 @@ mod tests {
         // §11.4 #38
         let q = target(
             DependencyLogic::Or,
-            vec![
-                dep(1, A, json!(true), Operator::Equals),
-                dep(2, B, json!(true), Operator::Equals),
-            ],
+            vec![dep(1, A, json!(true), Operator::Equals), dep(2, B, json!(true), Operator::Equals)],
         );
         let table = vec![
             (vec![], false),
             (vec![answer(1, A, 10, json!(true), 1)], true),
-            (
-                vec![
-                    answer(1, A, 10, json!(true), 1),
-                    answer(2, B, 10, json!(false), 2),
-                ],
-                true,
-            ),
-            (
-                vec![
-                    answer(1, A, 10, json!(false), 1),
-                    answer(2, B, 10, json!(false), 2),
-                ],
-                false,
-            ),
+            (vec![answer(1, A, 10, json!(true), 1), answer(2, B, 10, json!(false), 2)], true),
+            (vec![answer(1, A, 10, json!(false), 1), answer(2, B, 10, json!(false), 2)], false),
         ];
         for (answers, expected) in table {
             assert_eq!(visible(&q, &answers), expected, "{answers:?}");
@@ -177,22 +130,13 @@ mod tests {
         // §11.4 #40
         let q = target(
             DependencyLogic::Or,
-            vec![
-                dep(1, A, json!(true), Operator::Equals),
-                dep(2, B, json!(["test"]), Operator::Contains),
-            ],
+            vec![dep(1, A, json!(true), Operator::Equals), dep(2, B, json!(["test"]), Operator::Contains)],
         );
         let table = vec![
             (vec![], false),
             (vec![answer(1, A, 10, json!(true), 1)], true),
             (vec![answer(2, B, 20, json!("testing"), 2)], true),
-            (
-                vec![
-                    answer(1, A, 10, json!(false), 3),
-                    answer(2, B, 20, json!("testing"), 2),
-                ],
-                true,
-            ),
+            (vec![answer(1, A, 10, json!(false), 3), answer(2, B, 20, json!("testing"), 2)], true),
             (vec![answer(1, A, 10, json!(false), 3)], false),
         ];
         for (answers, expected) in table {
@@ -203,32 +147,11 @@ mod tests {
     #[test]
     fn the_latest_answer_of_the_depends_on_question_decides() {
         // R2: user1 true then user2 false (newer) → hidden; ties go to the higher id
-        let q = target(
-            DependencyLogic::And,
-            vec![dep(1, A, json!(true), Operator::Equals)],
-        );
+        let q = target(DependencyLogic::And, vec![dep(1, A, json!(true), Operator::Equals)]);
         let table = vec![
-            (
-                vec![
-                    answer(1, A, 10, json!(true), 1),
-                    answer(2, A, 20, json!(false), 2),
-                ],
-                false,
-            ),
-            (
-                vec![
-                    answer(1, A, 10, json!(true), 3),
-                    answer(2, A, 20, json!(false), 2),
-                ],
-                true,
-            ),
-            (
-                vec![
-                    answer(1, A, 10, json!(false), 2),
-                    answer(2, A, 20, json!(true), 2),
-                ],
-                true,
-            ),
+            (vec![answer(1, A, 10, json!(true), 1), answer(2, A, 20, json!(false), 2)], false),
+            (vec![answer(1, A, 10, json!(true), 3), answer(2, A, 20, json!(false), 2)], true),
+            (vec![answer(1, A, 10, json!(false), 2), answer(2, A, 20, json!(true), 2)], true),
         ];
         for (answers, expected) in table {
             assert_eq!(visible(&q, &answers), expected, "{answers:?}");
@@ -249,19 +172,10 @@ mod tests {
             (vec![answer(1, A, 10, json!(true), 1)], vec![A, B]),
             (vec![answer(1, A, 10, json!(false), 1)], vec![A]),
             // the child is hidden, but its stored answer still shows the grandchild
-            (
-                vec![
-                    answer(1, A, 10, json!(false), 1),
-                    answer(2, B, 10, json!(["x"]), 1),
-                ],
-                vec![A, T],
-            ),
+            (vec![answer(1, A, 10, json!(false), 1), answer(2, B, 10, json!(["x"]), 1)], vec![A, T]),
         ];
         for (answers, expected) in table {
-            let got: Vec<Uuid> = visible_questions(&questions, &answers)
-                .iter()
-                .map(|q| q.uuid)
-                .collect();
+            let got: Vec<Uuid> = visible_questions(&questions, &answers).iter().map(|q| q.uuid).collect();
             assert_eq!(got, expected, "{answers:?}");
         }
     }

@@ -58,9 +58,8 @@ pub async fn retrieve(
 ) -> ApiResult<Response> {
     let uuid = offering_user_uuid(&raw_uuid)?;
     let scope = ReadScope { caller: &caller, consent_gate: state.settings.enforce_user_consent };
-    let row = offering_users::find_visible(&state.pool, scope, uuid)
-        .await?
-        .ok_or(ApiError::NotFound(NO_OFFERING_USER))?;
+    let row =
+        offering_users::find_visible(&state.pool, scope, uuid).await?.ok_or(ApiError::NotFound(NO_OFFERING_USER))?;
     let fields = requested_fields(&query);
     Ok(Json(OfferingUserJson { row: &row, base: &base, fields }).into_response())
 }

@@ -54,11 +54,7 @@ pub async fn page(
 
 /// The record with this uuid if the caller may see it (list/retrieve visibility, with the
 /// consent gate when `scope.consent_gate`).
-pub async fn find_visible(
-    pool: &PgPool,
-    scope: ReadScope<'_>,
-    uuid: Uuid,
-) -> sqlx::Result<Option<OfferingUserRow>> {
+pub async fn find_visible(pool: &PgPool, scope: ReadScope<'_>, uuid: Uuid) -> sqlx::Result<Option<OfferingUserRow>> {
     let mut qb = QueryBuilder::new("");
     if !scope.caller.sees_everything() {
         push_reach_ctes(&mut qb, scope.caller);

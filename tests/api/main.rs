@@ -1,0 +1,11 @@
+//! Integration tests against a real PostgreSQL: one binary, one module per area of the spec.
+//! Each test gets a database of its own (see `support::db`).
+
+mod support;
+
+mod auth;
+mod import;
+mod list;
+mod retrieve_and_links;
+mod routing;
+mod visibility;

@@ -1,0 +1,74 @@
+//! Retrieve, and the hyperlink targets: users and provider offerings (directory.md,
+//! decisions.md 29).
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::support::*;
+
+const OU: &str = "00000000000000000000000000000f01";
+
+fn doc() -> serde_json::Value {
+    world_with(vec![offering_user(OU, ids::ADMIN, ids::OFFERING, Some("user"), "Pending additional validation")])
+}
+
+#[tokio::test]
+async fn retrieve_returns_the_object_and_honours_field() {
+    let app = TestApp::with(&doc()).await;
+    let reply = app.get(&detail(OU), "staff-token").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let body = reply.json();
+    assert_eq!(body["state"], "Pending additional validation");
+    assert_eq!(body.as_object().unwrap().len(), 22);
+    let narrow = app.get(&format!("{}?field=state&field=username", detail(OU)), "staff-token").await;
+    assert_eq!(narrow.json(), json!({"username": "user", "state": "Pending additional validation"}));
+}
+
+#[tokio::test]
+async fn retrieve_of_an_invisible_record_is_404() {
+    let app = TestApp::with(&doc()).await;
+    for who in ["user", "other_owner"] {
+        let reply = app.get(&detail(OU), &token(who)).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{who}");
+        assert_eq!(reply.json(), json!({"detail": "No OfferingUser matches the given query."}));
+    }
+    assert_eq!(app.get(&detail(OU), "owner-token").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn user_links_resolve_for_those_who_may_see_the_user() {
+    let app = TestApp::with(&doc()).await;
+    let path = format!("/api/users/{}/", ids::ADMIN);
+    let reply = app.get(&path, "owner-token").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.json(),
+        json!({"url": format!("http://testserver/api/users/{}/", ids::ADMIN), "uuid": ids::ADMIN,
+               "username": "admin", "full_name": "Admin Tester", "first_name": "Admin", "last_name": "Tester",
+               "email": "admin@example.org", "is_staff": false, "is_support": false, "is_active": true})
+    );
+    // A project colleague sees him; a stranger does not.
+    assert_eq!(app.get(&path, "member-token").await.status, StatusCode::OK);
+    assert_eq!(app.get(&path, "user-token").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&path, "support-token").await.status, StatusCode::OK);
+    let me = app.get("/api/users/me/", "admin-token").await;
+    assert_eq!(me.json()["uuid"], ids::ADMIN);
+}
+
+#[tokio::test]
+async fn offering_links_resolve_with_plugin_options() {
+    let app = TestApp::with(&doc()).await;
+    let path = format!("/api/marketplace-provider-offerings/{}/", ids::OFFERING);
+    let reply = app.get(&format!("{path}?field=plugin_options"), "offering_manager-token").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.json(),
+        json!({"plugin_options": {"service_provider_can_create_offering_user": true,
+                                  "username_generation_policy": "service_provider"}})
+    );
+    let full = app.get(&path, "owner-token").await.json();
+    assert_eq!(full["customer_uuid"], ids::PROVIDER);
+    assert_eq!(full["name"], "Cluster A");
+    assert_eq!(app.get(&path, "admin-token").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&path, "other_owner-token").await.status, StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,152 @@
+//! Test support: a fresh database and router per test, a request helper, and fixtures.
+#![allow(dead_code)] // shared helpers; not every test area uses each one
+
+pub mod db;
+pub mod fixture;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use waldur_offering_users::http::Settings;
+use waldur_offering_users::{app, AppState};
+
+pub use db::TestDatabase;
+pub use fixture::*;
+
+/// A router over a database of its own.
+pub struct TestApp {
+    pub db: TestDatabase,
+    pub router: Router,
+}
+
+/// What came back.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
+impl Reply {
+    /// The body as JSON (panics with the raw text when it is not).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.bytes)))
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    /// The `uuid` of every object of a list body.
+    pub fn uuids(&self) -> Vec<String> {
+        self.json().as_array().expect("a list").iter().map(|o| o["uuid"].as_str().unwrap().to_owned()).collect()
+    }
+
+    /// The `username` of every object of a list body.
+    pub fn usernames(&self) -> Vec<Value> {
+        self.json().as_array().expect("a list").iter().map(|o| o["username"].clone()).collect()
+    }
+}
+
+impl TestApp {
+    /// A fresh database with the consent gate on (the default).
+    pub async fn new() -> TestApp {
+        Self::with_settings(Settings { enforce_user_consent: true }).await
+    }
+
+    pub async fn with_settings(settings: Settings) -> TestApp {
+        let db = TestDatabase::new().await;
+        let router = app(AppState::new(db.pool.clone(), settings));
+        TestApp { db, router }
+    }
+
+    /// A fresh database with `doc` imported.
+    pub async fn with(doc: &Value) -> TestApp {
+        let app = Self::new().await;
+        app.import(doc).await;
+        app
+    }
+
+    /// Imports a directory document, panicking on failure.
+    pub async fn import(&self, doc: &Value) {
+        let doc = waldur_offering_users::directory::parse(&doc.to_string()).expect("valid document");
+        waldur_offering_users::directory::import(&self.db.pool, &doc).await.expect("import");
+    }
+
+    /// Sends one request; `token` None sends no credentials.
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut builder = Request::builder().method(method).uri(path).header("host", "testserver");
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Token {token}"));
+        }
+        let request = match body {
+            Some(body) => builder.header("content-type", "application/json").body(Body::from(body.to_string())),
+            None => builder.body(Body::empty()),
+        }
+        .unwrap();
+        self.send(request).await
+    }
+
+    /// Sends a request built by the test.
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Reply { status, headers, bytes }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.request(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// A POST without body or content type, as the SDK sends the state actions.
+    pub async fn post_empty(&self, path: &str, token: &str) -> Reply {
+        self.request(Method::POST, path, Some(token), None).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.request(Method::PATCH, path, Some(token), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.request(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.request(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// The state label of a record, read straight from the database.
+    pub async fn state_of(&self, uuid: &str) -> String {
+        let state: i16 = sqlx::query_scalar("SELECT state FROM offering_users WHERE uuid = $1::uuid")
+            .bind(uuid)
+            .fetch_one(&self.db.pool)
+            .await
+            .unwrap();
+        waldur_offering_users::domain::state::State::from_db(state).unwrap().label().to_owned()
+    }
+}
+
+/// The list path.
+pub const LIST: &str = "/api/marketplace-offering-users/";
+
+/// The detail path of a record.
+pub fn detail(uuid: &str) -> String {
+    format!("/api/marketplace-offering-users/{uuid}/")
+}
+
+/// The path of an action on a record.
+pub fn action(uuid: &str, name: &str) -> String {
+    format!("/api/marketplace-offering-users/{uuid}/{name}/")
+}
