@@ -2,6 +2,7 @@
 //! Nothing here knows HTTP.
 
 pub mod audit;
+pub mod checklists;
 pub mod auth;
 pub mod directory_reads;
 pub mod offering_users;

@@ -1,6 +1,7 @@
 //! `/api/marketplace-offering-users/`: every path written out, so this file reads like the
 //! operations table of the API reference.
 
+mod checklist;
 mod read;
 mod representation;
 
@@ -16,9 +17,10 @@ use super::AppState;
 pub fn router() -> Router<AppState> {
     let r = Router::new();
     let r = both(r, "/api/marketplace-offering-users/", allow("GET, POST, HEAD, OPTIONS", get(read::list)));
-    both(
+    let r = both(
         r,
         "/api/marketplace-offering-users/{uuid}/",
         allow("GET, PUT, PATCH, DELETE, HEAD, OPTIONS", get(read::retrieve)),
-    )
+    );
+    r.merge(checklist::routes())
 }
