@@ -4,8 +4,13 @@
 mod support;
 
 mod auth;
+mod concurrency;
+mod create;
 mod import;
 mod list;
+mod permissions;
 mod retrieve_and_links;
 mod routing;
+mod transitions;
+mod update_delete;
 mod visibility;

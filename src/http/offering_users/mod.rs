@@ -2,25 +2,60 @@
 //! operations table of the API reference.
 
 mod checklist;
+mod crud;
+mod input;
 mod read;
 mod representation;
+mod transitions;
 
 pub use representation::full_name;
 
-use axum::routing::get;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, patch, post};
 use axum::Router;
 
 use super::routes::{allow, both};
 use super::AppState;
+use crate::domain::state::ALL_TRANSITIONS;
+use crate::store::Caller;
+
+const LIST: &str = "/api/marketplace-offering-users/";
+const DETAIL: &str = "/api/marketplace-offering-users/{uuid}/";
 
 /// The routes of the offering-users resource.
 pub fn router() -> Router<AppState> {
     let r = Router::new();
-    let r = both(r, "/api/marketplace-offering-users/", allow("GET, POST, HEAD, OPTIONS", get(read::list)));
+    let r = both(r, LIST, allow("GET, POST, HEAD, OPTIONS", get(read::list).post(crud::create)));
     let r = both(
         r,
-        "/api/marketplace-offering-users/{uuid}/",
-        allow("GET, PUT, PATCH, DELETE, HEAD, OPTIONS", get(read::retrieve)),
+        DETAIL,
+        allow(
+            "GET, PUT, PATCH, DELETE, HEAD, OPTIONS",
+            get(read::retrieve).put(crud::update).patch(crud::update).delete(crud::destroy),
+        ),
     );
+    let r = both(
+        r,
+        "/api/marketplace-offering-users/{uuid}/update_restricted/",
+        allow("POST, OPTIONS", post(crud::update_restricted)),
+    );
+    let r = both(
+        r,
+        "/api/marketplace-offering-users/{uuid}/update_comments/",
+        allow("PATCH, OPTIONS", patch(crud::update_comments)),
+    );
+    // begin_creating, set_pending_account_linking, … set_deleted: one route per transition.
+    let r = ALL_TRANSITIONS.into_iter().fold(r, |r, transition| {
+        let path = format!("/api/marketplace-offering-users/{{uuid}}/{}/", transition.action());
+        let handler =
+            move |State(state): State<AppState>,
+                  caller: Caller,
+                  Path(uuid): Path<String>,
+                  headers: HeaderMap,
+                  body: Bytes| { transitions::run(transition, state, caller, uuid, headers, body) };
+        both(r, &path, allow("POST, OPTIONS", post(handler)))
+    });
     r.merge(checklist::routes())
 }

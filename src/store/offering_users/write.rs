@@ -5,6 +5,7 @@
 use sqlx::{PgConnection, QueryBuilder};
 use uuid::Uuid;
 
+use crate::domain::state::{CommentEffect, State, Transition};
 use crate::store::visibility::{push_has_permission, push_reach_ctes, push_visible};
 use crate::store::Caller;
 
@@ -57,9 +58,182 @@ pub async fn lock_for_action(
             qb.push("false");
         }
     }
-    qb.push(" AS permitted_alternative FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id WHERE ou.uuid = ");
+    qb.push(
+        " AS permitted_alternative FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id WHERE ou.uuid = ",
+    );
     qb.push_bind(uuid);
     push_visible(&mut qb, caller);
     qb.push(" FOR UPDATE OF ou");
     qb.build_query_as().fetch_optional(conn).await
+}
+
+/// The full row of a record, read on the writing connection (so it sees the write), without
+/// visibility: the caller was authorized for the write already.
+pub async fn row_by_id(conn: &mut PgConnection, id: i64) -> sqlx::Result<super::OfferingUserRow> {
+    let mut qb = QueryBuilder::new("SELECT ");
+    qb.push(super::ROW_COLUMNS).push(super::ROW_JOINS).push(" WHERE ou.id = ").push_bind(id);
+    qb.build_query_as().fetch_one(conn).await
+}
+
+/// An offering as create needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CreateTarget {
+    pub id: i64,
+    /// The switch `service_provider_can_create_offering_user`.
+    pub users_enabled: bool,
+    /// The caller holds `OFFERING.CREATE_USER` on it or its customer.
+    pub permitted: bool,
+}
+
+/// The offering with this uuid, with the caller's create permission on it.
+pub async fn offering_for_create(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    uuid: Uuid,
+) -> sqlx::Result<Option<CreateTarget>> {
+    let mut qb = QueryBuilder::new("SELECT o.id, o.users_enabled, ");
+    push_has_permission(&mut qb, caller, crate::domain::permissions::CREATE_USER);
+    qb.push(" AS permitted FROM offerings o WHERE o.uuid = ").push_bind(uuid);
+    qb.build_query_as().fetch_optional(conn).await
+}
+
+/// The internal id of the user with this uuid.
+pub async fn user_id(conn: &mut PgConnection, uuid: Uuid) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar("SELECT id FROM users WHERE uuid = $1").bind(uuid).fetch_optional(conn).await
+}
+
+/// Whether the offering already has a record for the user.
+pub async fn pair_exists(conn: &mut PgConnection, offering_id: i64, user_id: i64) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM offering_users WHERE offering_id = $1 AND user_id = $2)")
+        .bind(offering_id)
+        .bind(user_id)
+        .fetch_one(conn)
+        .await
+}
+
+/// Inserts a record; a non-empty username creates it in OK, otherwise Requested
+/// (offering-users.md §2.3). Returns its id and uuid.
+pub async fn insert(
+    conn: &mut PgConnection,
+    offering_id: i64,
+    user_id: i64,
+    username: Option<&str>,
+    state: State,
+) -> sqlx::Result<(i64, Uuid)> {
+    sqlx::query_as(
+        "INSERT INTO offering_users (uuid, offering_id, user_id, username, state) VALUES ($1, $2, $3, $4, $5) \
+         RETURNING id, uuid",
+    )
+    .bind(Uuid::new_v4())
+    .bind(offering_id)
+    .bind(user_id)
+    .bind(username)
+    .bind(state.db())
+    .fetch_one(conn)
+    .await
+}
+
+/// Sets the username and, when given, the state (clearing both comments, as the implicit
+/// move to OK does).
+pub async fn set_username(
+    conn: &mut PgConnection,
+    id: i64,
+    username: Option<&str>,
+    completes_as: Option<State>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE offering_users SET username = $2, modified = now(), \
+             state = coalesce($3, state), \
+             service_provider_comment = CASE WHEN $3 IS NULL THEN service_provider_comment ELSE '' END, \
+             service_provider_comment_url = CASE WHEN $3 IS NULL THEN service_provider_comment_url ELSE '' END \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(username)
+    .bind(completes_as.map(State::db))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deletes a record; its checklist completion and answers go with it (foreign keys cascade).
+pub async fn delete(conn: &mut PgConnection, id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM offering_users WHERE id = $1").bind(id).execute(conn).await?;
+    Ok(())
+}
+
+/// Sets `is_restricted`.
+pub async fn set_restricted(conn: &mut PgConnection, id: i64, restricted: bool) -> sqlx::Result<()> {
+    sqlx::query("UPDATE offering_users SET is_restricted = $2, modified = now() WHERE id = $1")
+        .bind(id)
+        .bind(restricted)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Sets the two service-provider comment fields (`None` leaves a field unchanged).
+pub async fn set_comments(
+    conn: &mut PgConnection,
+    id: i64,
+    comment: Option<&str>,
+    comment_url: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE offering_users SET modified = now(), \
+             service_provider_comment = coalesce($2, service_provider_comment), \
+             service_provider_comment_url = coalesce($3, service_provider_comment_url) \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(comment)
+    .bind(comment_url)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Moves a record from one of `transition`'s source states to its target, as one
+/// conditional statement; the comment fields change as the transition says (`comment` /
+/// `comment_url` of `None` leave them unchanged). Returns false when the record was not in
+/// a source state.
+pub async fn apply_transition(
+    conn: &mut PgConnection,
+    id: i64,
+    transition: Transition,
+    comment: Option<&str>,
+    comment_url: Option<&str>,
+) -> sqlx::Result<bool> {
+    let sources: Vec<i16> = transition.sources().iter().map(|s| s.db()).collect();
+    let (comment, comment_url) = match transition.comment_effect() {
+        CommentEffect::Keep => (None, None),
+        CommentEffect::FromBody => (comment, comment_url),
+        CommentEffect::Clear => (Some(""), Some("")),
+    };
+    let updated = sqlx::query(
+        "UPDATE offering_users SET state = $2, modified = now(), \
+             service_provider_comment = coalesce($4, service_provider_comment), \
+             service_provider_comment_url = coalesce($5, service_provider_comment_url) \
+         WHERE id = $1 AND state = ANY($3)",
+    )
+    .bind(id)
+    .bind(transition.target().db())
+    .bind(sources)
+    .bind(comment)
+    .bind(comment_url)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(updated == 1)
+}
+
+/// The uuids of a record's offering and user.
+pub async fn relation_uuids(conn: &mut PgConnection, id: i64) -> sqlx::Result<(Uuid, Uuid)> {
+    sqlx::query_as(
+        "SELECT o.uuid, u.uuid FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id \
+         JOIN users u ON u.id = ou.user_id WHERE ou.id = $1",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await
 }

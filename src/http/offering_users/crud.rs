@@ -1,0 +1,405 @@
+//! Create, update, delete, `update_restricted` and `update_comments`
+//! (offering-users.md §4.3–4.7, decisions.md 5–8, 15).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::input;
+use super::read::requested_fields;
+use super::representation::OfferingUserJson;
+use crate::domain::permissions::{DELETE_USER, UPDATE_RESTRICTION, UPDATE_USER};
+use crate::domain::state::State as AccountState;
+use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
+use crate::http::request::{body_object, offering_user_uuid, BaseUrl, QueryPairs};
+use crate::http::AppState;
+use crate::store::offering_users::{self as store, ActionTarget};
+use crate::store::{audit, checklists, Caller};
+
+const OFFERING_ROUTE: &str = "/api/marketplace-provider-offerings/";
+const USER_ROUTE: &str = "/api/users/";
+
+/// Field errors collected in DRF's order.
+#[derive(Default)]
+struct FieldErrors(Map<String, Value>);
+
+impl FieldErrors {
+    fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.insert(field.to_owned(), json!([message.into()]));
+    }
+
+    fn into_result(self) -> ApiResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Invalid(Value::Object(self.0)))
+        }
+    }
+}
+
+fn non_field(message: &str) -> ApiError {
+    ApiError::Invalid(json!({ "non_field_errors": [message] }))
+}
+
+/// A key counts as given when present and not null.
+fn given<'a>(body: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    body.get(key).filter(|v| !v.is_null())
+}
+
+/// Which object a create names, by hyperlink or by uuid (§4.3 step 1–2).
+enum Reference {
+    Url(Value),
+    Uuid(Value),
+}
+
+fn reference(body: &Map<String, Value>, field: &str) -> ApiResult<Reference> {
+    let uuid_key = format!("{field}_uuid");
+    match (given(body, field), given(body, &uuid_key)) {
+        (Some(_), Some(_)) => {
+            Err(non_field(&format!("Cannot specify both '{field}' URL and '{uuid_key}'. Use one or the other.")))
+        }
+        (None, None) => Err(non_field(&format!("Either '{field}' URL or '{uuid_key}' is required."))),
+        (Some(url), None) => Ok(Reference::Url(url.clone())),
+        (None, Some(uuid)) => Ok(Reference::Uuid(uuid.clone())),
+    }
+}
+
+/// `POST /api/marketplace-offering-users/`: 201 with the new record.
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    BaseUrl(base): BaseUrl,
+    QueryPairs(query): QueryPairs,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let body = body_object(&headers, &body)?;
+    let offering_ref = reference(&body, "offering")?;
+    let user_ref = reference(&body, "user")?;
+
+    let mut tx = state.pool.begin().await?;
+    let mut errors = FieldErrors::default();
+    let offering_uuid = resolve_reference(&offering_ref, "offering", OFFERING_ROUTE, &mut errors)?;
+    let user_uuid = resolve_reference(&user_ref, "user", USER_ROUTE, &mut errors)?;
+    let offering = match offering_uuid {
+        Some(uuid) => store::offering_for_create(&mut tx, &caller, uuid).await?,
+        None => None,
+    };
+    let user_id = match user_uuid {
+        Some(uuid) => store::user_id(&mut tx, uuid).await?,
+        None => None,
+    };
+    if offering_uuid.is_some() && offering.is_none() {
+        missing_object(&offering_ref, "offering", offering_uuid, &mut errors);
+    }
+    if user_uuid.is_some() && user_id.is_none() {
+        missing_object(&user_ref, "user", user_uuid, &mut errors);
+    }
+    let username = match given(&body, "username") {
+        Some(value) => match input::string(value, Some(100)) {
+            Ok(name) => Some(name),
+            Err(message) => {
+                errors.add("username", message);
+                None
+            }
+        },
+        None => None,
+    };
+    errors.into_result()?;
+    let (Some(offering), Some(user_id)) = (offering, user_id) else {
+        return Err(ApiError::Internal("create: references resolved without errors but are missing".into()));
+    };
+
+    if store::pair_exists(&mut tx, offering.id, user_id).await? {
+        return Err(non_field("The fields offering, user must make a unique set."));
+    }
+    if !offering.permitted {
+        return Err(ApiError::forbidden());
+    }
+    if !offering.users_enabled {
+        return Err(ApiError::Invalid(json!(["It is not allowed to create users for current offering."])));
+    }
+    let username = username.filter(|n| !n.is_empty());
+    let initial = if username.is_some() { AccountState::Ok } else { AccountState::Requested };
+    let (id, uuid) = match store::insert(&mut tx, offering.id, user_id, username.as_deref(), initial).await {
+        Ok(created) => created,
+        // A concurrent create of the same pair lost the race.
+        Err(sqlx::Error::Database(e)) if e.constraint() == Some("offering_user_offering_user_key") => {
+            return Err(non_field("The fields offering, user must make a unique set."));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    checklists::attach_completion(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        caller.id,
+        uuid,
+        "marketplace_offering_user_created",
+        json!({}),
+        json!({"username": username, "state": initial.label()}),
+    )
+    .await?;
+    let row = store::row_by_id(&mut tx, id).await?;
+    tx.commit().await?;
+    let fields = requested_fields(&query);
+    Ok((StatusCode::CREATED, Json(OfferingUserJson { row: &row, base: &base, fields })).into_response())
+}
+
+/// The uuid a reference names, or a field error (collected) for a bad hyperlink or uuid.
+fn resolve_reference(
+    reference: &Reference,
+    field: &str,
+    route: &str,
+    errors: &mut FieldErrors,
+) -> ApiResult<Option<Uuid>> {
+    match reference {
+        Reference::Url(value) => match input::hyperlink(value, route) {
+            Ok(uuid) => Ok(Some(uuid)),
+            Err(message) => {
+                errors.add(field, message);
+                Ok(None)
+            }
+        },
+        Reference::Uuid(value) => {
+            let parsed = value.as_str().and_then(|s| Uuid::parse_str(s.trim()).ok());
+            if parsed.is_none() {
+                errors.add(&format!("{field}_uuid"), "Must be a valid UUID.");
+            }
+            Ok(parsed)
+        }
+    }
+}
+
+fn missing_object(reference: &Reference, field: &str, uuid: Option<Uuid>, errors: &mut FieldErrors) {
+    match reference {
+        Reference::Url(_) => errors.add(field, "Invalid hyperlink - Object does not exist."),
+        Reference::Uuid(_) => errors.add(
+            &format!("{field}_uuid"),
+            format!("Object with uuid={} does not exist.", uuid.map(|u| u.simple().to_string()).unwrap_or_default()),
+        ),
+    }
+}
+
+/// Finds the record for a detail action, or the 404 of an unknown/invisible record.
+async fn target(
+    conn: &mut sqlx::PgConnection,
+    caller: &Caller,
+    raw_uuid: &str,
+    permission: &'static str,
+    alternative: Option<&'static str>,
+) -> ApiResult<ActionTarget> {
+    let uuid = offering_user_uuid(raw_uuid)?;
+    store::lock_for_action(conn, caller, uuid, permission, alternative)
+        .await?
+        .ok_or(ApiError::NotFound(NO_OFFERING_USER))
+}
+
+/// `PUT` and `PATCH /{uuid}/`: in practice a username change, which completes a creation.
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_uuid): Path<String>,
+    headers: HeaderMap,
+    BaseUrl(base): BaseUrl,
+    QueryPairs(query): QueryPairs,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let mut tx = state.pool.begin().await?;
+    let record = target(&mut tx, &caller, &raw_uuid, UPDATE_USER, None).await?;
+    let body = body_object(&headers, &body)?;
+
+    // Validation first (DRF: body errors come before the serializer's permission check).
+    let mut errors = FieldErrors::default();
+    // Re-pointing a record to another offering or user is refused; naming the same ones is
+    // accepted and ignored (decisions.md 7).
+    let (offering_uuid, user_uuid) = store::relation_uuids(&mut tx, record.id).await?;
+    for (field, route, current) in [("offering", OFFERING_ROUTE, offering_uuid), ("user", USER_ROUTE, user_uuid)] {
+        if let Some(value) = given(&body, field) {
+            match input::hyperlink(value, route) {
+                Ok(uuid) if uuid == current => {}
+                Ok(_) => errors.add(field, "This field cannot be changed."),
+                Err(message) => errors.add(field, message),
+            }
+        }
+    }
+    let new_username = match body.get("username") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(value) => match input::string(value, Some(100)) {
+            Ok(name) => Some(Some(name)),
+            Err(message) => {
+                errors.add("username", message);
+                None
+            }
+        },
+    };
+    errors.into_result()?;
+    // The offering user himself holds no update permission, so he gets 403 here too.
+    if !record.permitted {
+        return Err(ApiError::forbidden());
+    }
+
+    if let Some(new_username) = new_username {
+        // Waldur stores a blank username as NULL-or-empty alike; "" and null both clear it.
+        let new_username = new_username.filter(|n| !n.is_empty());
+        if new_username != record.username {
+            let current = AccountState::from_db(record.state).unwrap_or(AccountState::Requested);
+            let completes = new_username.is_some() && current.username_completes_creation();
+            let completes_as = completes.then_some(AccountState::Ok);
+            store::set_username(&mut tx, record.id, new_username.as_deref(), completes_as).await?;
+            let new_state = completes_as.unwrap_or(current);
+            if completes {
+                tracing::info!(uuid = %record.uuid.simple(), "offering user username update via API completes creation");
+            }
+            audit::record(
+                &mut tx,
+                caller.id,
+                record.uuid,
+                "marketplace_offering_user_updated",
+                json!({"username": record.username, "state": current.label()}),
+                json!({"username": new_username, "state": new_state.label()}),
+            )
+            .await?;
+        }
+    }
+    let row = store::row_by_id(&mut tx, record.id).await?;
+    tx.commit().await?;
+    let fields = requested_fields(&query);
+    Ok(Json(OfferingUserJson { row: &row, base: &base, fields }).into_response())
+}
+
+/// `DELETE /{uuid}/`: 204; the record and everything hanging on it are removed.
+pub async fn destroy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_uuid): Path<String>,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.pool.begin().await?;
+    let record = target(&mut tx, &caller, &raw_uuid, DELETE_USER, None).await?;
+    if !record.permitted {
+        return Err(ApiError::Forbidden("You do not have permission to delete this user.".into()));
+    }
+    store::delete(&mut tx, record.id).await?;
+    audit::record(
+        &mut tx,
+        caller.id,
+        record.uuid,
+        "marketplace_offering_user_deleted",
+        json!({"username": record.username, "state": state_label(record.state)}),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /{uuid}/update_restricted/ {"is_restricted": bool}`: 200 with an empty body.
+pub async fn update_restricted(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_uuid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.pool.begin().await?;
+    let record = target(&mut tx, &caller, &raw_uuid, UPDATE_USER, Some(UPDATE_RESTRICTION)).await?;
+    let body = body_object(&headers, &body)?;
+    let restricted = match body.get("is_restricted") {
+        None => return Err(ApiError::field("is_restricted", "This field is required.")),
+        Some(value) => input::boolean(value).map_err(|m| ApiError::field("is_restricted", m))?,
+    };
+    if !(record.permitted || record.permitted_alternative) {
+        return Err(ApiError::forbidden());
+    }
+    if restricted != record.is_restricted {
+        store::set_restricted(&mut tx, record.id, restricted).await?;
+        audit::record(
+            &mut tx,
+            caller.id,
+            record.uuid,
+            "marketplace_offering_user_restriction_updated",
+            json!({"is_restricted": record.is_restricted}),
+            json!({"is_restricted": restricted}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(StatusCode::OK)
+}
+
+/// `PATCH /{uuid}/update_comments/`: the two service-provider comment fields.
+pub async fn update_comments(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_uuid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.pool.begin().await?;
+    let record = target(&mut tx, &caller, &raw_uuid, UPDATE_USER, None).await?;
+    if !record.permitted {
+        return Err(ApiError::forbidden());
+    }
+    if record.state == AccountState::Deleted.db() {
+        return Err(ApiError::Forbidden("Cannot update comments for offering user in state: Deleted".into()));
+    }
+    let body = body_object(&headers, &body)?;
+    let mut errors = FieldErrors::default();
+    let comment = match body.get("service_provider_comment") {
+        None => None,
+        Some(value) => match input::string(value, None) {
+            Ok(text) => Some(input::sanitize_html(&text)),
+            Err(message) => {
+                errors.add("service_provider_comment", message);
+                None
+            }
+        },
+    };
+    let comment_url = match body.get("service_provider_comment_url") {
+        None => None,
+        Some(value) => match input::url(value) {
+            Ok(url) => Some(url),
+            Err(message) => {
+                errors.add("service_provider_comment_url", message);
+                None
+            }
+        },
+    };
+    errors.into_result()?;
+
+    let mut changed_fields = Vec::new();
+    if comment.as_ref().is_some_and(|c| *c != record.service_provider_comment) {
+        changed_fields.push("service_provider_comment");
+    }
+    if comment_url.as_ref().is_some_and(|u| *u != record.service_provider_comment_url) {
+        changed_fields.push("service_provider_comment_url");
+    }
+    if !changed_fields.is_empty() {
+        store::set_comments(&mut tx, record.id, comment.as_deref(), comment_url.as_deref()).await?;
+        audit::record(
+            &mut tx,
+            caller.id,
+            record.uuid,
+            "marketplace_offering_user_updated",
+            json!({"service_provider_comment": record.service_provider_comment,
+                   "service_provider_comment_url": record.service_provider_comment_url}),
+            json!({"service_provider_comment": comment.as_deref().unwrap_or(&record.service_provider_comment),
+                   "service_provider_comment_url": comment_url.as_deref().unwrap_or(&record.service_provider_comment_url),
+                   "changed_fields": changed_fields}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Json(json!({
+        "service_provider_comment": comment.unwrap_or(record.service_provider_comment),
+        "service_provider_comment_url": comment_url.unwrap_or(record.service_provider_comment_url),
+    })))
+}
+
+fn state_label(state: i16) -> &'static str {
+    AccountState::from_db(state).map(AccountState::label).unwrap_or("Requested")
+}

@@ -1,0 +1,164 @@
+//! Field parsing with DRF's messages: hyperlinks, booleans, strings, URLs, and the HTML
+//! allow-list for service-provider comments.
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::http::request::python_type_name;
+
+/// The routes a hyperlink may name; any other path is "No URL match".
+const KNOWN_ROUTES: [&str; 7] = [
+    "/api/users/",
+    "/api/marketplace-provider-offerings/",
+    "/api/marketplace-public-offerings/",
+    "/api/marketplace-offering-users/",
+    "/api/customers/",
+    "/api/projects/",
+    "/api/marketplace-service-providers/",
+];
+
+/// The uuid a hyperlink field names, or DRF's message for it. `route` is the one route the
+/// field accepts, e.g. `/api/users/`.
+pub fn hyperlink(value: &Value, route: &str) -> Result<Uuid, String> {
+    let text = match value {
+        Value::String(text) => text,
+        other => return Err(format!("Incorrect type. Expected URL string, received {}.", python_type_name(other))),
+    };
+    let path = match text.find("://") {
+        Some(i) => {
+            let rest = &text[i + 3..];
+            rest.find('/').map(|p| &rest[p..]).unwrap_or("/")
+        }
+        None => text.as_str(),
+    };
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    let Some(prefix) = KNOWN_ROUTES.iter().find(|r| path.starts_with(**r)) else {
+        return Err("Invalid hyperlink - No URL match.".into());
+    };
+    let segment = path[prefix.len()..].trim_end_matches('/');
+    if segment.is_empty() || segment.contains('/') {
+        return Err("Invalid hyperlink - No URL match.".into());
+    }
+    if *prefix != route {
+        return Err("Invalid hyperlink - Incorrect URL match.".into());
+    }
+    Uuid::parse_str(segment).map_err(|_| "Invalid hyperlink - Object does not exist.".into())
+}
+
+/// DRF's `BooleanField`: true/false, 1/0, and the usual words, in the cases DRF lists.
+pub fn boolean(value: &Value) -> Result<bool, &'static str> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        Value::Null => Err("This field may not be null."),
+        Value::Number(n) if n.as_f64() == Some(1.0) => Ok(true),
+        Value::Number(n) if n.as_f64() == Some(0.0) => Ok(false),
+        Value::String(s) => match s.as_str() {
+            "true" | "True" | "TRUE" | "t" | "T" | "yes" | "Yes" | "YES" | "y" | "Y" | "on" | "On" | "ON" | "1" => {
+                Ok(true)
+            }
+            "false" | "False" | "FALSE" | "f" | "F" | "no" | "No" | "NO" | "n" | "N" | "off" | "Off" | "OFF" | "0" => {
+                Ok(false)
+            }
+            _ => Err("Must be a valid boolean."),
+        },
+        _ => Err("Must be a valid boolean."),
+    }
+}
+
+/// DRF's `CharField` (blank allowed): a string of at most `max` characters. Numbers are
+/// accepted as their text, as DRF does.
+pub fn string(value: &Value, max: Option<usize>) -> Result<String, String> {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Null => return Err("This field may not be null.".into()),
+        _ => return Err("Not a valid string.".into()),
+    };
+    if let Some(max) = max {
+        if text.chars().count() > max {
+            return Err(format!("Ensure this field has no more than {max} characters."));
+        }
+    }
+    Ok(text)
+}
+
+/// DRF's `URLField` (blank allowed, at most 200 characters): Django's URL validator accepts
+/// http, https, ftp and ftps URLs with a host.
+pub fn url(value: &Value) -> Result<String, String> {
+    let text = string(value, None)?;
+    if text.is_empty() {
+        return Ok(text);
+    }
+    if text.chars().count() > 200 {
+        return Err("Ensure this field has no more than 200 characters.".into());
+    }
+    let valid = url::Url::parse(&text)
+        .map(|u| {
+            matches!(u.scheme(), "http" | "https" | "ftp" | "ftps")
+                && u.host_str().is_some_and(|h| !h.is_empty())
+                && !text.chars().any(char::is_whitespace)
+        })
+        .unwrap_or(false);
+    if valid {
+        Ok(text)
+    } else {
+        Err("Enter a valid URL.".into())
+    }
+}
+
+/// Removes everything but safe HTML (ammonia's allow-list): `<p>` survives, `<script>` and
+/// event-handler attributes such as `onerror` do not.
+pub fn sanitize_html(text: &str) -> String {
+    ammonia::clean(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn hyperlinks_give_drfs_messages() {
+        let uuid = "0f2ac37e75b54dd2ae55d5c9c394139a";
+        let route = "/api/marketplace-provider-offerings/";
+        let ok = json!(format!("http://h:1/api/marketplace-provider-offerings/{uuid}/"));
+        assert_eq!(hyperlink(&ok, route).unwrap(), Uuid::parse_str(uuid).unwrap());
+        let cases = [
+            (
+                json!(format!("http://h/api/marketplace-public-offerings/{uuid}/")),
+                "Invalid hyperlink - Incorrect URL match.",
+            ),
+            (json!("http://h/api/nothing/x/"), "Invalid hyperlink - No URL match."),
+            (json!("http://h/api/marketplace-provider-offerings/zz/"), "Invalid hyperlink - Object does not exist."),
+            (json!(5), "Incorrect type. Expected URL string, received int."),
+        ];
+        for (value, message) in cases {
+            assert_eq!(hyperlink(&value, route).unwrap_err(), message, "{value}");
+        }
+    }
+
+    #[test]
+    fn booleans_follow_drf() {
+        for (value, expected) in [(json!(true), Ok(true)), (json!("off"), Ok(false)), (json!(1), Ok(true))] {
+            assert_eq!(boolean(&value), expected);
+        }
+        assert_eq!(boolean(&json!("maybe")), Err("Must be a valid boolean."));
+        assert_eq!(boolean(&json!(null)), Err("This field may not be null."));
+    }
+
+    #[test]
+    fn urls_are_validated_like_django() {
+        assert!(url(&json!("https://docs.example.org/link?x=1")).is_ok());
+        assert_eq!(url(&json!("")).unwrap(), "");
+        for bad in ["not a url", "javascript:alert(1)", "http://", "mailto:a@b.c"] {
+            assert_eq!(url(&json!(bad)).unwrap_err(), "Enter a valid URL.", "{bad}");
+        }
+    }
+
+    #[test]
+    fn html_keeps_safe_tags_only() {
+        let clean = sanitize_html("<p>Safe content</p><script>alert(1)</script><img src=x onerror=alert(1)>");
+        assert!(clean.contains("<p>Safe content</p>"));
+        assert!(!clean.contains("script") && !clean.contains("onerror"));
+    }
+}
