@@ -34,7 +34,7 @@ impl FromRequestParts<AppState> for Caller {
         if now - token.created > REFRESH_EVERY {
             refresh_token(&state.pool, token.user_id).await?;
         }
-        Ok(Caller { id: token.user_id, uuid: token.user_uuid, is_staff: token.is_staff, is_support: token.is_support })
+        Ok(token.caller())
     }
 }
 

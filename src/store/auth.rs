@@ -1,4 +1,5 @@
-//! API tokens: lookup by the SHA-256 of the key, lifetime, and the sliding refresh.
+//! API tokens: lookup by the SHA-256 of the key, lifetime, the sliding refresh, and the
+//! caller's reach, computed in the same statement.
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -7,12 +8,27 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 /// The authenticated user a request acts for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub id: i64,
     pub uuid: Uuid,
     pub is_staff: bool,
     pub is_support: bool,
+    /// What his roles let him see; `None` for staff and support, who see everything.
+    pub reach: Option<Reach>,
+}
+
+/// The ids behind the visibility rules of offering-users.md §3.2 for one caller.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// Offerings of customers he holds a role on, and offerings he manages: all their
+    /// offering users are visible.
+    pub offerings: Vec<i64>,
+    /// Users holding an active role on a customer or project he can see.
+    pub users: Vec<i64>,
+    /// Offerings of the customers he can see (his customers and his projects' customers):
+    /// records of `users` on these are visible.
+    pub customer_offerings: Vec<i64>,
 }
 
 impl Caller {
@@ -33,6 +49,21 @@ pub struct TokenRecord {
     pub is_active: bool,
     pub token_lifetime: Option<i32>,
     pub created: DateTime<Utc>,
+    pub reach_offerings: Option<Vec<i64>>,
+    pub reach_users: Option<Vec<i64>>,
+    pub reach_customer_offerings: Option<Vec<i64>>,
+}
+
+impl TokenRecord {
+    /// The caller this token authenticates.
+    pub fn caller(self) -> Caller {
+        let reach = (!(self.is_staff || self.is_support)).then(|| Reach {
+            offerings: self.reach_offerings.unwrap_or_default(),
+            users: self.reach_users.unwrap_or_default(),
+            customer_offerings: self.reach_customer_offerings.unwrap_or_default(),
+        });
+        Caller { id: self.user_id, uuid: self.user_uuid, is_staff: self.is_staff, is_support: self.is_support, reach }
+    }
 }
 
 /// The SHA-256 of an API key; only this is stored.
@@ -40,12 +71,35 @@ pub fn hash_key(key: &str) -> [u8; 32] {
     Sha256::digest(key.as_bytes()).into()
 }
 
-/// The token whose key hashes to `hash`, with its user.
+/// The token whose key hashes to `hash`, with its user and his reach: one statement.
 pub async fn token_by_hash(pool: &PgPool, hash: &[u8; 32]) -> sqlx::Result<Option<TokenRecord>> {
     let record: Option<TokenRecord> = sqlx::query_as(
         "SELECT t.key_sha256, u.id AS user_id, u.uuid AS user_uuid, u.is_staff, u.is_support, \
-                u.is_active, u.token_lifetime, t.created \
-         FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.key_sha256 = $1",
+                u.is_active, u.token_lifetime, t.created, \
+                reach.offerings AS reach_offerings, reach.users AS reach_users, \
+                reach.customer_offerings AS reach_customer_offerings \
+         FROM api_tokens t JOIN users u ON u.id = t.user_id \
+         LEFT JOIN LATERAL ( \
+             WITH mine AS ( \
+                 SELECT r.customer_id, r.project_id, r.offering_id FROM user_roles r \
+                 WHERE r.user_id = u.id AND r.is_active AND (r.expiration_time IS NULL OR r.expiration_time > now())), \
+             customers_seen AS ( \
+                 SELECT customer_id AS id FROM mine WHERE customer_id IS NOT NULL \
+                 UNION SELECT p.customer_id FROM projects p JOIN mine ON mine.project_id = p.id), \
+             projects_seen AS ( \
+                 SELECT project_id AS id FROM mine WHERE project_id IS NOT NULL \
+                 UNION SELECT p.id FROM projects p JOIN mine ON mine.customer_id = p.customer_id) \
+             SELECT \
+                 array(SELECT o.id FROM offerings o WHERE o.customer_id IN (SELECT customer_id FROM mine) \
+                       OR o.id IN (SELECT offering_id FROM mine)) AS offerings, \
+                 array(SELECT DISTINCT r.user_id FROM user_roles r \
+                       WHERE r.is_active AND (r.expiration_time IS NULL OR r.expiration_time > now()) \
+                       AND (r.customer_id IN (SELECT id FROM customers_seen) \
+                            OR r.project_id IN (SELECT id FROM projects_seen))) AS users, \
+                 array(SELECT o.id FROM offerings o WHERE o.customer_id IN (SELECT id FROM customers_seen)) \
+                     AS customer_offerings \
+             WHERE NOT (u.is_staff OR u.is_support)) reach ON true \
+         WHERE t.key_sha256 = $1",
     )
     .bind(&hash[..])
     .fetch_optional(pool)

@@ -5,7 +5,7 @@ use serde_json::Value;
 use sqlx::{PgPool, QueryBuilder};
 use uuid::Uuid;
 
-use super::visibility::{push_reach_ctes, push_visible};
+use super::visibility::push_visible;
 use super::Caller;
 
 /// A user as `GET /api/users/{uuid}/` shows him.
@@ -43,14 +43,12 @@ const USER_COLUMNS: &str =
 /// customer or project where he holds one (a customer role covers its projects).
 pub async fn visible_user(pool: &PgPool, caller: &Caller, uuid: Uuid) -> sqlx::Result<Option<UserRow>> {
     let mut qb = QueryBuilder::new("");
-    if caller.sees_everything() {
-        qb.push("SELECT ").push(USER_COLUMNS).push(" FROM users tu WHERE tu.uuid = ").push_bind(uuid);
-        return qb.build_query_as().fetch_optional(pool).await;
-    }
-    push_reach_ctes(&mut qb, caller);
     qb.push("SELECT ").push(USER_COLUMNS).push(" FROM users tu WHERE tu.uuid = ").push_bind(uuid);
+    let Some(reach) = &caller.reach else {
+        return qb.build_query_as().fetch_optional(pool).await;
+    };
     qb.push(" AND (tu.id = ").push_bind(caller.id);
-    qb.push(" OR tu.id IN (SELECT user_id FROM visible_users)");
+    qb.push(" OR tu.id = ANY(").push_bind(reach.users.clone()).push(")");
     qb.push(
         " OR EXISTS (SELECT 1 FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id \
           WHERE ou.user_id = tu.id",

@@ -1,61 +1,37 @@
 //! The one visibility predicate (offering-users.md §3.2, decisions.md 8, 9, 23), shared by
 //! list, count, retrieve and every detail action, and the permission test of §1.2 / decisions 4.
 //!
-//! Both are SQL fragments pushed into a `QueryBuilder` over the aliases `ou` (offering user)
-//! and `o` (its offering), so visibility is always decided by the database in the same
-//! statement that reads the rows: never filtered in Rust, never a query per row.
+//! The caller's reach (which offerings and users his roles let him see) is computed once, in
+//! the authentication statement (`store::auth`), and bound here as arrays. The predicate is
+//! then a disjunction of `= ANY($array)` tests on indexed columns of `offering_users`, which
+//! PostgreSQL turns into a bitmap OR of index scans: visibility is decided by the database in
+//! the statement that reads the rows, never in Rust, never a query per row.
 
 use sqlx::{Postgres, QueryBuilder};
 
 use super::Caller;
 
-/// "Active role" as upstream defines it.
-const ACTIVE: &str = "is_active AND (expiration_time IS NULL OR expiration_time > now())";
+/// "Active role" as upstream defines it, over the alias `r`.
+pub const ACTIVE_ROLE: &str = "r.is_active AND (r.expiration_time IS NULL OR r.expiration_time > now())";
 
-/// Pushes `WITH …` naming the caller's reach: `my_roles`, `visible_customers`,
-/// `visible_projects`, `visible_users` and `my_offerings`. Only for callers that do not
-/// see everything.
-pub fn push_reach_ctes(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller) {
-    qb.push("WITH my_roles AS (SELECT customer_id, project_id, offering_id FROM user_roles WHERE user_id = ");
-    qb.push_bind(caller.id);
-    qb.push(" AND ");
-    qb.push(ACTIVE);
-    qb.push(
-        "), visible_customers AS (\
-            SELECT customer_id AS id FROM my_roles WHERE customer_id IS NOT NULL \
-            UNION SELECT p.customer_id FROM projects p WHERE p.id IN (SELECT project_id FROM my_roles)), \
-         visible_projects AS (\
-            SELECT project_id AS id FROM my_roles WHERE project_id IS NOT NULL \
-            UNION SELECT p.id FROM projects p WHERE p.customer_id IN (SELECT customer_id FROM my_roles)), \
-         visible_users AS (\
-            SELECT r.user_id FROM user_roles r WHERE r.",
-    );
-    qb.push(ACTIVE.replace("expiration_time", "r.expiration_time"));
-    qb.push(
-        " AND (r.customer_id IN (SELECT id FROM visible_customers) \
-                   OR r.project_id IN (SELECT id FROM visible_projects))), \
-         my_offerings AS (\
-            SELECT o.id FROM offerings o \
-            WHERE o.customer_id IN (SELECT customer_id FROM my_roles) \
-               OR o.id IN (SELECT offering_id FROM my_roles)) ",
-    );
-}
+/// Kept for call sites written before the reach moved into authentication; pushes nothing.
+pub fn push_reach_ctes(_qb: &mut QueryBuilder<'_, Postgres>, _caller: &Caller) {}
 
-/// Pushes ` AND <the record is visible>`; nothing for staff and support.
-/// Requires [`push_reach_ctes`] at the head of the statement.
+/// Pushes ` AND <the record is visible>` over the aliases `ou` and `o`; nothing for staff
+/// and support.
 pub fn push_visible(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller) {
-    if caller.sees_everything() {
-        return;
-    }
+    let Some(reach) = &caller.reach else { return };
     // (a) the offering's switch; (b) my own record, or a record of an offering whose customer
     // I hold a role on (or that I manage), or of a user I can see on a customer I can see.
     qb.push(" AND o.users_enabled AND (ou.user_id = ");
     qb.push_bind(caller.id);
-    qb.push(
-        " OR ou.offering_id IN (SELECT id FROM my_offerings) \
-          OR (ou.user_id IN (SELECT user_id FROM visible_users) \
-              AND o.customer_id IN (SELECT id FROM visible_customers)))",
-    );
+    qb.push(" OR ou.offering_id = ANY(");
+    qb.push_bind(reach.offerings.clone());
+    qb.push(") OR (ou.user_id = ANY(");
+    qb.push_bind(reach.users.clone());
+    qb.push(") AND ou.offering_id = ANY(");
+    qb.push_bind(reach.customer_offerings.clone());
+    qb.push(")))");
 }
 
 /// Pushes the consent gate (list and retrieve only, when enforced): a provider sees a record
@@ -81,14 +57,11 @@ pub fn push_has_permission(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller,
         qb.push("true");
         return;
     }
-    qb.push(
-        "EXISTS (SELECT 1 FROM user_roles r JOIN role_permissions rp ON rp.role = r.role \
-         WHERE r.user_id = ",
-    );
+    qb.push("EXISTS (SELECT 1 FROM user_roles r JOIN role_permissions rp ON rp.role = r.role WHERE r.user_id = ");
     qb.push_bind(caller.id);
     qb.push(" AND rp.permission = ");
     qb.push_bind(permission);
-    qb.push(" AND r.");
-    qb.push(ACTIVE.replace("expiration_time", "r.expiration_time"));
+    qb.push(" AND ");
+    qb.push(ACTIVE_ROLE);
     qb.push(" AND (r.customer_id = o.customer_id OR r.offering_id = o.id))");
 }

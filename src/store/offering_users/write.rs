@@ -6,7 +6,7 @@ use sqlx::{PgConnection, QueryBuilder};
 use uuid::Uuid;
 
 use crate::domain::state::{CommentEffect, State, Transition};
-use crate::store::visibility::{push_has_permission, push_reach_ctes, push_visible};
+use crate::store::visibility::{push_has_permission, push_visible};
 use crate::store::Caller;
 
 /// The record a detail action targets, with what the caller may do to it.
@@ -41,9 +41,6 @@ pub async fn lock_for_action(
     alternative: Option<&'static str>,
 ) -> sqlx::Result<Option<ActionTarget>> {
     let mut qb = QueryBuilder::new("");
-    if !caller.sees_everything() {
-        push_reach_ctes(&mut qb, caller);
-    }
     qb.push(
         "SELECT ou.id, ou.uuid, ou.user_id, ou.offering_id, ou.state, ou.username, ou.is_restricted, \
          ou.service_provider_comment, ou.service_provider_comment_url, ou.user_id = ",
