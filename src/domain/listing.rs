@@ -47,6 +47,20 @@ pub struct ListFilter {
     pub query: Option<String>,
 }
 
+impl ListFilter {
+    /// Whether the filter uses only offering-level filters, states and the restriction flag:
+    /// the counters kept per (offering, state, restriction) then answer a count exactly.
+    pub fn countable_from_counters(&self) -> bool {
+        self.user_uuid.is_none()
+            && self.user_username.is_none()
+            && self.username.is_none()
+            && self.has_consent.is_none()
+            && self.created_after.is_none()
+            && self.modified_after.is_none()
+            && self.query.is_none()
+    }
+}
+
 /// One ordering key; the default and the tie-break are added by the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderKey {
@@ -72,6 +86,82 @@ pub enum PageRequest {
     Number(i64),
     Last,
 }
+
+/// How a list parameter's value is read; the OpenAPI document derives its schema from this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    /// Free text.
+    Text,
+    /// A hyperlink to a provider offering.
+    OfferingUrl,
+    /// One UUID (or a URL ending in one).
+    Uuid,
+    /// UUIDs, repeated and/or comma-separated, united.
+    Uuids,
+    /// Texts, repeated and/or comma-separated, united.
+    Texts,
+    /// Django's NullBooleanSelect (`true`/`false`; anything else: no filter).
+    NullBoolean,
+    /// django-filter's BooleanWidget (`true`/`false`/`1`/`0`; anything else: no filter).
+    Boolean,
+    /// An ISO-8601 date or date-time.
+    DateTime,
+    /// State labels of [`super::state::ALL_STATES`], repeated and/or comma-separated.
+    States,
+    /// Ordering keys of [`ORDERING`], repeated and/or comma-separated.
+    Ordering,
+    /// Names of [`FIELDS`], repeated and/or comma-separated.
+    Fields,
+    /// A page number (or `last`).
+    Page,
+    /// A page size, clamped to [`MAX_PAGE_SIZE`].
+    PageSize,
+}
+
+/// One query parameter the list understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListParameter {
+    pub name: &'static str,
+    pub kind: ParamKind,
+    pub description: &'static str,
+}
+
+const fn param(name: &'static str, kind: ParamKind, description: &'static str) -> ListParameter {
+    ListParameter { name, kind, description }
+}
+
+/// Every query parameter [`parse_list_params`] reads, in the API reference's order (plus
+/// `username` of newer clients). The parser reads parameters only through this table, and
+/// the OpenAPI document lists exactly these.
+pub const LIST_PARAMETERS: [ListParameter; 18] = [
+    param("created", ParamKind::DateTime, "Created after"),
+    param("field", ParamKind::Fields, "Fields to return"),
+    param("has_consent", ParamKind::Boolean, "User Has Consent"),
+    param("is_restricted", ParamKind::NullBoolean, "Is restricted"),
+    param("modified", ParamKind::DateTime, "Modified after"),
+    param("o", ParamKind::Ordering, "Ordering"),
+    param("offering", ParamKind::OfferingUrl, "Provider offering URL"),
+    param("offering_slug", ParamKind::Texts, "Multiple values may be separated by commas."),
+    param("offering_uuid", ParamKind::Uuids, "Multiple values may be separated by commas."),
+    param("page", ParamKind::Page, "A page number within the paginated result set."),
+    param("page_size", ParamKind::PageSize, "Number of results to return per page."),
+    param("parent_offering_uuid", ParamKind::Uuid, "Parent offering UUID"),
+    param("provider_uuid", ParamKind::Uuid, "Provider UUID"),
+    param("query", ParamKind::Text, "Search by offering name, username or user name"),
+    param("state", ParamKind::States, "Offering user state"),
+    param("user_username", ParamKind::Text, "User username"),
+    param("user_uuid", ParamKind::Uuid, "User UUID"),
+    param("username", ParamKind::Text, "Offering user username (exact)"),
+];
+
+/// The ordering keys `o` accepts (each also with a leading `-`).
+pub const ORDERING: [(&str, OrderColumn); 5] = [
+    ("created", OrderColumn::Created),
+    ("modified", OrderColumn::Modified),
+    ("username", OrderColumn::Username),
+    ("user_first_name", OrderColumn::UserFirstName),
+    ("user_last_name", OrderColumn::UserLastName),
+];
 
 /// The 22 fields of the representation, in wire order.
 pub const FIELDS: [&str; 22] = [
@@ -141,6 +231,8 @@ pub fn parse_list_params(pairs: &[(String, String)]) -> Result<ListParams, Value
     let mut errors = Map::new();
     let mut params = ListParams { page_size: DEFAULT_PAGE_SIZE, ..Default::default() };
     fn values<'p>(pairs: &'p [(String, String)], key: &'p str) -> impl Iterator<Item = &'p str> {
+        // Every parameter read here is documented (LIST_PARAMETERS feeds the OpenAPI document).
+        debug_assert!(LIST_PARAMETERS.iter().any(|p| p.name == key), "undocumented list parameter {key}");
         pairs.iter().filter(move |(k, _)| k == key).map(|(_, v)| v.as_str())
     }
     let last = |key: &'static str| values(pairs, key).last();
@@ -329,14 +421,7 @@ fn order_key(name: &str) -> Option<OrderKey> {
         Some(rest) => (true, rest),
         None => (false, name),
     };
-    let column = match column {
-        "created" => OrderColumn::Created,
-        "modified" => OrderColumn::Modified,
-        "username" => OrderColumn::Username,
-        "user_first_name" => OrderColumn::UserFirstName,
-        "user_last_name" => OrderColumn::UserLastName,
-        _ => return None,
-    };
+    let column = ORDERING.iter().find(|(key, _)| *key == column)?.1;
     Some(OrderKey { column, descending })
 }
 
@@ -425,6 +510,29 @@ mod tests {
         let public = format!("http://host/api/marketplace-public-offerings/{uuid}/");
         assert_eq!(provider_offering_uuid_from_url(&public), None);
         assert_eq!(provider_offering_uuid_from_url(uuid), None);
+    }
+
+    /// The reverse of the parser's `debug_assert`: every documented parameter changes the
+    /// parse result, so the OpenAPI document lists nothing the parser ignores.
+    #[test]
+    fn every_documented_parameter_is_parsed() {
+        let uuid = "9c08033f78464e06a273ed0d98ccac1e";
+        let default = parse_list_params(&[]).unwrap();
+        for p in LIST_PARAMETERS {
+            let value = match p.kind {
+                ParamKind::Text | ParamKind::Texts => "x".to_owned(),
+                ParamKind::OfferingUrl => format!("http://h/api/marketplace-provider-offerings/{uuid}/"),
+                ParamKind::Uuid | ParamKind::Uuids => uuid.to_owned(),
+                ParamKind::NullBoolean | ParamKind::Boolean => "true".to_owned(),
+                ParamKind::DateTime => "2025-01-02".to_owned(),
+                ParamKind::States => "OK".to_owned(),
+                ParamKind::Ordering => ORDERING[0].0.to_owned(),
+                ParamKind::Fields => FIELDS[0].to_owned(),
+                ParamKind::Page | ParamKind::PageSize => "2".to_owned(),
+            };
+            let parsed = parse_list_params(&[(p.name.to_owned(), value)]).unwrap();
+            assert_ne!(parsed, default, "{} is documented but not parsed", p.name);
+        }
     }
 
     #[test]

@@ -340,3 +340,48 @@ async fn committed(pool: &sqlx::PgPool) -> i64 {
         .await
         .unwrap()
 }
+
+#[tokio::test]
+async fn staff_counts_from_counters_stay_exact_through_every_kind_of_write() {
+    let app = TestApp::with(&states_world()).await;
+    let exact = |filter: &'static str| {
+        let pool = app.db.pool.clone();
+        async move {
+            let n: i64 = sqlx::query_scalar(&format!(
+                "SELECT count(*) FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id WHERE {filter}"
+            ))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            n.to_string()
+        }
+    };
+    let check = |label: &'static str| {
+        let app = &app;
+        async move {
+            for (query, filter) in [
+                ("", "true"),
+                ("state=OK", "ou.state = 5"),
+                ("is_restricted=false&state=Requested,Creating", "NOT ou.is_restricted AND ou.state IN (1, 2)"),
+                ("offering_slug=cluster-a&state=OK", "o.slug = 'cluster-a' AND ou.state = 5"),
+            ] {
+                let reply = app.request(Method::HEAD, &format!("{LIST}?{query}"), Some("staff-token"), None).await;
+                assert_eq!(reply.header("x-result-count").unwrap(), exact(filter).await, "{label}: {query}");
+            }
+        }
+    };
+    check("imported").await;
+    let created = app.post(LIST, "owner-token", json!({"offering_uuid": ids::OFFERING, "user_uuid": ids::USER})).await;
+    let uuid = created.json()["uuid"].as_str().unwrap().to_owned();
+    check("created").await;
+    app.post_empty(&action(&uuid, "begin_creating"), "owner-token").await;
+    app.post(&action(&uuid, "update_restricted"), "owner-token", json!({"is_restricted": true})).await;
+    check("transition and restriction").await;
+    app.patch(&detail(&uuid), "owner-token", json!({"username": "done"})).await;
+    check("implicit OK").await;
+    app.delete(&detail(&uuid), "owner-token").await;
+    check("deleted").await;
+    app.import(&json!({"offering_users": [offering_user("00000000000000000000000000000f09", ids::USER, ids::FOREIGN_OFFERING, None, "Deleted")]}))
+        .await;
+    check("re-imported").await;
+}
