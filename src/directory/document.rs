@@ -30,6 +30,9 @@ pub struct Document {
     pub consents: Vec<ConsentEntry>,
     #[serde(default)]
     pub offering_users: Vec<OfferingUserEntry>,
+    /// Compliance checklists (checklists.md §1), referenced by `offerings[].compliance_checklist`.
+    #[serde(default)]
+    pub checklists: Vec<ChecklistEntry>,
 }
 
 fn yes() -> bool {
@@ -92,6 +95,10 @@ pub struct OfferingEntry {
     pub parent: Option<Uuid>,
     #[serde(default)]
     pub plugin_options: Option<Value>,
+    /// The offering's compliance checklist; omitted or null = none (as every omitted field
+    /// takes its default).
+    #[serde(default)]
+    pub compliance_checklist: Option<Uuid>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -172,4 +179,110 @@ pub struct OfferingUserEntry {
     pub service_provider_comment: String,
     #[serde(default)]
     pub service_provider_comment_url: String,
+}
+
+fn empty_list() -> Value {
+    Value::Array(Vec::new())
+}
+
+fn equals() -> String {
+    "equals".to_owned()
+}
+
+fn and() -> String {
+    "and".to_owned()
+}
+
+fn project_compliance() -> String {
+    "project_compliance".to_owned()
+}
+
+fn boolean() -> String {
+    "boolean".to_owned()
+}
+
+/// A checklist with all its questions: importing it again replaces its questions as a whole.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistEntry {
+    pub uuid: Uuid,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Upstream's model default.
+    #[serde(default = "project_compliance")]
+    pub checklist_type: String,
+    #[serde(default)]
+    pub questions: Vec<QuestionEntry>,
+}
+
+/// A question; omitted fields take the column defaults of checklists.md §1.2. The JSON
+/// values (`guidance_answer_value`, `review_answer_value`) keep an explicit `null` apart
+/// from an omitted key (`[]`), as upstream's nullable JSON columns do.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionEntry {
+    pub uuid: Uuid,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "boolean")]
+    pub question_type: String,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub order: i32,
+    #[serde(default)]
+    pub user_guidance: String,
+    #[serde(default = "yes")]
+    pub always_show_guidance: bool,
+    #[serde(default = "empty_list")]
+    pub guidance_answer_value: Value,
+    #[serde(default = "equals")]
+    pub guidance_operator: String,
+    #[serde(default = "equals")]
+    pub operator: String,
+    #[serde(default = "empty_list")]
+    pub review_answer_value: Value,
+    #[serde(default)]
+    pub always_requires_review: bool,
+    /// A number or a numeric string; stored as numeric(20,4).
+    #[serde(default)]
+    pub min_value: Option<Value>,
+    #[serde(default)]
+    pub max_value: Option<Value>,
+    #[serde(default)]
+    pub allowed_file_types: Vec<String>,
+    #[serde(default)]
+    pub allowed_mime_types: Vec<String>,
+    #[serde(default)]
+    pub max_file_size_mb: Option<i32>,
+    #[serde(default)]
+    pub max_files_count: Option<i32>,
+    #[serde(default = "and")]
+    pub dependency_logic_operator: String,
+    #[serde(default)]
+    pub options: Vec<OptionEntry>,
+    #[serde(default)]
+    pub dependencies: Vec<DependencyEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptionEntry {
+    pub uuid: Uuid,
+    pub label: String,
+    #[serde(default)]
+    pub order: i32,
+}
+
+/// The question it belongs to shows only when `depends_on`'s latest answer matches.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DependencyEntry {
+    pub uuid: Uuid,
+    /// A question of the same checklist.
+    pub depends_on: Uuid,
+    pub required_answer_value: Value,
+    #[serde(default = "equals")]
+    pub operator: String,
 }

@@ -9,6 +9,7 @@ use std::fmt;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::checklists;
 use super::document::*;
 use crate::domain::permissions::{PERMISSIONS, ROLES};
 use crate::domain::state::State;
@@ -24,7 +25,7 @@ pub enum ImportError {
     Database(#[from] sqlx::Error),
 }
 
-fn invalid(path: impl Into<String>, message: impl Into<String>) -> ImportError {
+pub(super) fn invalid(path: impl Into<String>, message: impl Into<String>) -> ImportError {
     ImportError::Invalid { path: path.into(), message: message.into() }
 }
 
@@ -35,7 +36,7 @@ pub struct ImportSummary {
 }
 
 impl ImportSummary {
-    fn add(&mut self, kind: &'static str, created: u64, updated: u64) {
+    pub(super) fn add(&mut self, kind: &'static str, created: u64, updated: u64) {
         self.kinds.push((kind, created, updated));
     }
 
@@ -64,11 +65,13 @@ pub async fn import(pool: &PgPool, doc: &Document) -> Result<ImportSummary, Impo
     import_users(conn, doc, &mut summary).await?;
     import_customers(conn, doc, &mut summary).await?;
     import_projects(conn, doc, &mut summary).await?;
+    checklists::import_checklists(conn, doc, &mut summary).await?;
     import_offerings(conn, doc, &mut summary).await?;
     import_roles(conn, doc, &mut summary).await?;
     import_terms(conn, doc, &mut summary).await?;
     import_consents(conn, doc, &mut summary).await?;
     import_offering_users(conn, doc, &mut summary).await?;
+    checklists::sync_completions(conn, doc, &mut summary).await?;
     tx.commit().await?;
     Ok(summary)
 }
@@ -195,7 +198,7 @@ fn validate(doc: &Document) -> Result<(), ImportError> {
             return Err(invalid(path, "the fields offering, user must make a unique set"));
         }
     }
-    Ok(())
+    checklists::validate(doc)
 }
 
 fn scope_kind(role: &str) -> &'static str {
@@ -236,7 +239,11 @@ fn non_empty(path: &str, field: &str, value: &str) -> Result<(), ImportError> {
 // References
 
 /// The ids of the rows of `table` with these uuids. `table` is one of ours, never input.
-async fn ids_of(conn: &mut PgConnection, table: &'static str, uuids: Vec<Uuid>) -> sqlx::Result<HashMap<Uuid, i64>> {
+pub(super) async fn ids_of(
+    conn: &mut PgConnection,
+    table: &'static str,
+    uuids: Vec<Uuid>,
+) -> sqlx::Result<HashMap<Uuid, i64>> {
     let rows: Vec<(Uuid, i64)> = sqlx::query_as(&format!("SELECT uuid, id FROM {table} WHERE uuid = ANY($1)"))
         .bind(uuids)
         .fetch_all(conn)
@@ -246,7 +253,7 @@ async fn ids_of(conn: &mut PgConnection, table: &'static str, uuids: Vec<Uuid>) 
 
 /// Resolves every reference of one kind; the error names the first entry whose reference
 /// is neither in the database nor in the document.
-async fn resolve(
+pub(super) async fn resolve(
     conn: &mut PgConnection,
     table: &'static str,
     noun: &str,
@@ -453,15 +460,21 @@ async fn import_offerings(
             _ => "{}".to_owned(),
         })
         .collect();
+    let checklist_ids = checklists::offering_checklists(conn, doc).await?;
+    // Changing the checklist here is followed by `checklists::sync_completions` in the same
+    // transaction, once the offering users are in.
     let rows: Vec<(Uuid, bool)> = sqlx::query_as(
-        "INSERT INTO offerings (uuid, name, slug, type, customer_id, plugin_options) \
-         SELECT d.uuid, d.name, d.slug, d.type, d.customer_id, d.options::jsonb \
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) \
-              AS d(uuid, name, slug, type, customer_id, options) \
+        "INSERT INTO offerings (uuid, name, slug, type, customer_id, plugin_options, compliance_checklist_id) \
+         SELECT d.uuid, d.name, d.slug, d.type, d.customer_id, d.options::jsonb, d.checklist_id \
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::bigint[]) \
+              AS d(uuid, name, slug, type, customer_id, options, checklist_id) \
          ON CONFLICT (uuid) DO UPDATE SET name = EXCLUDED.name, slug = EXCLUDED.slug, type = EXCLUDED.type, \
-             customer_id = EXCLUDED.customer_id, plugin_options = EXCLUDED.plugin_options \
-         WHERE (offerings.name, offerings.slug, offerings.type, offerings.customer_id, offerings.plugin_options) \
-               IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.slug, EXCLUDED.type, EXCLUDED.customer_id, EXCLUDED.plugin_options) \
+             customer_id = EXCLUDED.customer_id, plugin_options = EXCLUDED.plugin_options, \
+             compliance_checklist_id = EXCLUDED.compliance_checklist_id \
+         WHERE (offerings.name, offerings.slug, offerings.type, offerings.customer_id, offerings.plugin_options, \
+                offerings.compliance_checklist_id) \
+               IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.slug, EXCLUDED.type, EXCLUDED.customer_id, \
+                EXCLUDED.plugin_options, EXCLUDED.compliance_checklist_id) \
          RETURNING uuid, (xmax = 0)",
     )
     .bind(o.iter().map(|e| e.uuid).collect::<Vec<_>>())
@@ -470,6 +483,7 @@ async fn import_offerings(
     .bind(o.iter().map(|e| e.offering_type.clone()).collect::<Vec<_>>())
     .bind(customer_ids)
     .bind(options)
+    .bind(checklist_ids)
     .fetch_all(&mut *conn)
     .await?;
     let created: HashSet<Uuid> = rows.iter().filter(|r| r.1).map(|r| r.0).collect();

@@ -1,5 +1,6 @@
 //! The directory document (directory.md): parse, validate, upsert in one transaction.
 
+mod checklists;
 mod document;
 mod import;
 

@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod checklists;
 mod concurrency;
 mod create;
 mod import;

@@ -1,10 +1,253 @@
-//! The six checklist operations on offering users (checklists.md §8).
+//! The six checklist operations on offering users (checklists.md §8, decisions.md 16-22).
+//!
+//! Every `{uuid}` action runs the pipeline of §8.1: 401 (the `Caller` extractor) → 404 for
+//! a record outside the caller's visible set → 403 without the right → 400 when the
+//! offering has no checklist (or the record no completion for it) → 400 for a bad body.
 
-use axum::Router;
+mod files;
+mod wire;
 
+use std::collections::{HashMap, HashSet};
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use sqlx::{PgConnection, Postgres, Transaction};
+use uuid::Uuid;
+
+use self::wire::{template_json, Audience, Loaded};
+use crate::domain::checklist::python::parse_py_uuid;
+use crate::domain::checklist::{
+    completion_metrics, should_trigger_review, submission_question_uuids, validate_submission, Answer, Question,
+    QuestionLookup,
+};
+use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
+use crate::http::request::{body_value, offering_user_uuid, QueryPairs};
+use crate::http::routes::{allow, both};
 use crate::http::AppState;
+use crate::store::checklists::{self as store, QuestionRecord};
+use crate::store::Caller;
 
-/// The checklist routes, merged into the offering-users router.
+const NO_CHECKLIST: &str = "No checklist configured for this object";
+const NO_TEMPLATE_CHECKLIST: &str = "No checklist configured for new objects";
+const PARENT_REQUIRED: &str = "parent_uuid query parameter is required";
+const PARENT_NOT_FOUND: &str = "Parent object not found";
+const SUBMITTED: &str = "Answers submitted successfully";
+
+/// File answers travel as base64 inside JSON; axum's default 2 MB body limit would turn a
+/// size-limit validation error into a 413, so `submit_answers` accepts bodies up to this.
+const SUBMIT_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+const GET_ONLY: &str = "GET, HEAD, OPTIONS";
+
+/// The checklist routes, merged into the offering-users router. `checklist-template/` is a
+/// static segment, which axum's router prefers over `{uuid}` (tested).
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    let base = "/api/marketplace-offering-users";
+    let r = Router::new();
+    let r = both(r, &format!("{base}/checklist-template/"), allow(GET_ONLY, get(checklist_template)));
+    let r = both(r, &format!("{base}/{{uuid}}/checklist/"), allow(GET_ONLY, get(checklist)));
+    let r = both(r, &format!("{base}/{{uuid}}/checklist_review/"), allow(GET_ONLY, get(checklist_review)));
+    let r = both(r, &format!("{base}/{{uuid}}/completion_status/"), allow(GET_ONLY, get(completion_status)));
+    let r =
+        both(r, &format!("{base}/{{uuid}}/completion_review_status/"), allow(GET_ONLY, get(completion_review_status)));
+    both(
+        r,
+        &format!("{base}/{{uuid}}/submit_answers/"),
+        allow("POST, OPTIONS", post(submit_answers).layer(DefaultBodyLimit::max(SUBMIT_BODY_LIMIT))),
+    )
+}
+
+/// A read-only transaction on one snapshot, so that a response never mixes the answers
+/// of before and after a concurrent submission.
+async fn snapshot(state: &AppState) -> ApiResult<Transaction<'static, Postgres>> {
+    let mut tx = state.pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    Ok(tx)
+}
+
+/// §8.1 steps 3-5: the record in the caller's visible set (404), the right for the view
+/// (403), the completion for the offering's current checklist (400). Returns its id.
+async fn authorize(conn: &mut PgConnection, caller: &Caller, raw_uuid: &str, audience: Audience) -> ApiResult<i64> {
+    let uuid = offering_user_uuid(raw_uuid)?;
+    let access = store::checklist_access(conn, caller, uuid).await?.ok_or(ApiError::NotFound(NO_OFFERING_USER))?;
+    let allowed = match audience {
+        Audience::User => access.may_answer(),
+        // The offering user himself is not a reviewer of his own answers.
+        Audience::Reviewer => access.is_reviewer,
+    };
+    if !allowed {
+        return Err(ApiError::forbidden());
+    }
+    access.completion_id.ok_or_else(|| ApiError::Detail(NO_CHECKLIST.to_owned()))
+}
+
+async fn load(conn: &mut PgConnection, completion_id: i64) -> ApiResult<Loaded> {
+    let completion = store::completion(conn, completion_id).await?;
+    let checklist = store::checklist(conn, completion.checklist_id).await?;
+    let questions = store::checklist_questions(conn, completion.checklist_id).await?;
+    let answers = store::completion_answers(conn, completion_id).await?;
+    Ok(Loaded { checklist, completion, questions, answers })
+}
+
+/// Django's `QueryDict.get`: the last value of a repeated key.
+fn query_value<'a>(query: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    query.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// `GET {uuid}/checklist/` (§8.2): the visible questions with the latest answers, or every
+/// question with `include_all=true` (only that string, in any case, turns it on).
+async fn checklist(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_uuid): Path<String>,
+    QueryPairs(query): QueryPairs,
+) -> ApiResult<Json<Value>> {
+    let include_all = query_value(&query, "include_all").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let mut tx = snapshot(&state).await?;
+    let completion_id = authorize(&mut tx, &caller, &raw_uuid, Audience::User).await?;
+    let loaded = load(&mut tx, completion_id).await?;
+    tx.commit().await?;
+    Ok(Json(loaded.checklist_response(caller.id, Audience::User, include_all)))
+}
+
+/// `GET {uuid}/checklist_review/` (§8.4): reviewers only; always the visible questions.
+async fn checklist_review(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_uuid): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let mut tx = snapshot(&state).await?;
+    let completion_id = authorize(&mut tx, &caller, &raw_uuid, Audience::Reviewer).await?;
+    let loaded = load(&mut tx, completion_id).await?;
+    tx.commit().await?;
+    Ok(Json(loaded.checklist_response(caller.id, Audience::Reviewer, false)))
+}
+
+/// `GET {uuid}/completion_status/` (§8.3, basic view).
+async fn completion_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_uuid): Path<String>,
+) -> ApiResult<Json<Value>> {
+    completion_view(state, caller, raw_uuid, Audience::User).await
+}
+
+/// `GET {uuid}/completion_review_status/` (§8.3, reviewer view): reviewers only.
+async fn completion_review_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_uuid): Path<String>,
+) -> ApiResult<Json<Value>> {
+    completion_view(state, caller, raw_uuid, Audience::Reviewer).await
+}
+
+async fn completion_view(
+    state: AppState,
+    caller: Caller,
+    raw_uuid: String,
+    audience: Audience,
+) -> ApiResult<Json<Value>> {
+    let mut tx = snapshot(&state).await?;
+    let completion_id = authorize(&mut tx, &caller, &raw_uuid, audience).await?;
+    let loaded = load(&mut tx, completion_id).await?;
+    tx.commit().await?;
+    Ok(Json(loaded.completion_json(&loaded.metrics(), audience)))
+}
+
+/// The submission as DRF reads it (§3.4): no body at all is an empty list (the form-data
+/// fallback), anything else is parsed as the request's content type says.
+fn submission_body(headers: &HeaderMap, body: &Bytes) -> ApiResult<Value> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Array(Vec::new()));
+    }
+    if headers.get(CONTENT_TYPE).is_none() {
+        // No content type: DRF parses nothing and sees the form fallback, an empty list.
+        return Ok(Value::Array(Vec::new()));
+    }
+    body_value(headers, body)
+}
+
+/// `POST {uuid}/submit_answers/` (§3, §8.5): validate every element, then apply them in
+/// order (`null` deletes the caller's own answer), store uploads, recompute the stored
+/// status; all in one transaction, serialized per completion.
+async fn submit_answers(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_uuid): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let mut tx = state.pool.begin().await?;
+    let completion_id = authorize(&mut tx, &caller, &raw_uuid, Audience::User).await?;
+    if !store::lock_completion(&mut tx, completion_id).await? {
+        return Err(ApiError::Detail(NO_CHECKLIST.to_owned()));
+    }
+    // DRF parses the body lazily, after the permission checks: a bad body is the last 400.
+    let body = submission_body(&headers, &body)?;
+
+    let completion = store::completion(&mut tx, completion_id).await?;
+    let records = store::checklist_questions(&mut tx, completion.checklist_id).await?;
+    let by_uuid: HashMap<Uuid, &QuestionRecord> = records.iter().map(|r| (r.question.uuid, r)).collect();
+    let foreign: Vec<Uuid> =
+        submission_question_uuids(&body).into_iter().filter(|u| !by_uuid.contains_key(u)).collect();
+    let elsewhere: HashSet<Uuid> =
+        if foreign.is_empty() { HashSet::new() } else { store::existing_question_uuids(&mut tx, &foreign).await? };
+    let inspector = files::inspector();
+    let lookup = |uuid: Uuid| match by_uuid.get(&uuid) {
+        Some(record) => QuestionLookup::Found(&record.question),
+        None if elsewhere.contains(&uuid) => QuestionLookup::OtherChecklist,
+        None => QuestionLookup::Missing,
+    };
+    let valid = validate_submission(&body, lookup, &inspector).map_err(|e| ApiError::Invalid(e.to_json()))?;
+
+    for answer in valid {
+        let Some(record) = by_uuid.get(&answer.question) else {
+            continue; // validation resolved every element to a question of this checklist
+        };
+        if answer.answer_data.is_null() {
+            store::delete_answer(&mut tx, completion_id, record.id, caller.id).await?;
+            continue;
+        }
+        let data =
+            files::store_uploads(&mut tx, completion_id, caller.id, record.question.question_type, answer.answer_data)
+                .await?;
+        let requires_review = should_trigger_review(&record.question, &data);
+        store::upsert_answer(&mut tx, completion_id, record.id, caller.id, &data, requires_review).await?;
+    }
+
+    let answers: Vec<Answer> =
+        store::completion_answers(&mut tx, completion_id).await?.into_iter().map(|a| a.answer).collect();
+    let questions: Vec<Question> = records.iter().map(|r| r.question.clone()).collect();
+    let metrics = completion_metrics(&questions, &answers);
+    store::save_completion_status(&mut tx, completion_id, metrics.is_completed, metrics.requires_review).await?;
+    store::delete_unreferenced_files(&mut tx, completion_id).await?;
+    let loaded = load(&mut tx, completion_id).await?;
+    tx.commit().await?;
+    Ok(Json(json!({"detail": SUBMITTED, "completion": loaded.completion_json(&metrics, Audience::User)})))
+}
+
+/// `GET checklist-template/?parent_uuid=` (§8.6, decisions.md 18): `parent_uuid` names an
+/// offering; upstream answers 500 here because the viewset lacks the parent hook.
+async fn checklist_template(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryPairs(query): QueryPairs,
+) -> ApiResult<Json<Value>> {
+    let parent = query_value(&query, "parent_uuid")
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::Detail(PARENT_REQUIRED.to_owned()))?;
+    let offering_uuid = parse_py_uuid(parent).ok_or(ApiError::NotFound(PARENT_NOT_FOUND))?;
+    let mut tx = snapshot(&state).await?;
+    let checklist = store::template_checklist(&mut tx, &caller, offering_uuid)
+        .await?
+        .ok_or(ApiError::NotFound(PARENT_NOT_FOUND))?
+        .ok_or_else(|| ApiError::Detail(NO_TEMPLATE_CHECKLIST.to_owned()))?;
+    let questions = store::checklist_questions(&mut tx, checklist.id).await?;
+    tx.commit().await?;
+    Ok(Json(template_json(&checklist, &questions)))
 }

@@ -45,7 +45,8 @@ pub(crate) const ROW_COLUMNS: &str = "ou.id, ou.uuid, u.uuid AS user_uuid, o.uui
     (tos.id IS NOT NULL AND cons.id IS NOT NULL) AS has_consent, \
     coalesce(cons.id IS NOT NULL AND tos.requires_reconsent AND tos.version <> cons.version, false) \
         AS requires_reconsent, \
-    false AS has_compliance_checklist";
+    EXISTS (SELECT 1 FROM checklist_completions cc WHERE cc.offering_user_id = ou.id \
+        AND cc.checklist_id = o.compliance_checklist_id) AS has_compliance_checklist";
 
 /// The joins of [`ROW_COLUMNS`]: the offering's active terms of service (at most one) and
 /// the user's non-revoked consent to the offering (at most one).

@@ -141,11 +141,14 @@ fn push_record_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &ListFilter) {
         qb.push(" AND ou.modified >= ").push_bind(after);
     }
     if let Some(query) = &f.query {
+        // Matching users and offerings are found first through their trigram indexes (there
+        // are few of them); the rows then come from the offering_id / user_id / username
+        // indexes as one bitmap OR.
         let pattern = format!("%{}%", escape_like(query));
-        qb.push(" AND (o.name ILIKE ").push_bind(pattern.clone());
-        qb.push(" OR ou.username ILIKE ").push_bind(pattern.clone());
-        qb.push(" OR u.first_name ILIKE ").push_bind(pattern.clone());
-        qb.push(" OR u.last_name ILIKE ").push_bind(pattern).push(")");
+        qb.push(" AND (ou.username ILIKE ").push_bind(pattern.clone());
+        qb.push(" OR ou.offering_id = ANY(ARRAY(SELECT id FROM offerings WHERE name ILIKE ").push_bind(pattern.clone());
+        qb.push(")) OR ou.user_id = ANY(ARRAY(SELECT id FROM users WHERE first_name ILIKE ").push_bind(pattern.clone());
+        qb.push(" OR last_name ILIKE ").push_bind(pattern).push(")))");
     }
 }
 

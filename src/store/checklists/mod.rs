@@ -1,0 +1,225 @@
+//! Compliance checklists of offering users: who may reach a record's checklist, the
+//! completions' lifecycle, loading a checklist with its answers, and the writes of
+//! `submit_answers` (checklists.md §1, §8, §9).
+
+mod answers;
+mod content;
+
+pub use answers::*;
+pub use content::*;
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, QueryBuilder};
+use uuid::Uuid;
+
+use crate::store::visibility::{push_has_permission, push_reach_ctes, push_visible};
+use crate::store::Caller;
+
+/// The permission that makes a caller a checklist reviewer (decisions.md 4, checklists.md §8.1).
+pub const REVIEW_PERMISSION: &str = "OFFERING.UPDATE_USER";
+
+/// Creates the checklist completion of a new offering user when its offering has a
+/// compliance checklist (checklists.md §9). Called in the transaction that creates the record.
+pub async fn attach_completion(conn: &mut PgConnection, offering_user_id: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO checklist_completions (uuid, checklist_id, offering_user_id) \
+         SELECT gen_random_uuid(), o.compliance_checklist_id, ou.id \
+         FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id \
+         WHERE ou.id = $1 AND o.compliance_checklist_id IS NOT NULL \
+         ON CONFLICT ON CONSTRAINT checklist_completions_offering_user_checklist_key DO NOTHING",
+    )
+    .bind(offering_user_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Brings the completions of the offering users of `offerings` (and of the offering users
+/// `offering_users`) in line with their offering's current compliance checklist: removes
+/// completions of any other checklist, with their answers (upstream's "replace" loses them
+/// too, §9), and creates the missing ones. Returns (created, removed).
+///
+/// Upstream does this in a background task after the offering changes; we do it in the
+/// caller's transaction, so there is no window in which the endpoints answer 400.
+pub async fn sync_completions(
+    conn: &mut PgConnection,
+    offerings: &[Uuid],
+    offering_users: &[Uuid],
+) -> sqlx::Result<(u64, u64)> {
+    let removed = sqlx::query(
+        "DELETE FROM checklist_completions cc USING offering_users ou, offerings o \
+         WHERE cc.offering_user_id = ou.id AND o.id = ou.offering_id \
+           AND (o.uuid = ANY($1) OR ou.uuid = ANY($2)) \
+           AND cc.checklist_id IS DISTINCT FROM o.compliance_checklist_id",
+    )
+    .bind(offerings)
+    .bind(offering_users)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let created = sqlx::query(
+        "INSERT INTO checklist_completions (uuid, checklist_id, offering_user_id) \
+         SELECT gen_random_uuid(), o.compliance_checklist_id, ou.id \
+         FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id \
+         WHERE o.compliance_checklist_id IS NOT NULL AND (o.uuid = ANY($1) OR ou.uuid = ANY($2)) \
+         ON CONFLICT ON CONSTRAINT checklist_completions_offering_user_checklist_key DO NOTHING",
+    )
+    .bind(offerings)
+    .bind(offering_users)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok((created, removed))
+}
+
+/// What a caller may do with an offering user's checklist.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChecklistAccess {
+    /// The offering user's internal id.
+    pub offering_user_id: i64,
+    /// The caller is the offering user himself.
+    pub is_own: bool,
+    /// The caller holds `OFFERING.UPDATE_USER` on the offering's customer or the offering
+    /// (staff always do).
+    pub is_reviewer: bool,
+    /// The completion for the offering's *current* compliance checklist, if any (§8.1 step 5:
+    /// a completion of an older checklist does not count).
+    pub completion_id: Option<i64>,
+}
+
+impl ChecklistAccess {
+    /// User views (`checklist`, `completion_status`, `submit_answers`): the offering user
+    /// himself or a reviewer.
+    pub fn may_answer(&self) -> bool {
+        self.is_own || self.is_reviewer
+    }
+}
+
+/// Finds an offering user inside the caller's visible set (the same predicate as every
+/// detail action; no consent gate, decisions.md 8) with the caller's checklist rights and
+/// the completion to use.
+pub async fn checklist_access(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    uuid: Uuid,
+) -> sqlx::Result<Option<ChecklistAccess>> {
+    let mut qb = QueryBuilder::new("");
+    if !caller.sees_everything() {
+        push_reach_ctes(&mut qb, caller);
+    }
+    qb.push("SELECT ou.id AS offering_user_id, ou.user_id = ");
+    qb.push_bind(caller.id);
+    qb.push(" AS is_own, ");
+    push_has_permission(&mut qb, caller, REVIEW_PERMISSION);
+    qb.push(
+        " AS is_reviewer, cc.id AS completion_id \
+         FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id \
+         LEFT JOIN checklist_completions cc ON cc.offering_user_id = ou.id \
+              AND cc.checklist_id = o.compliance_checklist_id \
+         WHERE ou.uuid = ",
+    );
+    qb.push_bind(uuid);
+    push_visible(&mut qb, caller);
+    qb.build_query_as().fetch_optional(conn).await
+}
+
+/// Locks a completion for the rest of the transaction, so that concurrent submissions to
+/// one completion are serialized and each recomputes the status from the answers the
+/// previous one left. Only the completion is locked: the record's other actions go on.
+/// `false` when it vanished meanwhile (an import replaced the offering's checklist).
+pub async fn lock_completion(conn: &mut PgConnection, completion_id: i64) -> sqlx::Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM checklist_completions WHERE id = $1 FOR UPDATE")
+        .bind(completion_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// A checklist's own fields, as the `checklist` object of the responses shows them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChecklistRow {
+    pub id: i64,
+    pub uuid: Uuid,
+    pub name: String,
+    pub description: String,
+    pub checklist_type: String,
+}
+
+/// A completion with its checklist's name and the reviewer's name (§8.3).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CompletionRow {
+    pub id: i64,
+    pub uuid: Uuid,
+    pub checklist_id: i64,
+    pub is_completed: bool,
+    pub requires_review: bool,
+    /// Integer user id (it leaks onto the wire as upstream's `reviewed_by`).
+    pub reviewed_by: Option<i64>,
+    pub reviewed_by_first_name: Option<String>,
+    pub reviewed_by_last_name: Option<String>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub review_notes: String,
+    pub created: DateTime<Utc>,
+    pub modified: DateTime<Utc>,
+}
+
+/// A completion by id.
+pub async fn completion(conn: &mut PgConnection, completion_id: i64) -> sqlx::Result<CompletionRow> {
+    sqlx::query_as(
+        "SELECT cc.id, cc.uuid, cc.checklist_id, cc.is_completed, cc.requires_review, \
+                cc.reviewed_by_id AS reviewed_by, r.first_name AS reviewed_by_first_name, \
+                r.last_name AS reviewed_by_last_name, cc.reviewed_at, cc.review_notes, cc.created, cc.modified \
+         FROM checklist_completions cc LEFT JOIN users r ON r.id = cc.reviewed_by_id WHERE cc.id = $1",
+    )
+    .bind(completion_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// A checklist by id.
+pub async fn checklist(conn: &mut PgConnection, checklist_id: i64) -> sqlx::Result<ChecklistRow> {
+    sqlx::query_as("SELECT id, uuid, name, description, checklist_type FROM checklists WHERE id = $1")
+        .bind(checklist_id)
+        .fetch_one(conn)
+        .await
+}
+
+/// What `checklist-template/?parent_uuid=` finds for an offering uuid: `None` when the
+/// caller cannot see the offering, `Some(None)` when it has no compliance checklist.
+///
+/// "Can see" is the rule of `GET /api/marketplace-provider-offerings/{uuid}/`
+/// (decisions.md 29): staff and support, or an active role on the offering or its customer.
+pub async fn template_checklist(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    offering_uuid: Uuid,
+) -> sqlx::Result<Option<Option<ChecklistRow>>> {
+    let mut qb = QueryBuilder::new(
+        "SELECT c.id, c.uuid, c.name, c.description, c.checklist_type \
+         FROM offerings o LEFT JOIN checklists c ON c.id = o.compliance_checklist_id WHERE o.uuid = ",
+    );
+    qb.push_bind(offering_uuid);
+    if !caller.sees_everything() {
+        qb.push(" AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = ");
+        qb.push_bind(caller.id);
+        qb.push(
+            " AND r.is_active AND (r.expiration_time IS NULL OR r.expiration_time > now()) \
+              AND (r.customer_id = o.customer_id OR r.offering_id = o.id))",
+        );
+    }
+    #[derive(sqlx::FromRow)]
+    struct Found {
+        id: Option<i64>,
+        uuid: Option<Uuid>,
+        name: Option<String>,
+        description: Option<String>,
+        checklist_type: Option<String>,
+    }
+    let found: Option<Found> = qb.build_query_as().fetch_optional(conn).await?;
+    Ok(found.map(|f| match (f.id, f.uuid, f.name, f.description, f.checklist_type) {
+        (Some(id), Some(uuid), Some(name), Some(description), Some(checklist_type)) => {
+            Some(ChecklistRow { id, uuid, name, description, checklist_type })
+        }
+        _ => None,
+    }))
+}
