@@ -2,8 +2,8 @@
 //! Nothing here knows HTTP.
 
 pub mod audit;
-pub mod checklists;
 pub mod auth;
+pub mod checklists;
 pub mod directory_reads;
 pub mod offering_users;
 pub mod visibility;

@@ -4,7 +4,6 @@ mod read;
 mod write;
 
 pub use read::*;
-#[allow(unused_imports)]
 pub use write::*;
 
 use chrono::{DateTime, Utc};
