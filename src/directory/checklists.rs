@@ -412,3 +412,35 @@ pub(super) async fn sync_completions(
     summary.add("checklist_completions", created, 0);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn bounds_accept_numbers_and_numeric_strings_below_ten_to_the_sixteen() {
+        let table = [
+            (None, Ok(None)),
+            (Some(json!(null)), Ok(None)),
+            (Some(json!(10.5)), Ok(Some("10.5"))),
+            (Some(json!(-3)), Ok(Some("-3"))),
+            (Some(json!(" 1000000 ")), Ok(Some("1000000"))),
+            (Some(json!("abc")), Err(())),
+            (Some(json!("NaN")), Err(())),
+            (Some(json!(1e16)), Err(())),
+            (Some(json!([1])), Err(())),
+        ];
+        for (input, expected) in table {
+            let got = bound("q.min_value".into(), &input).map_err(|_| ());
+            assert_eq!(got.as_ref().map(|o| o.as_deref()), expected.as_ref().map(|o| *o), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn a_json_null_is_stored_as_sql_null_and_other_values_as_json_text() {
+        assert_eq!(nullable_json(&json!(null)), None);
+        assert_eq!(nullable_json(&json!([])).as_deref(), Some("[]"));
+        assert_eq!(nullable_json(&json!(false)).as_deref(), Some("false"));
+    }
+}

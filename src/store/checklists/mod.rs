@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, QueryBuilder};
 use uuid::Uuid;
 
-use crate::store::visibility::{push_has_permission, push_reach_ctes, push_visible};
+use crate::store::visibility::{push_has_permission, push_visible};
 use crate::store::Caller;
 
 /// The permission that makes a caller a checklist reviewer (decisions.md 4, checklists.md §8.1).
@@ -103,11 +103,7 @@ pub async fn checklist_access(
     caller: &Caller,
     uuid: Uuid,
 ) -> sqlx::Result<Option<ChecklistAccess>> {
-    let mut qb = QueryBuilder::new("");
-    if !caller.sees_everything() {
-        push_reach_ctes(&mut qb, caller);
-    }
-    qb.push("SELECT ou.id AS offering_user_id, ou.user_id = ");
+    let mut qb = QueryBuilder::new("SELECT ou.id AS offering_user_id, ou.user_id = ");
     qb.push_bind(caller.id);
     qb.push(" AS is_own, ");
     push_has_permission(&mut qb, caller, REVIEW_PERMISSION);
