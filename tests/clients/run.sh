@@ -198,7 +198,7 @@ run_suite() {
     sdk-*)
       local v=${suite#sdk-}
       WOU_BASE_URL=$BASE_URL WOU_SDK_VERSION=$v "$ROOT/.venv/clients-$suite/bin/python" -m pytest \
-        -p no:cacheprovider -q -rfE --color=no "$CLIENTS/sdk"
+        -p no:cacheprovider -q -rfEsxX --color=no "$CLIENTS/sdk"
       ;;
     agent)
       WOU_BASE_URL=$BASE_URL WOU_WORK=$WORK "$ROOT/.venv/clients-agent-$AGENT_VERSION/bin/python" \

@@ -139,6 +139,16 @@ def state_tuple(row) -> tuple:
     )
 
 
+def print_table(rows: dict, title: str) -> None:
+    print(f"{title}:")
+    print(f"  {'user':<17} {'state':<30} {'username':<10} comment / comment URL")
+    for key in EXPECTED[RESOLVED_CYCLE]:
+        row = rows[key]
+        state, username, comment, url = state_tuple(row)
+        restricted = " [restricted]" if row.is_restricted else ""
+        print(f"  {key:<17} {state:<30} {str(username):<10} {comment!r} {url!r}{restricted}")
+
+
 def main() -> int:
     plan_file = WORK / "agent-plan.json"
     calls_file = WORK / "agent-calls.jsonl"
@@ -208,16 +218,12 @@ def main() -> int:
             rows["agent-restricted"].is_restricted is True,
             f"cycle {cycle}: agent-restricted is still restricted",
         )
+        if cycle < RESOLVED_CYCLE:
+            print_table(rows, f"after cycle {cycle}")
     elapsed = time.time() - started
 
-    rows = read_back()
     print()
-    print(f"{'user':<18} {'state':<31} {'username':<11} comment")
-    for key in list(EXPECTED[RESOLVED_CYCLE]):
-        row = rows[key]
-        state, username, comment, url = state_tuple(row)
-        restricted = " (restricted)" if row.is_restricted else ""
-        print(f"{key:<18} {state:<31} {str(username):<11} {comment!r} {url!r}{restricted}")
+    print_table(read_back(), f"final states after cycle {RESOLVED_CYCLE}")
     print(f"three agent cycles in {elapsed:.1f} s")
     print()
     for f in failures:

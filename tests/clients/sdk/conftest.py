@@ -42,3 +42,23 @@ def alice() -> AuthenticatedClient:
 def outsider() -> AuthenticatedClient:
     """Authenticated, no role anywhere."""
     return make_client("outsider")
+
+
+# Server incompatibilities this suite found that are not fixed yet. Each entry turns its test
+# into xfail(strict=True): the test still runs unchanged and its failure shows as "xfailed" with
+# the reason below; the day the server is fixed it XPASSes, which fails the run until the entry
+# is removed here. Keys: "<file>::<test name>".
+KNOWN_INCOMPATIBILITIES = {
+    "test_checklists.py::test_checklist_template_count": (
+        "HEAD /api/marketplace-offering-users/checklist-template/?parent_uuid=<offering> answers 200 "
+        "without an X-Result-Count header; the SDK's marketplace_offering_users_checklist_template_count "
+        "needs an integer X-Result-Count (clients.md §2 'Count helpers', §3.1) and raises UnexpectedStatus"
+    ),
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        reason = KNOWN_INCOMPATIBILITIES.get(f"{item.path.name}::{item.name}")
+        if reason:
+            item.add_marker(pytest.mark.xfail(reason=f"server incompatibility: {reason}", strict=True))

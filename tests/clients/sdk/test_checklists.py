@@ -114,9 +114,14 @@ def test_checklist_include_all(manager):
         U(d.OPT_HIGH),
         U(d.OPT_LOW),
     ]
+    # The SDK keeps dependencies_info as the raw dict when a condition's required_value is not
+    # an object (QuestionConditionRequiredValue.from_dict calls dict(value)): here it is `true`.
     info = q_select.dependencies_info
-    assert info.logic == "and"
-    assert [(c.question_description, c.operator) for c in info.conditions] == [(d.QUESTION_TEXT[d.Q_BOOL], "equals")]
+    info = info if isinstance(info, dict) else info.to_dict()
+    assert info == {
+        "logic": "and",
+        "conditions": [{"question_description": d.QUESTION_TEXT[d.Q_BOOL], "operator": "equals", "required_value": True}],
+    }
 
 
 def test_completion_status(manager, alice):

@@ -397,3 +397,19 @@ def test_count_head_has_no_body(manager):
     assert response.status_code == 200
     assert response.content == b""
     assert response.parsed == d.BULK_COUNT
+
+
+def test_asyncio_variants(manager):
+    # the generated asyncio functions share the wire with the sync ones
+    import asyncio
+
+    async def both():
+        rows = await marketplace_offering_users_list.asyncio(client=manager, offering_uuid=[U(d.OFFERING_MAIN)])
+        row = await marketplace_offering_users_retrieve.asyncio(uuid=U(d.ou("alice")), client=manager)
+        count = await marketplace_offering_users_count.asyncio(client=manager, offering_uuid=[U(d.OFFERING_BULK)])
+        return rows, row, count
+
+    rows, row, count = asyncio.run(both())
+    assert keys_of(rows) == seeded(*d.MAIN_VISIBLE_TO_MANAGER)
+    check_alice(row)
+    assert count == d.BULK_COUNT
