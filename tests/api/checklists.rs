@@ -458,6 +458,8 @@ async fn checklist_template_reads_parent_uuid_as_an_offering() {
     let head = app.request(Method::HEAD, &path(ids::OFFERING), Some(&token("owner")), None).await;
     assert_eq!(head.status, StatusCode::OK);
     assert!(head.bytes.is_empty());
+    // The SDK's count helper reads an integer X-Result-Count.
+    assert_eq!(head.header("x-result-count").as_deref(), Some("2"));
 
     let reply = app.get(&path(ids::OFFERING), &token("outsider")).await;
     assert_eq!((reply.status, reply.json()), (StatusCode::NOT_FOUND, json!({"detail": "Parent object not found"})));

@@ -12,7 +12,8 @@ use std::collections::{HashMap, HashSet};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
@@ -233,11 +234,15 @@ async fn submit_answers(
 
 /// `GET checklist-template/?parent_uuid=` (§8.6, decisions.md 18): `parent_uuid` names an
 /// offering; upstream answers 500 here because the viewset lacks the parent hook.
+///
+/// `HEAD` is the SDK's `checklist_template_count` helper, which needs an integer
+/// `X-Result-Count` (clients.md §2 "Count helpers"): we count the template's questions.
 async fn checklist_template(
     State(state): State<AppState>,
     caller: Caller,
+    method: Method,
     QueryPairs(query): QueryPairs,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let parent = query_value(&query, "parent_uuid")
         .filter(|v| !v.is_empty())
         .ok_or_else(|| ApiError::Detail(PARENT_REQUIRED.to_owned()))?;
@@ -249,5 +254,9 @@ async fn checklist_template(
         .ok_or_else(|| ApiError::Detail(NO_TEMPLATE_CHECKLIST.to_owned()))?;
     let questions = store::checklist_questions(&mut tx, checklist.id).await?;
     tx.commit().await?;
-    Ok(Json(template_json(&checklist, &questions)))
+    let mut response = Json(template_json(&checklist, &questions)).into_response();
+    if method == Method::HEAD {
+        response.headers_mut().insert("x-result-count", HeaderValue::from(questions.len()));
+    }
+    Ok(response)
 }

@@ -49,11 +49,6 @@ def outsider() -> AuthenticatedClient:
 # the reason below; the day the server is fixed it XPASSes, which fails the run until the entry
 # is removed here. Keys: "<file>::<test name>".
 KNOWN_INCOMPATIBILITIES = {
-    "test_checklists.py::test_checklist_template_count": (
-        "HEAD /api/marketplace-offering-users/checklist-template/?parent_uuid=<offering> answers 200 "
-        "without an X-Result-Count header; the SDK's marketplace_offering_users_checklist_template_count "
-        "needs an integer X-Result-Count (clients.md §2 'Count helpers', §3.1) and raises UnexpectedStatus"
-    ),
 }
 
 
