@@ -65,6 +65,14 @@ def test_create_by_hex_uuid_with_username_is_ok_at_once(manager):
     check_created(row, "bob", d.OFFERING_CREATE, "bob-create", OfferingUserState.OK)
 
 
+def test_create_with_explicit_null_username(manager):
+    body = OfferingUserRequest(offering_uuid=U(d.OFFERING_CREATE), user_uuid=U(d.user("grace")), username=None)
+    assert body.to_dict()["username"] is None
+    response = marketplace_offering_users_create.sync_detailed(client=manager, body=body)
+    assert response.status_code == 201
+    check_created(response.parsed, "grace", d.OFFERING_CREATE, None, OfferingUserState.REQUESTED)
+
+
 def test_create_by_hyperlink(manager):
     body = OfferingUserRequest(offering=offering_url(d.OFFERING_CREATE), user=user_url(d.user("erin")), username="erin01")
     response = marketplace_offering_users_create.sync_detailed(client=manager, body=body)
