@@ -163,6 +163,9 @@ pub const ORDERING: [(&str, OrderColumn); 5] = [
     ("user_last_name", OrderColumn::UserLastName),
 ];
 
+/// Django's message for a NUL character in a text field.
+pub const NULL_CHARACTERS: &str = "Null characters are not allowed.";
+
 /// The 22 fields of the representation, in wire order.
 pub const FIELDS: [&str; 22] = [
     "url",
@@ -245,6 +248,12 @@ pub fn parse_list_params(pairs: &[(String, String)]) -> Result<ListParams, Value
         }
     }
     f.offering_uuids = uuid_list(values(pairs, "offering_uuid"), "offering_uuid", &mut errors);
+    // Django's form fields refuse NUL characters (PostgreSQL cannot store or compare them).
+    for p in LIST_PARAMETERS.iter().filter(|p| matches!(p.kind, ParamKind::Text | ParamKind::Texts)) {
+        if values(pairs, p.name).any(|v| v.contains('\0')) {
+            push_error(&mut errors, p.name, NULL_CHARACTERS.into());
+        }
+    }
     f.offering_slugs = values(pairs, "offering_slug")
         .flat_map(|v| v.split(','))
         .map(str::trim)
@@ -454,6 +463,8 @@ mod tests {
             ("created=yesterday", json!({"created": ["Enter a valid date/time."]})),
             ("o=name", json!({"o": ["Select a valid choice. name is not one of the available choices."]})),
             ("user_uuid=x", json!({"user_uuid": ["Enter a valid UUID."]})),
+            ("query=a%00b", json!({"query": ["Null characters are not allowed."]})),
+            ("offering_slug=a,b%00", json!({"offering_slug": ["Null characters are not allowed."]})),
         ];
         for (query, expected) in cases {
             assert_eq!(parse_list_params(&pairs(query)).unwrap_err(), expected, "{query}");

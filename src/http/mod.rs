@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod offering_users;
+pub mod openapi;
 pub mod pagination;
 mod provider_offerings;
 pub mod request;
@@ -44,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         .merge(offering_users::router())
         .merge(users::router())
         .merge(provider_offerings::router())
+        .merge(openapi::router())
         .fallback(|| async { ApiError::NotFound("Not found.") })
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -9,6 +9,7 @@ mod concurrency;
 mod create;
 mod import;
 mod list;
+mod openapi;
 mod permissions;
 mod retrieve_and_links;
 mod routing;

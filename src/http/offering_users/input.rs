@@ -79,6 +79,10 @@ pub fn string(value: &Value, max: Option<usize>) -> Result<String, String> {
             return Err(format!("Ensure this field has no more than {max} characters."));
         }
     }
+    // DRF's ProhibitNullCharactersValidator; PostgreSQL could not store the text anyway.
+    if text.contains('\0') {
+        return Err("Null characters are not allowed.".into());
+    }
     Ok(text)
 }
 
@@ -144,6 +148,12 @@ mod tests {
         }
         assert_eq!(boolean(&json!("maybe")), Err("Must be a valid boolean."));
         assert_eq!(boolean(&json!(null)), Err("This field may not be null."));
+    }
+
+    #[test]
+    fn strings_refuse_nul_characters() {
+        assert_eq!(string(&json!("a\0b"), Some(100)).unwrap_err(), "Null characters are not allowed.");
+        assert_eq!(url(&json!("http://h/\0")).unwrap_err(), "Null characters are not allowed.");
     }
 
     #[test]

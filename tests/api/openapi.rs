@@ -1,0 +1,262 @@
+//! `GET /api/schema/` (issue 5, decisions.md 30): public, and describing exactly the routes
+//! the router serves, with Waldur's operation ids, the 22 fields in order and the 10 states.
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use serde_json::Value;
+
+use crate::support::*;
+
+const OU: &str = "00000000000000000000000000000f01";
+
+/// Every route the router serves, written out independently of the document: the 24
+/// operations of the API reference, the hyperlink targets and the schema itself.
+fn served_paths() -> Vec<&'static str> {
+    vec![
+        "/api/marketplace-offering-users/",
+        "/api/marketplace-offering-users/{uuid}/",
+        "/api/marketplace-offering-users/{uuid}/update_restricted/",
+        "/api/marketplace-offering-users/{uuid}/update_comments/",
+        "/api/marketplace-offering-users/{uuid}/begin_creating/",
+        "/api/marketplace-offering-users/{uuid}/set_pending_account_linking/",
+        "/api/marketplace-offering-users/{uuid}/set_pending_additional_validation/",
+        "/api/marketplace-offering-users/{uuid}/set_validation_complete/",
+        "/api/marketplace-offering-users/{uuid}/set_ok/",
+        "/api/marketplace-offering-users/{uuid}/set_error_creating/",
+        "/api/marketplace-offering-users/{uuid}/set_error_deleting/",
+        "/api/marketplace-offering-users/{uuid}/request_deletion/",
+        "/api/marketplace-offering-users/{uuid}/set_deleting/",
+        "/api/marketplace-offering-users/{uuid}/set_deleted/",
+        "/api/marketplace-offering-users/{uuid}/checklist/",
+        "/api/marketplace-offering-users/{uuid}/checklist_review/",
+        "/api/marketplace-offering-users/{uuid}/completion_status/",
+        "/api/marketplace-offering-users/{uuid}/completion_review_status/",
+        "/api/marketplace-offering-users/{uuid}/submit_answers/",
+        "/api/marketplace-offering-users/checklist-template/",
+        "/api/users/me/",
+        "/api/users/{uuid}/",
+        "/api/marketplace-provider-offerings/{uuid}/",
+        "/api/schema/",
+    ]
+}
+
+/// Waldur's operation ids (api-reference.md, clients.md §3.1), and ours for the helpers.
+const OPERATION_IDS: [&str; 30] = [
+    "marketplace_offering_users_list",
+    "marketplace_offering_users_count",
+    "marketplace_offering_users_create",
+    "marketplace_offering_users_retrieve",
+    "marketplace_offering_users_update",
+    "marketplace_offering_users_partial_update",
+    "marketplace_offering_users_destroy",
+    "marketplace_offering_users_update_restricted",
+    "marketplace_offering_users_update_comments_partial_update",
+    "marketplace_offering_users_begin_creating",
+    "marketplace_offering_users_set_pending_account_linking",
+    "marketplace_offering_users_set_pending_additional_validation",
+    "marketplace_offering_users_set_validation_complete",
+    "marketplace_offering_users_set_ok",
+    "marketplace_offering_users_set_error_creating",
+    "marketplace_offering_users_set_error_deleting",
+    "marketplace_offering_users_request_deletion",
+    "marketplace_offering_users_set_deleting",
+    "marketplace_offering_users_set_deleted",
+    "marketplace_offering_users_checklist_retrieve",
+    "marketplace_offering_users_checklist_review_retrieve",
+    "marketplace_offering_users_completion_status_retrieve",
+    "marketplace_offering_users_completion_review_status_retrieve",
+    "marketplace_offering_users_submit_answers",
+    "marketplace_offering_users_checklist_template_retrieve",
+    "marketplace_offering_users_checklist_template_count",
+    "users_me_retrieve",
+    "users_retrieve",
+    "marketplace_provider_offerings_retrieve",
+    "schema_retrieve",
+];
+
+const HTTP_METHODS: [&str; 7] = ["get", "put", "post", "delete", "patch", "head", "trace"];
+
+async fn document(app: &TestApp) -> Value {
+    let reply = app.request(Method::GET, "/api/schema/", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    reply.json()
+}
+
+fn documented_methods(doc: &Value, path: &str) -> BTreeSet<String> {
+    doc["paths"][path]
+        .as_object()
+        .map(|item| item.keys().filter(|k| HTTP_METHODS.contains(&k.as_str())).map(|k| k.to_uppercase()).collect())
+        .unwrap_or_default()
+}
+
+/// The methods the router answers on `path`, from its `Allow` header.
+async fn allowed_methods(app: &TestApp, path: &str) -> BTreeSet<String> {
+    let concrete = path.replace("{uuid}", OU);
+    let request = Request::builder()
+        .method(Method::OPTIONS)
+        .uri(&concrete)
+        .header("authorization", "Token staff-token")
+        .body(Body::empty())
+        .unwrap();
+    let reply = app.send(request).await;
+    assert_eq!(reply.status, StatusCode::OK, "OPTIONS {concrete} is not routed");
+    let allow = reply.header("allow").unwrap_or_else(|| panic!("no Allow on {concrete}"));
+    allow.split(',').map(|m| m.trim().to_owned()).filter(|m| m != "OPTIONS").collect()
+}
+
+#[tokio::test]
+async fn schema_is_public_json_with_and_without_the_slash() {
+    let app = TestApp::with(&world()).await;
+    for path in ["/api/schema/", "/api/schema"] {
+        let reply = app.request(Method::GET, path, None, None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert!(reply.header("content-type").unwrap().starts_with("application/json"));
+        let doc = reply.json();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+        assert_eq!(doc["paths"]["/api/schema/"]["get"]["security"], serde_json::json!([]));
+    }
+}
+
+#[tokio::test]
+async fn document_lists_exactly_the_routes_the_router_serves() {
+    let app = TestApp::with(&world_with(vec![offering_user(OU, ids::ADMIN, ids::OFFERING, None, "Requested")])).await;
+    let doc = document(&app).await;
+    let documented: BTreeSet<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+    let served: BTreeSet<&str> = served_paths().into_iter().collect();
+    assert_eq!(documented, served);
+
+    for path in served_paths() {
+        let allowed = allowed_methods(&app, path).await;
+        let documented = documented_methods(&doc, path);
+        // Every documented method is served …
+        assert!(documented.is_subset(&allowed), "{path}: documented {documented:?}, served {allowed:?}");
+        // … and every served method is documented; HEAD is implicit wherever GET is (RFC 9110),
+        // and documented where Waldur has a count operation.
+        let undocumented: Vec<&String> = allowed.iter().filter(|m| *m != "HEAD" && !documented.contains(*m)).collect();
+        assert!(undocumented.is_empty(), "{path}: served but undocumented {undocumented:?}");
+    }
+
+    // The probe tells routed from unrouted paths.
+    let unrouted = app.request(Method::OPTIONS, &action(OU, "set_bogus"), Some("staff-token"), None).await;
+    assert_eq!(unrouted.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn operation_ids_are_waldurs() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    let ids: BTreeSet<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    assert_eq!(ids, OPERATION_IDS.into_iter().collect::<BTreeSet<_>>());
+    assert_eq!(doc["paths"][LIST]["head"]["operationId"], "marketplace_offering_users_count");
+}
+
+#[tokio::test]
+async fn representation_has_the_22_fields_in_order_and_the_10_states() {
+    let app = TestApp::with(&world_with(vec![offering_user(OU, ids::ADMIN, ids::OFFERING, None, "Requested")])).await;
+    let doc = document(&app).await;
+    let schema = &doc["components"]["schemas"]["OfferingUser"];
+    let names: Vec<&str> = schema["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    let expected = [
+        "url",
+        "uuid",
+        "user",
+        "offering",
+        "username",
+        "offering_uuid",
+        "offering_name",
+        "user_uuid",
+        "user_username",
+        "user_full_name",
+        "user_email",
+        "created",
+        "modified",
+        "customer_uuid",
+        "customer_name",
+        "is_restricted",
+        "state",
+        "service_provider_comment",
+        "service_provider_comment_url",
+        "has_consent",
+        "requires_reconsent",
+        "has_compliance_checklist",
+    ];
+    assert_eq!(names, expected);
+    let states: Vec<&str> =
+        schema["properties"]["state"]["enum"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert_eq!(
+        states,
+        [
+            "Requested",
+            "Creating",
+            "Pending account linking",
+            "Pending additional validation",
+            "OK",
+            "Requested deletion",
+            "Deleting",
+            "Deleted",
+            "Error creating",
+            "Error deleting"
+        ]
+    );
+
+    // What the server sends has exactly those keys, in that order.
+    let record = app.get(&detail(OU), "staff-token").await.json();
+    let sent: Vec<&str> = record.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(sent, expected);
+}
+
+#[tokio::test]
+async fn wire_facts_are_documented() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    let paths = &doc["paths"];
+    let list = &paths[LIST]["get"]["responses"]["200"];
+    assert_eq!(list["content"]["application/json"]["schema"]["type"], "array");
+    assert_eq!(list["headers"]["X-Result-Count"]["required"], true);
+    assert_eq!(list["headers"]["Link"]["required"], true);
+    assert!(paths[LIST]["post"]["responses"]["201"].is_object());
+    assert!(paths["/api/marketplace-offering-users/{uuid}/"]["delete"]["responses"]["204"].is_object());
+    for action in ["begin_creating", "set_ok", "update_restricted"] {
+        let ok = &paths[format!("/api/marketplace-offering-users/{{uuid}}/{action}/")]["post"]["responses"]["200"];
+        assert!(ok.is_object() && ok.get("content").is_none(), "{action}: 200 without a body");
+    }
+    let detail_schema = &doc["components"]["schemas"]["Detail"];
+    assert_eq!(detail_schema["required"], serde_json::json!(["detail"]));
+    // Every authenticated operation documents its 401.
+    for (path, item) in paths.as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if path != "/api/schema/" {
+                assert!(op["responses"].get("401").is_some(), "{method} {path}: no 401");
+            }
+        }
+    }
+}
+
+/// Found by schemathesis: a NUL character reached PostgreSQL, which refuses it (500). Django
+/// and DRF refuse it first, with a 400 naming the field.
+#[tokio::test]
+async fn nul_characters_are_a_400_not_a_500() {
+    let app = TestApp::with(&world_with(vec![offering_user(OU, ids::ADMIN, ids::OFFERING, None, "Creating")])).await;
+    let message = serde_json::json!(["Null characters are not allowed."]);
+    for param in ["query", "user_username", "username", "offering_slug"] {
+        let reply = app.get(&format!("{LIST}?{param}=a%00b"), "staff-token").await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{param}");
+        assert_eq!(reply.json()[param], message, "{param}");
+    }
+    let reply = app.patch(&detail(OU), "staff-token", serde_json::json!({"username": "a\u{0}b"})).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.json(), serde_json::json!({"username": ["Null characters are not allowed."]}));
+    let reply = app
+        .post(&action(OU, "set_pending_account_linking"), "staff-token", serde_json::json!({"comment": "\u{0}"}))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.json(), serde_json::json!({"comment": ["Null characters are not allowed."]}));
+}
