@@ -221,14 +221,17 @@ async fn submit_answers(
         store::upsert_answer(&mut tx, completion_id, record.id, caller.id, &data, requires_review).await?;
     }
 
-    let answers: Vec<Answer> =
-        store::completion_answers(&mut tx, completion_id).await?.into_iter().map(|a| a.answer).collect();
+    let answers = store::completion_answers(&mut tx, completion_id).await?;
+    let domain_answers: Vec<Answer> = answers.iter().map(|a| a.answer.clone()).collect();
     let questions: Vec<Question> = records.iter().map(|r| r.question.clone()).collect();
-    let metrics = completion_metrics(&questions, &answers);
+    let metrics = completion_metrics(&questions, &domain_answers);
     store::save_completion_status(&mut tx, completion_id, metrics.is_completed, metrics.requires_review).await?;
     store::delete_unreferenced_files(&mut tx, completion_id).await?;
-    let loaded = load(&mut tx, completion_id).await?;
+    // Re-read only the completion (its flags and `modified` just changed).
+    let completion = store::completion(&mut tx, completion_id).await?;
+    let checklist = store::checklist(&mut tx, completion.checklist_id).await?;
     tx.commit().await?;
+    let loaded = Loaded { checklist, completion, questions: records, answers };
     Ok(Json(json!({"detail": SUBMITTED, "completion": loaded.completion_json(&metrics, Audience::User)})))
 }
 
