@@ -222,9 +222,16 @@ fn list_headers() -> Value {
 /// Links from a response carrying an offering user's `uuid` to every operation on it.
 fn detail_links(uuid_expression: &str) -> Value {
     let mut links = Map::new();
-    let mut ids = vec!["retrieve", "partial_update", "update_restricted", "update_comments_partial_update"];
+    let mut ids = vec!["retrieve", "update", "partial_update", "update_restricted", "update_comments_partial_update"];
     ids.extend(ALL_TRANSITIONS.iter().map(|t| t.action()));
-    ids.extend(["checklist_retrieve", "completion_status_retrieve", "destroy"]);
+    ids.extend([
+        "checklist_retrieve",
+        "checklist_review_retrieve",
+        "completion_status_retrieve",
+        "completion_review_status_retrieve",
+        "submit_answers",
+        "destroy",
+    ]);
     for id in ids {
         links.insert(
             id.to_owned(),
@@ -523,7 +530,14 @@ fn checklist_operations(paths: &mut Paths) {
             "tags": [TAG],
             "parameters": [parent],
             "responses": {
-                "200": {"description": "The template exists."},
+                "200": {
+                    "description": "The template exists.",
+                    "headers": {"X-Result-Count": {
+                        "required": true,
+                        "description": "Number of questions of the template.",
+                        "schema": {"type": "integer", "minimum": 0},
+                    }},
+                },
                 "400": {"description": "parent_uuid missing, or no checklist configured for new objects."},
                 "401": {"description": "Not authenticated."},
                 "404": {"description": "Parent object not found."},

@@ -222,6 +222,10 @@ async fn wire_facts_are_documented() {
     assert_eq!(list["content"]["application/json"]["schema"]["type"], "array");
     assert_eq!(list["headers"]["X-Result-Count"]["required"], true);
     assert_eq!(list["headers"]["Link"]["required"], true);
+    let count = &paths[LIST]["head"]["responses"]["200"];
+    assert!(count.get("content").is_none() && count["headers"]["X-Result-Count"]["required"] == true);
+    let template_count = &paths["/api/marketplace-offering-users/checklist-template/"]["head"]["responses"]["200"];
+    assert_eq!(template_count["headers"]["X-Result-Count"]["required"], true);
     assert!(paths[LIST]["post"]["responses"]["201"].is_object());
     assert!(paths["/api/marketplace-offering-users/{uuid}/"]["delete"]["responses"]["204"].is_object());
     for action in ["begin_creating", "set_ok", "update_restricted"] {
