@@ -1,0 +1,438 @@
+//! The SQL behind each scenario: captured from the server's own statement log
+//! (`RUST_LOG=sqlx::query=debug`), counted per request, replayed with `pgbench` at the same
+//! concurrency, and explained with `EXPLAIN (ANALYZE, BUFFERS)`.
+//!
+//! sqlx logs every statement it executes with its full text (placeholders `$1…`, no values),
+//! including `COMMIT`, but not the `BEGIN` it queues as a simple query: a transaction's
+//! `BEGIN` is counted from its `COMMIT`. The parameter values are not logged; each `$n` is
+//! given the value the scenario's request carries, recognised from the SQL around it
+//! (`key_sha256 = $1` → the token's hash, `LIMIT $7` → the page size, …). A placeholder in an
+//! unknown context makes the replay of that scenario fail with a message naming it, rather
+//! than guess.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use uuid::Uuid;
+
+/// One captured statement.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub sql: String,
+}
+
+impl Statement {
+    pub fn is_commit(&self) -> bool {
+        matches!(self.sql.trim().to_ascii_uppercase().as_str(), "COMMIT" | "ROLLBACK")
+    }
+
+    /// The first few words, for messages and reports.
+    pub fn summary(&self) -> String {
+        let words: Vec<&str> = self.sql.split_whitespace().take(6).collect();
+        words.join(" ")
+    }
+}
+
+/// The authentication statement every request starts with (it also computes the reach).
+pub fn is_token_lookup(statement: &Statement) -> bool {
+    statement.sql.contains("key_sha256 = $")
+}
+
+/// Removes ANSI colour sequences (in case the log is coloured).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Reads a Rust `Debug`-quoted string starting right after its opening quote.
+fn unquote(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => break,
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('r') => out.push('\r'),
+                Some('0') => out.push('\0'),
+                Some('u') => {
+                    let code: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                    if let Some(c) = u32::from_str_radix(&code, 16).ok().and_then(char::from_u32) {
+                        out.push(c);
+                    }
+                }
+                Some(other) => out.push(other),
+                None => break,
+            },
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The statements in a piece of server log, in order.
+pub fn parse_log(log: &str) -> Vec<Statement> {
+    let log = strip_ansi(log);
+    let mut statements = Vec::new();
+    // An event may span lines only inside its quoted fields, which are escaped; one per line.
+    for line in log.lines() {
+        let Some(at) = line.find("summary=\"") else { continue };
+        let summary = unquote(&line[at + 9..]);
+        let full = line.find("db.statement=\"").map(|at| unquote(&line[at + 14..])).unwrap_or_default();
+        let sql = if full.trim().is_empty() { summary } else { full.trim().to_owned() };
+        statements.push(Statement { sql });
+    }
+    statements
+}
+
+/// Statements the server executed for one request, plus the `BEGIN`s sqlx does not log.
+pub fn statement_count(statements: &[Statement]) -> usize {
+    statements.len() + statements.iter().filter(|s| s.is_commit()).count()
+}
+
+/// What a request of a scenario carries, for giving placeholders their values.
+#[derive(Debug, Clone, Default)]
+pub struct Values {
+    pub caller_id: i64,
+    pub token_hash: [u8; 32],
+    pub offering_uuid: Option<Uuid>,
+    pub states: Option<Vec<i16>>,
+    pub query: Option<String>,
+    pub is_restricted: Option<bool>,
+    pub limit: i64,
+    pub offset: i64,
+    /// The record of a detail request (S4).
+    pub record_uuid: Option<Uuid>,
+    /// S6: the record comes from the pgbench variable `:id` (uuid built from it).
+    pub pool_record: bool,
+    /// S6: the transition's target and source states, and the audit action.
+    pub target_state: Option<i16>,
+    pub source_states: Option<Vec<i16>>,
+    pub action: Option<String>,
+    pub new_username: Option<String>,
+}
+
+/// A placeholder's value: a constant (SQL literal text), or an expression of pgbench variables.
+#[derive(Debug, Clone)]
+pub enum Value {
+    /// A literal value as text (unquoted), sent as a parameter.
+    Const(String),
+    /// SQL NULL.
+    Null,
+    /// SQL text inlined in place of the placeholder (uses pgbench variables).
+    Expr(String),
+    /// A column of the token statement's row, which the scripts keep with `\gset` (the
+    /// caller's reach, computed by the server in that statement).
+    Var(&'static str),
+}
+
+fn array<T: ToString>(items: &[T]) -> String {
+    format!("{{{}}}", items.iter().map(ToString::to_string).collect::<Vec<_>>().join(","))
+}
+
+/// The value of `$n` in `sql`, from the text before it.
+fn infer(sql: &str, n: usize, at: usize, v: &Values) -> Result<Value, String> {
+    let before: String = sql[..at].split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+    let ends = |s: &str| before.ends_with(s);
+    let record_uuid = || -> Result<Value, String> {
+        if v.pool_record {
+            Ok(Value::Expr(format!("('{}' || lpad(:id::text, 12, '0'))::uuid", crate::seed::POOL_UUID_PREFIX)))
+        } else {
+            v.record_uuid.map(|u| Value::Const(u.to_string())).ok_or("no record uuid".into())
+        }
+    };
+    let normalized = sql.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+    if normalized.starts_with("insert into audit_events") {
+        return match n {
+            1 => Ok(Value::Const(v.caller_id.to_string())),
+            2 => record_uuid(),
+            3 => v.action.clone().map(Value::Const).ok_or("no audit action".into()),
+            4 => Ok(Value::Const("{\"state\": \"Requested\"}".into())),
+            5 => Ok(Value::Const(format!("{{\"state\": \"{}\"}}", v.action.as_deref().unwrap_or("")))),
+            _ => Err(format!("audit insert has a ${n}")),
+        };
+    }
+    let value = if ends("key_sha256 =") {
+        Value::Const(format!("\\x{}", hex::encode(v.token_hash)))
+    } else if ends("ou.id =") || ends("where id =") {
+        if !v.pool_record {
+            return Err(format!("${n} is a record id outside S6"));
+        }
+        Value::Expr(":id".into())
+    } else if ends("user_id =") {
+        Value::Const(v.caller_id.to_string())
+    } else if ends("ou.user_id = any(") {
+        Value::Var("reach_users")
+    } else if ends("and ou.offering_id = any(") {
+        Value::Var("reach_customer_offerings")
+    } else if ends("ou.offering_id = any(") {
+        Value::Var("reach_offerings")
+    } else if ends("o.uuid = any(") {
+        Value::Const(array(&[v.offering_uuid.ok_or("no offering uuid")?]))
+    } else if ends("is_restricted =") {
+        Value::Const(v.is_restricted.ok_or("no is_restricted")?.to_string())
+    } else if ends("ou.state = any(") {
+        Value::Const(array(v.states.as_deref().ok_or("no state filter")?))
+    } else if ends("ilike") {
+        Value::Const(format!("%{}%", v.query.as_deref().ok_or("no query")?))
+    } else if ends("limit") {
+        Value::Const(v.limit.to_string())
+    } else if ends("offset") {
+        Value::Const(v.offset.to_string())
+    } else if ends("ou.uuid =") {
+        record_uuid()?
+    } else if ends("rp.permission =") {
+        Value::Const(waldur_offering_users::domain::permissions::UPDATE_USER.to_owned())
+    } else if ends("set state =") {
+        Value::Const(v.target_state.ok_or("no target state")?.to_string())
+    } else if ends("and state = any(") {
+        Value::Const(array(v.source_states.as_deref().ok_or("no source states")?))
+    } else if ends("state = coalesce(") || ends("case when") {
+        // Typed: pgbench gives each occurrence its own untyped parameter, and `$3 IS NULL`
+        // alone does not tell PostgreSQL the type (sqlx binds a smallint).
+        Value::Expr("5::smallint".into())
+    } else if ends("comment = coalesce(") || ends("comment_url = coalesce(") {
+        Value::Null
+    } else if ends("set username =") {
+        Value::Const(v.new_username.clone().ok_or("no username")?)
+    } else {
+        let tail: String = before.chars().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
+        return Err(format!("unknown context for ${n}: \"…{tail}\""));
+    };
+    Ok(value)
+}
+
+/// Replaces every `$n` of `sql` through `render`.
+fn substitute(sql: &str, mut render: impl FnMut(usize, usize) -> Result<String, String>) -> Result<String, String> {
+    let mut out = String::with_capacity(sql.len());
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    let mut in_quote = false;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b'\'' {
+            in_quote = !in_quote;
+        }
+        if c == b'$' && !in_quote && i + 1 < bytes.len() && bytes[i + 1].is_ascii_digit() {
+            let start = i;
+            i += 1;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            let n: usize = sql[start + 1..i].parse().map_err(|_| "bad placeholder")?;
+            out.push_str(&render(n, start)?);
+            continue;
+        }
+        out.push(c as char);
+        i += 1;
+    }
+    Ok(out)
+}
+
+/// Quotes text as an SQL literal.
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// A pgbench script replaying `requests` (each: its statements and values). Constants go in
+/// as pgbench variables (`-D`), so `-M prepared` sends them as parameters like sqlx does.
+pub struct PgbenchScript {
+    pub text: String,
+    pub defines: Vec<(String, String)>,
+}
+
+pub fn pgbench_script(
+    requests: &[(Vec<Statement>, Values)],
+    pool: Option<(i64, i64)>,
+) -> Result<PgbenchScript, String> {
+    let mut text = String::new();
+    let mut defines = Vec::new();
+    if let Some((first_id, per_client)) = pool {
+        // Each client walks its own slice of the pool, one record per script run.
+        defines.push(("n".to_owned(), "0".to_owned()));
+        let _ = writeln!(text, "\\set n :n + 1");
+        let _ = writeln!(text, "\\set id {first_id} + :client_id * {per_client} + :n");
+    }
+    for (r, (statements, values)) in requests.iter().enumerate() {
+        let mut need_begin = statements.iter().any(Statement::is_commit);
+        for (s, statement) in statements.iter().enumerate() {
+            if statement.is_commit() {
+                let _ = writeln!(text, "COMMIT;");
+                continue;
+            }
+            let sql = substitute(&statement.sql, |n, at| match infer(&statement.sql, n, at, values)? {
+                Value::Const(c) => {
+                    let name = format!("r{r}s{s}p{n}");
+                    defines.push((name.clone(), c));
+                    Ok(format!(":{name}"))
+                }
+                Value::Null => Ok("NULL".to_owned()),
+                Value::Expr(e) => Ok(e),
+                Value::Var(name) => Ok(format!(":{name}")),
+            })
+            .map_err(|e| format!("{e} in `{}`", statement.summary()))?;
+            let sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+            if is_token_lookup(statement) {
+                let _ = writeln!(text, "{sql} \\gset");
+            } else {
+                let _ = writeln!(text, "{sql};");
+            }
+            // The transaction starts right after authentication (the token lookup).
+            if need_begin && is_token_lookup(statement) {
+                let _ = writeln!(text, "BEGIN;");
+                need_begin = false;
+            }
+        }
+    }
+    Ok(PgbenchScript { text, defines })
+}
+
+/// Runs pgbench; returns script executions per second.
+pub fn run_pgbench(
+    script: &PgbenchScript,
+    dir: &Path,
+    name: &str,
+    conninfo: &str,
+    clients: u32,
+    seconds: u64,
+) -> Result<f64, String> {
+    let file = dir.join(format!("{name}.pgbench.sql"));
+    std::fs::write(&file, &script.text).map_err(|e| e.to_string())?;
+    let mut cmd = Command::new("pgbench");
+    cmd.args(["-n", "-M", "prepared", "-c", &clients.to_string(), "-j", "2", "-T", &seconds.to_string(), "-f"])
+        .arg(&file);
+    for (k, v) in &script.defines {
+        cmd.arg("-D").arg(format!("{k}={v}"));
+    }
+    cmd.arg(conninfo);
+    let out = cmd.output().map_err(|e| format!("cannot run pgbench: {e} (install PostgreSQL's client tools)"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let tps = stdout
+        .lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l.trim_start_matches("tps = ").split_whitespace().next())
+        .and_then(|v| v.parse::<f64>().ok());
+    let failed = stdout.lines().find(|l| l.contains("number of failed transactions")).unwrap_or("");
+    if !out.status.success() || tps.is_none() {
+        let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
+        return Err(format!("pgbench failed: {}", tail.into_iter().rev().collect::<Vec<_>>().join(" | ")));
+    }
+    if failed.contains("failed transactions: ") && !failed.contains(": 0 ") {
+        eprintln!("  pgbench {name}: {failed}");
+    }
+    Ok(tps.unwrap_or(0.0))
+}
+
+/// A psql script that prepares `statement`, runs it five times (so the plan cache decides
+/// between custom and generic plans as it does for the server), then explains the sixth run.
+pub fn explain_script(
+    label: &str,
+    token: &Statement,
+    statement: &Statement,
+    values: &Values,
+) -> Result<String, String> {
+    let mut text = String::new();
+    let _ = writeln!(text, "\\echo '### {label}'");
+    // The token statement first, keeping its row (the caller's reach) in psql variables.
+    let (sql, args) = prepared(token, values)?;
+    let _ = writeln!(text, "PREPARE t AS {sql};");
+    let _ = writeln!(text, "EXECUTE t{args} \\gset");
+    let _ = writeln!(text, "DEALLOCATE t;");
+    let (sql, args) = prepared(statement, values)?;
+    let _ = writeln!(text, "PREPARE q AS {sql};");
+    let _ = writeln!(text, "\\o /dev/null");
+    for _ in 0..5 {
+        let _ = writeln!(text, "EXECUTE q{args};");
+    }
+    let _ = writeln!(text, "\\o");
+    let _ = writeln!(text, "EXPLAIN (ANALYZE, BUFFERS) EXECUTE q{args};");
+    let _ = writeln!(text, "DEALLOCATE q;");
+    Ok(text)
+}
+
+/// The statement on one line and its `EXECUTE` arguments (psql syntax).
+fn prepared(statement: &Statement, values: &Values) -> Result<(String, String), String> {
+    let sql = statement.sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut positions = std::collections::BTreeMap::new();
+    substitute(&statement.sql, |n, at| {
+        positions.entry(n).or_insert(at);
+        Ok(String::new())
+    })?;
+    let mut args = Vec::new();
+    for (n, at) in positions {
+        args.push(match infer(&statement.sql, n, at, values)? {
+            Value::Const(c) => literal(&c),
+            Value::Null => "NULL".to_owned(),
+            Value::Var(name) => format!(":'{name}'"),
+            Value::Expr(e) => return Err(format!("cannot explain an expression parameter ({e})")),
+        });
+    }
+    let args = if args.is_empty() { String::new() } else { format!("({})", args.join(", ")) };
+    Ok((sql, args))
+}
+
+/// Runs a psql script; returns its output.
+pub fn run_psql(conninfo: &str, script: &str) -> Result<String, String> {
+    use std::io::Write;
+    let mut child = Command::new("psql")
+        .args(["-X", "-q", "--no-align", "--tuples-only", "-v", "ON_ERROR_STOP=1", conninfo])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run psql: {e}"))?;
+    child.stdin.take().ok_or("no stdin")?.write_all(script.as_bytes()).map_err(|e| e.to_string())?;
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_statements_from_a_plain_log() {
+        let log = "2026-01-01T00:00:00Z DEBUG summary=\"SELECT t.key_sha256, u.id …\" db.statement=\"\\n\\nSELECT t.key_sha256, u.id FROM api_tokens t WHERE t.key_sha256 = $1\\n\" rows_affected=0\n\
+                   2026-01-01T00:00:00Z DEBUG summary=\"COMMIT\" db.statement=\"\" rows_affected=0\n";
+        let statements = parse_log(log);
+        assert_eq!(statements.len(), 2);
+        assert_eq!(statements[0].sql, "SELECT t.key_sha256, u.id FROM api_tokens t WHERE t.key_sha256 = $1");
+        assert!(statements[1].is_commit());
+        assert_eq!(statement_count(&statements), 3);
+    }
+
+    #[test]
+    fn placeholders_get_values_from_their_context() {
+        let v = Values { caller_id: 7, limit: 10, offset: 0, query: Some("smi".into()), ..Default::default() };
+        let s = Statement {
+            sql: "SELECT 1 FROM x WHERE r.user_id = $1 AND u.first_name ILIKE $2 LIMIT $3 OFFSET $4".into(),
+        };
+        let script = pgbench_script(&[(vec![s], v)], None).expect("script");
+        assert_eq!(script.defines.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>(), ["7", "%smi%", "10", "0"]);
+        assert!(script.text.contains("r.user_id = :r0s0p1"));
+    }
+
+    #[test]
+    fn an_unknown_context_is_an_error() {
+        let s = Statement { sql: "SELECT $1".into() };
+        assert!(pgbench_script(&[(vec![s], Values::default())], None).is_err());
+    }
+}
