@@ -259,10 +259,24 @@ fn validate_element<'q>(
         }
         QuestionLookup::Found(question) => question,
     };
+    // PostgreSQL's jsonb cannot hold U+0000, and Django refuses it in text anyway.
+    if contains_nul(answer_data) {
+        return Err(json!({"answer_data": ["Null characters are not allowed."]}));
+    }
     if !answer_data.is_null() && !is_valid_answer(question, answer_data, files) {
         return Err(non_field_errors(invalid_answer_message(question, answer_data)));
     }
     Ok(ValidAnswer { question: uuid, answer_data: answer_data.clone() })
+}
+
+/// Whether a NUL character hides in any string (or key) of `value`.
+fn contains_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || contains_nul(v)),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -738,5 +752,18 @@ mod tests {
         ]);
         assert_eq!(submission_question_uuids(&body), vec![a, b]);
         assert_eq!(submission_question_uuids(&json!({})), Vec::<Uuid>::new());
+    }
+
+    #[test]
+    fn nul_characters_in_answers_are_rejected_before_storage() {
+        let question = q(QuestionType::TextInput);
+        let lookup = |_| QuestionLookup::Found(&question);
+        let body = json!([{"question_uuid": Uuid::from_u128(1).to_string(), "answer_data": "a\u{0}b"}]);
+        match validate_submission(&body, lookup, &files()) {
+            Err(SubmissionError::Elements(entries)) => {
+                assert_eq!(entries, vec![json!({"answer_data": ["Null characters are not allowed."]})])
+            }
+            other => panic!("expected a per-element error, got {other:?}"),
+        }
     }
 }
