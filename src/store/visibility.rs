@@ -14,9 +14,6 @@ use super::Caller;
 /// "Active role" as upstream defines it, over the alias `r`.
 pub const ACTIVE_ROLE: &str = "r.is_active AND (r.expiration_time IS NULL OR r.expiration_time > now())";
 
-/// Kept for call sites written before the reach moved into authentication; pushes nothing.
-pub fn push_reach_ctes(_qb: &mut QueryBuilder<'_, Postgres>, _caller: &Caller) {}
-
 /// Pushes ` AND <the record is visible>` over the aliases `ou` and `o`; nothing for staff
 /// and support.
 pub fn push_visible(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller) {
