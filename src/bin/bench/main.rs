@@ -450,7 +450,9 @@ async fn prepare_database(admin: &PgConnectOptions, db_name: &str, rows: i64, re
     let mut db = admin.clone().database(db_name).connect().await.map_err(err)?;
     MIGRATOR.run(&mut db).await.map_err(|e| format!("migrations: {e}"))?;
     let written = seed::seed(&mut db, rows).await.map_err(|e| format!("seeding: {e}"))?;
+    let vacuum = Instant::now();
     sqlx::query("VACUUM (ANALYZE)").execute(&mut db).await.map_err(err)?;
+    println!("  VACUUM (ANALYZE) in {:.1} s", vacuum.elapsed().as_secs_f64());
     let seconds = started.elapsed().as_secs_f64();
     sqlx::query(
         "CREATE TABLE bench_seed (offering_users bigint NOT NULL, seed_version integer NOT NULL, \
