@@ -22,10 +22,7 @@ pub async fn count(pool: &PgPool, scope: ReadScope<'_>, filter: &ListFilter) -> 
         return count_from_counters(pool, filter).await;
     }
     let mut qb = QueryBuilder::new("");
-    qb.push(
-        "SELECT count(*) FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id \
-         JOIN users u ON u.id = ou.user_id WHERE true",
-    );
+    qb.push("SELECT count(*) FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id WHERE true");
     push_scope(&mut qb, scope);
     push_filter(&mut qb, filter);
     qb.build_query_scalar().fetch_one(pool).await
@@ -115,7 +112,9 @@ fn push_record_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &ListFilter) {
         qb.push(" AND ou.user_id = (SELECT id FROM users WHERE uuid = ").push_bind(uuid).push(")");
     }
     if let Some(name) = &f.user_username {
-        qb.push(" AND lower(u.username) = lower(").push_bind(name.clone()).push(")");
+        qb.push(" AND ou.user_id = ANY(ARRAY(SELECT id FROM users WHERE lower(username) = lower(")
+            .push_bind(name.clone())
+            .push(")))");
     }
     if let Some(name) = &f.username {
         qb.push(" AND ou.username = ").push_bind(name.clone());

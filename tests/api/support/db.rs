@@ -113,9 +113,10 @@ impl TestDatabase {
             .await
             .expect("create test db");
         admin.close().await.ok();
+        // The same session settings as the server's pool, so tests run the production plans.
         let pool = PgPoolOptions::new()
             .max_connections(4)
-            .connect_with(server_options().database(&name))
+            .connect_with(waldur_offering_users::db::tune_for_api(server_options().database(&name)))
             .await
             .expect("connect to test db");
         TestDatabase { name, pool, owner: true }
