@@ -577,6 +577,9 @@ fn explain(chosen: &[Scenario], calibrations: &[Calibration], url: &str, file: &
             }
         }
     }
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
     std::fs::write(file, out).map_err(|e| e.to_string())?;
     Ok(file.to_owned())
 }
@@ -593,9 +596,16 @@ fn section(args: &Args, chosen: &[Scenario], rows: &[Row], pg_version: &str, see
         .output()
         .map(|o| !o.stdout.is_empty())
         .unwrap_or(false);
+    let built = std::fs::metadata(&args.server)
+        .and_then(|m| m.modified())
+        .map(|t| chrono::DateTime::<chrono::Utc>::from(t).format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|_| "?".into());
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load = load.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
     let mut out = String::new();
     out.push_str(&format!(
-        "Run {} at commit `{commit}`{}; {} offering users ({}); {} s per run; server pool {} connections.\n\n",
+        "Run {} at commit `{commit}`{} (server binary built {built}); {} offering users ({}); {} s per run; \
+         server pool {} connections; load average at the end {load}.\n\n",
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         if dirty { " plus uncommitted changes" } else { "" },
         seeding.rows,
