@@ -48,6 +48,16 @@ pub struct ListFilter {
 }
 
 impl ListFilter {
+    /// Whether any filter names offerings (by url, uuid, slug, parent or provider).
+    pub fn has_offering_filter(&self) -> bool {
+        self.matches_nothing
+            || self.offering_url_uuid.is_some()
+            || !self.offering_uuids.is_empty()
+            || !self.offering_slugs.is_empty()
+            || self.parent_offering_uuid.is_some()
+            || self.provider_uuid.is_some()
+    }
+
     /// Whether the filter uses only offering-level filters, states and the restriction flag:
     /// the counters kept per (offering, state, restriction) then answer a count exactly.
     pub fn countable_from_counters(&self) -> bool {

@@ -33,7 +33,8 @@ pub fn push_visible(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller) {
 
 /// Pushes the consent gate (list and retrieve only, when enforced): a provider sees a record
 /// only if its user consented to the offering's active terms of service, or there are none.
-/// Staff, support and the user himself are never gated.
+/// Staff, support and the user himself are never gated. `ou.consented` mirrors the consents
+/// table (migration 0005), so the gate reads no other row per record.
 pub fn push_consent_gate(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller, enforced: bool) {
     if !enforced || caller.sees_everything() {
         return;
@@ -41,9 +42,8 @@ pub fn push_consent_gate(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller, e
     qb.push(" AND (ou.user_id = ");
     qb.push_bind(caller.id);
     qb.push(
-        " OR NOT EXISTS (SELECT 1 FROM terms_of_service t WHERE t.offering_id = o.id AND t.is_active) \
-          OR EXISTS (SELECT 1 FROM consents c WHERE c.user_id = ou.user_id AND c.offering_id = o.id \
-                     AND c.revocation_date IS NULL))",
+        " OR ou.consented \
+          OR ou.offering_id <> ALL(ARRAY(SELECT t.offering_id FROM terms_of_service t WHERE t.is_active)))",
     );
 }
 

@@ -152,3 +152,24 @@ async fn expired_or_inactive_roles_give_no_visibility() {
     assert_eq!(app.get(LIST, &token("owner")).await.json(), json!([]));
     assert_eq!(app.get(LIST, &token("offering_manager")).await.json(), json!([]));
 }
+
+#[tokio::test]
+async fn consent_changes_reach_existing_and_new_records() {
+    let app = TestApp::with(&listing_world()).await;
+    assert_eq!(app.get(LIST, &token("owner")).await.usernames(), vec![json!("user")]);
+    // Revoking the consent later (a re-import) hides the record from the provider at once.
+    let mut revoke = listing_world();
+    revoke["consents"][0]["revocation_date"] = json!("2026-03-01T00:00:00Z");
+    app.import(&revoke).await;
+    assert_eq!(app.get(LIST, &token("owner")).await.json(), json!([]));
+    assert_eq!(app.get(&format!("{LIST}?has_consent=false"), "staff-token").await.uuids().len(), 3);
+    // A consent given before the record exists counts for the record created afterwards.
+    let terms = terms_and_consents(ids::OFFERING, "1", &[ids::MEMBER]);
+    app.import(&json!({"consents": [terms["consents"][0].clone()]})).await;
+    let created =
+        app.post(LIST, "owner-token", json!({"offering_uuid": ids::OFFERING, "user_uuid": ids::MEMBER})).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    assert_eq!(created.json()["has_consent"], true);
+    assert_eq!(app.get(LIST, &token("owner")).await.uuids(), vec![created.json()["uuid"].as_str().unwrap().to_owned()]);
+    assert_eq!(app.get(&format!("{LIST}?has_consent=true"), "staff-token").await.uuids().len(), 1);
+}

@@ -35,7 +35,7 @@ async fn count_from_counters(pool: &PgPool, filter: &ListFilter) -> sqlx::Result
         "SELECT coalesce(sum(c.n), 0)::bigint FROM offering_user_counts c JOIN offerings o ON o.id = c.offering_id \
          WHERE true",
     );
-    push_offering_filter(&mut qb, filter);
+    push_offering_filter(&mut qb, filter, "o");
     if !filter.states.is_empty() {
         let states: Vec<i16> = filter.states.iter().map(|s| s.db()).collect();
         qb.push(" AND c.state = ANY(").push_bind(states).push(")");
@@ -80,29 +80,40 @@ fn push_scope(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope<'_>) {
 
 /// Pushes ` AND …` for every filter that is set.
 fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &ListFilter) {
-    push_offering_filter(qb, f);
+    // The offerings a filter names are resolved to ids first, so that the rows come from
+    // the offering_id index of offering_users (with a generic plan, a condition on the
+    // joined offering could not reach that index).
+    if f.has_offering_filter() {
+        qb.push(" AND ou.offering_id = ANY(ARRAY(SELECT o2.id FROM offerings o2 WHERE true");
+        push_offering_filter(qb, f, "o2");
+        qb.push("))");
+    }
     push_record_filter(qb, f);
 }
 
-/// The filters on the offering (alias `o`).
-fn push_offering_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &ListFilter) {
+/// The filters on the offering, over the alias `alias`.
+fn push_offering_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &ListFilter, alias: &'static str) {
     if f.matches_nothing {
         qb.push(" AND false");
     }
     if let Some(uuid) = f.offering_url_uuid {
-        qb.push(" AND o.uuid = ").push_bind(uuid);
+        qb.push(format_args!(" AND {alias}.uuid = ")).push_bind(uuid);
     }
     if !f.offering_uuids.is_empty() {
-        qb.push(" AND o.uuid = ANY(").push_bind(f.offering_uuids.clone()).push(")");
+        qb.push(format_args!(" AND {alias}.uuid = ANY(")).push_bind(f.offering_uuids.clone()).push(")");
     }
     if !f.offering_slugs.is_empty() {
-        qb.push(" AND o.slug = ANY(").push_bind(f.offering_slugs.clone()).push(")");
+        qb.push(format_args!(" AND {alias}.slug = ANY(")).push_bind(f.offering_slugs.clone()).push(")");
     }
     if let Some(uuid) = f.parent_offering_uuid {
-        qb.push(" AND o.parent_id = (SELECT id FROM offerings WHERE uuid = ").push_bind(uuid).push(")");
+        qb.push(format_args!(" AND {alias}.parent_id = (SELECT id FROM offerings WHERE uuid = "))
+            .push_bind(uuid)
+            .push(")");
     }
     if let Some(uuid) = f.provider_uuid {
-        qb.push(" AND o.customer_id = (SELECT id FROM customers WHERE uuid = ").push_bind(uuid).push(")");
+        qb.push(format_args!(" AND {alias}.customer_id = (SELECT id FROM customers WHERE uuid = "))
+            .push_bind(uuid)
+            .push(")");
     }
 }
 
@@ -127,11 +138,7 @@ fn push_record_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &ListFilter) {
         qb.push(" AND ou.state = ANY(").push_bind(states).push(")");
     }
     if let Some(consented) = f.has_consent {
-        qb.push(if consented { " AND EXISTS" } else { " AND NOT EXISTS" });
-        qb.push(
-            " (SELECT 1 FROM consents hc WHERE hc.user_id = ou.user_id AND hc.offering_id = o.id \
-             AND hc.revocation_date IS NULL)",
-        );
+        qb.push(" AND ou.consented = ").push_bind(consented);
     }
     if let Some(after) = f.created_after {
         qb.push(" AND ou.created >= ").push_bind(after);
