@@ -92,10 +92,11 @@ pub async fn token_by_hash(pool: &PgPool, hash: &[u8; 32]) -> sqlx::Result<Optio
              SELECT \
                  array(SELECT o.id FROM offerings o WHERE o.customer_id IN (SELECT customer_id FROM mine) \
                        OR o.id IN (SELECT offering_id FROM mine)) AS offerings, \
-                 array(SELECT DISTINCT r.user_id FROM user_roles r \
+                 array(SELECT r.user_id FROM user_roles r JOIN customers_seen cs ON cs.id = r.customer_id \
                        WHERE r.is_active AND (r.expiration_time IS NULL OR r.expiration_time > now()) \
-                       AND (r.customer_id IN (SELECT id FROM customers_seen) \
-                            OR r.project_id IN (SELECT id FROM projects_seen))) AS users, \
+                       UNION \
+                       SELECT r.user_id FROM user_roles r JOIN projects_seen ps ON ps.id = r.project_id \
+                       WHERE r.is_active AND (r.expiration_time IS NULL OR r.expiration_time > now())) AS users, \
                  array(SELECT o.id FROM offerings o WHERE o.customer_id IN (SELECT id FROM customers_seen)) \
                      AS customer_offerings \
              WHERE NOT (u.is_staff OR u.is_support)) reach ON true \

@@ -31,11 +31,13 @@ pub async fn count(pool: &PgPool, scope: ReadScope<'_>, filter: &ListFilter) -> 
 /// The same count from the counters kept per (offering, state, restriction) by triggers
 /// (migration 0003): exact, and a sum over at most a few counters per offering.
 async fn count_from_counters(pool: &PgPool, filter: &ListFilter) -> sqlx::Result<i64> {
-    let mut qb = QueryBuilder::new(
-        "SELECT coalesce(sum(c.n), 0)::bigint FROM offering_user_counts c JOIN offerings o ON o.id = c.offering_id \
-         WHERE true",
-    );
-    push_offering_filter(&mut qb, filter, "o");
+    let mut qb = QueryBuilder::new("SELECT coalesce(sum(c.n), 0)::bigint FROM offering_user_counts c");
+    if filter.has_offering_filter() {
+        qb.push(" JOIN offerings o ON o.id = c.offering_id WHERE true");
+        push_offering_filter(&mut qb, filter, "o");
+    } else {
+        qb.push(" WHERE true");
+    }
     if !filter.states.is_empty() {
         let states: Vec<i16> = filter.states.iter().map(|s| s.db()).collect();
         qb.push(" AND c.state = ANY(").push_bind(states).push(")");
@@ -47,6 +49,10 @@ async fn count_from_counters(pool: &PgPool, filter: &ListFilter) -> sqlx::Result
 }
 
 /// One page of visible rows matching `filter`, in the requested order.
+///
+/// The page is chosen first on `offering_users` alone (joined only to what visibility,
+/// filters and ordering need), so the planner walks an ordered index and stops at the page
+/// size; only then are the at most `limit` rows joined to everything the representation shows.
 pub async fn page(
     pool: &PgPool,
     scope: ReadScope<'_>,
@@ -55,12 +61,20 @@ pub async fn page(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<Vec<OfferingUserRow>> {
-    let mut qb = QueryBuilder::new("");
-    qb.push("SELECT ").push(ROW_COLUMNS).push(ROW_JOINS).push(" WHERE true");
+    let mut qb = QueryBuilder::new("WITH page AS MATERIALIZED (SELECT ou.id, row_number() OVER () AS position FROM (");
+    qb.push("SELECT ou.id FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id");
+    if order.iter().any(|k| matches!(k.column, OrderColumn::UserFirstName | OrderColumn::UserLastName)) {
+        qb.push(" JOIN users u ON u.id = ou.user_id");
+    }
+    qb.push(" WHERE true");
     push_scope(&mut qb, scope);
     push_filter(&mut qb, filter);
     push_order(&mut qb, order);
     qb.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    qb.push(") ou) SELECT ").push(ROW_COLUMNS);
+    // ROW_JOINS starts from `offering_users ou`; here it starts from the page's rows.
+    qb.push(ROW_JOINS.replacen(" FROM offering_users ou ", " FROM page JOIN offering_users ou ON ou.id = page.id ", 1));
+    qb.push(" ORDER BY page.position");
     qb.build_query_as().fetch_all(pool).await
 }
 
