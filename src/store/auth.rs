@@ -29,6 +29,9 @@ pub struct Reach {
     /// Offerings of the customers he can see (his customers and his projects' customers):
     /// records of `users` on these are visible.
     pub customer_offerings: Vec<i64>,
+    /// Offerings whose switch `service_provider_can_create_offering_user` is off: not even
+    /// his own records there are visible. The two lists above hold switched-on offerings only.
+    pub closed_offerings: Vec<i64>,
 }
 
 impl Caller {
@@ -52,6 +55,7 @@ pub struct TokenRecord {
     pub reach_offerings: Option<Vec<i64>>,
     pub reach_users: Option<Vec<i64>>,
     pub reach_customer_offerings: Option<Vec<i64>>,
+    pub reach_closed_offerings: Option<Vec<i64>>,
 }
 
 impl TokenRecord {
@@ -61,6 +65,7 @@ impl TokenRecord {
             offerings: self.reach_offerings.unwrap_or_default(),
             users: self.reach_users.unwrap_or_default(),
             customer_offerings: self.reach_customer_offerings.unwrap_or_default(),
+            closed_offerings: self.reach_closed_offerings.unwrap_or_default(),
         });
         Caller { id: self.user_id, uuid: self.user_uuid, is_staff: self.is_staff, is_support: self.is_support, reach }
     }
@@ -77,7 +82,8 @@ pub async fn token_by_hash(pool: &PgPool, hash: &[u8; 32]) -> sqlx::Result<Optio
         "SELECT t.key_sha256, u.id AS user_id, u.uuid AS user_uuid, u.is_staff, u.is_support, \
                 u.is_active, u.token_lifetime, t.created, \
                 reach.offerings AS reach_offerings, reach.users AS reach_users, \
-                reach.customer_offerings AS reach_customer_offerings \
+                reach.customer_offerings AS reach_customer_offerings, \
+                reach.closed_offerings AS reach_closed_offerings \
          FROM api_tokens t JOIN users u ON u.id = t.user_id \
          LEFT JOIN LATERAL ( \
              WITH mine AS ( \
@@ -90,15 +96,17 @@ pub async fn token_by_hash(pool: &PgPool, hash: &[u8; 32]) -> sqlx::Result<Optio
                  SELECT project_id AS id FROM mine WHERE project_id IS NOT NULL \
                  UNION SELECT p.id FROM projects p JOIN mine ON mine.customer_id = p.customer_id) \
              SELECT \
-                 array(SELECT o.id FROM offerings o WHERE o.customer_id IN (SELECT customer_id FROM mine) \
-                       OR o.id IN (SELECT offering_id FROM mine)) AS offerings, \
+                 array(SELECT o.id FROM offerings o WHERE o.users_enabled \
+                       AND (o.customer_id IN (SELECT customer_id FROM mine) \
+                            OR o.id IN (SELECT offering_id FROM mine))) AS offerings, \
                  array(SELECT r.user_id FROM user_roles r JOIN customers_seen cs ON cs.id = r.customer_id \
                        WHERE r.is_active AND (r.expiration_time IS NULL OR r.expiration_time > now()) \
                        UNION \
                        SELECT r.user_id FROM user_roles r JOIN projects_seen ps ON ps.id = r.project_id \
                        WHERE r.is_active AND (r.expiration_time IS NULL OR r.expiration_time > now())) AS users, \
-                 array(SELECT o.id FROM offerings o WHERE o.customer_id IN (SELECT id FROM customers_seen)) \
-                     AS customer_offerings \
+                 array(SELECT o.id FROM offerings o WHERE o.users_enabled \
+                       AND o.customer_id IN (SELECT id FROM customers_seen)) AS customer_offerings, \
+                 array(SELECT o.id FROM offerings o WHERE NOT o.users_enabled) AS closed_offerings \
              WHERE NOT (u.is_staff OR u.is_support)) reach ON true \
          WHERE t.key_sha256 = $1",
     )

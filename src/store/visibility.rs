@@ -14,20 +14,23 @@ use super::Caller;
 /// "Active role" as upstream defines it, over the alias `r`.
 pub const ACTIVE_ROLE: &str = "r.is_active AND (r.expiration_time IS NULL OR r.expiration_time > now())";
 
-/// Pushes ` AND <the record is visible>` over the aliases `ou` and `o`; nothing for staff
-/// and support.
+/// Pushes ` AND <the record is visible>` over the alias `ou`; nothing for staff and support.
+/// The reach's offering arrays hold only offerings whose switch is on, so the predicate needs
+/// no join: each branch is an `= ANY($array)` test on an indexed column.
 pub fn push_visible(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller) {
     let Some(reach) = &caller.reach else { return };
-    // (a) the offering's switch; (b) my own record, or a record of an offering whose customer
-    // I hold a role on (or that I manage), or of a user I can see on a customer I can see.
-    qb.push(" AND o.users_enabled AND (ou.user_id = ");
-    qb.push_bind(caller.id);
-    qb.push(" OR ou.offering_id = ANY(");
+    // (a) the offering's switch; (b) a record of an offering whose customer I hold a role on
+    // (or that I manage), or of a user I can see on a customer I can see, or my own record.
+    qb.push(" AND (ou.offering_id = ANY(");
     qb.push_bind(reach.offerings.clone());
     qb.push(") OR (ou.user_id = ANY(");
     qb.push_bind(reach.users.clone());
     qb.push(") AND ou.offering_id = ANY(");
     qb.push_bind(reach.customer_offerings.clone());
+    qb.push(")) OR (ou.user_id = ");
+    qb.push_bind(caller.id);
+    qb.push(" AND ou.offering_id <> ALL(");
+    qb.push_bind(reach.closed_offerings.clone());
     qb.push(")))");
 }
 
