@@ -387,3 +387,36 @@ async fn staff_counts_from_counters_stay_exact_through_every_kind_of_write() {
         .await;
     check("re-imported").await;
 }
+
+#[tokio::test]
+async fn provider_counts_from_counters_match_the_rows_under_the_consent_gate() {
+    let mut doc = states_world();
+    // The owner has an unconsented record of his own on the gated offering; the member consented.
+    doc["offering_users"].as_array_mut().unwrap().push(offering_user(
+        "00000000000000000000000000000f05",
+        ids::OWNER,
+        ids::OFFERING,
+        Some("owner-acct"),
+        "OK",
+    ));
+    let terms = terms_and_consents(ids::OFFERING, "1", &[ids::MEMBER]);
+    doc["terms_of_service"] = terms["terms_of_service"].clone();
+    doc["consents"] = terms["consents"].clone();
+    let app = TestApp::with(&doc).await;
+    for who in ["owner", "offering_manager", "other_owner", "admin"] {
+        for query in [
+            format!("offering_uuid={}", ids::OFFERING),
+            format!("offering_uuid={}&is_restricted=false&state=OK", ids::OFFERING),
+            format!("offering_uuid={},{}", ids::OFFERING, ids::FOREIGN_OFFERING),
+            "offering_slug=cluster-a&state=Requested".to_owned(),
+            format!("provider_uuid={}", ids::PROVIDER),
+        ] {
+            let reply = app.get(&format!("{LIST}?{query}&page_size=300"), &token(who)).await;
+            assert_eq!(reply.status, StatusCode::OK);
+            let rows = reply.json().as_array().unwrap().len().to_string();
+            assert_eq!(reply.header("x-result-count").unwrap(), rows, "{who}: {query}");
+        }
+    }
+    let owner = app.get(&format!("{LIST}?offering_uuid={}", ids::OFFERING), "owner-token").await;
+    assert_eq!(owner.usernames(), vec![json!("owner-acct"), json!("user")], "own record plus the consented one");
+}
