@@ -177,6 +177,14 @@ fn infer(sql: &str, n: usize, at: usize, v: &Values) -> Result<Value, String> {
         Value::Const(v.caller_id.to_string())
     } else if ends("ou.user_id = any(") {
         Value::Var("reach_users")
+    } else if ends("ou.offering_id <> all(") {
+        Value::Var("reach_closed_offerings")
+    } else if ends("case when f.ids <@") {
+        Value::Var("reach_offerings")
+    } else if ends("o2.uuid = any(") {
+        Value::Const(array(&[v.offering_uuid.ok_or("no offering uuid")?]))
+    } else if ends("c.state = any(") {
+        Value::Const(array(v.states.as_deref().ok_or("no state filter")?))
     } else if ends("and ou.offering_id = any(") {
         Value::Var("reach_customer_offerings")
     } else if ends("ou.offering_id = any(") {
