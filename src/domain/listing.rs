@@ -48,6 +48,22 @@ pub struct ListFilter {
 }
 
 impl ListFilter {
+    /// The one offering the filter names, when it names exactly one by uuid and nothing
+    /// else narrows the offerings (the site agent's poll).
+    pub fn single_offering_uuid(&self) -> Option<Uuid> {
+        let others = self.matches_nothing
+            || !self.offering_slugs.is_empty()
+            || self.parent_offering_uuid.is_some()
+            || self.provider_uuid.is_some();
+        match (self.offering_url_uuid, self.offering_uuids.as_slice()) {
+            _ if others => None,
+            (Some(url), []) => Some(url),
+            (None, [one]) => Some(*one),
+            (Some(url), [one]) if url == *one => Some(url),
+            _ => None,
+        }
+    }
+
     /// Whether any filter names offerings (by url, uuid, slug, parent or provider).
     pub fn has_offering_filter(&self) -> bool {
         self.matches_nothing
@@ -561,5 +577,16 @@ mod tests {
         let set = FieldSet::from_names(["uuid", "state,bogus"]);
         assert!(set.contains(1) && set.contains(16) && !set.contains(0));
         assert_eq!(FieldSet::from_names(["bogus"]), FieldSet::ALL);
+    }
+
+    #[test]
+    fn only_a_lone_offering_uuid_is_a_single_offering() {
+        let a = "e2ef0000000000000000000000000001";
+        let single = |q: &str| parse_list_params(&pairs(q)).unwrap().filter.single_offering_uuid().is_some();
+        assert!(single(&format!("offering_uuid={a}&state=OK")));
+        assert!(single(&format!("offering_uuid={a}&offering_uuid={a}")));
+        assert!(!single(&format!("offering_uuid={a},e2ef0000000000000000000000000002")));
+        assert!(!single(&format!("offering_uuid={a}&offering_slug=x")));
+        assert!(!single("state=OK"));
     }
 }

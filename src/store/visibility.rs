@@ -9,6 +9,7 @@
 
 use sqlx::{Postgres, QueryBuilder};
 
+use super::auth::Reach;
 use super::Caller;
 
 /// "Active role" as upstream defines it, over the alias `r`.
@@ -19,16 +20,33 @@ pub const ACTIVE_ROLE: &str = "r.is_active AND (r.expiration_time IS NULL OR r.e
 /// no join: each branch is an `= ANY($array)` test on an indexed column.
 pub fn push_visible(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller) {
     let Some(reach) = &caller.reach else { return };
+    qb.push(" AND ");
+    push_predicate(qb, caller.id, reach);
+}
+
+/// Like [`push_visible`], but written so that PostgreSQL cannot answer it from indexes and
+/// only filters rows with it. For a page of one offering: the planner then walks
+/// `(offering_id, username, created, uuid)` in order and stops at the page size, instead of
+/// collecting the offering's rows from the visibility bitmaps and sorting them (its generic
+/// plan assumes an average-sized offering, so it cannot tell which is cheaper).
+pub fn push_visible_as_filter(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller) {
+    let Some(reach) = &caller.reach else { return };
+    qb.push(" AND (CASE WHEN ");
+    push_predicate(qb, caller.id, reach);
+    qb.push(" THEN true ELSE false END)");
+}
+
+fn push_predicate(qb: &mut QueryBuilder<'_, Postgres>, caller_id: i64, reach: &Reach) {
     // (a) the offering's switch; (b) a record of an offering whose customer I hold a role on
     // (or that I manage), or of a user I can see on a customer I can see, or my own record.
-    qb.push(" AND (ou.offering_id = ANY(");
+    qb.push("(ou.offering_id = ANY(");
     qb.push_bind(reach.offerings.clone());
     qb.push(") OR (ou.user_id = ANY(");
     qb.push_bind(reach.users.clone());
     qb.push(") AND ou.offering_id = ANY(");
     qb.push_bind(reach.customer_offerings.clone());
     qb.push(")) OR (ou.user_id = ");
-    qb.push_bind(caller.id);
+    qb.push_bind(caller_id);
     qb.push(" AND ou.offering_id <> ALL(");
     qb.push_bind(reach.closed_offerings.clone());
     qb.push(")))");

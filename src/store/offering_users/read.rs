@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::{OfferingUserRow, ROW_COLUMNS, ROW_JOINS};
 use crate::domain::listing::{ListFilter, OrderColumn, OrderKey};
-use crate::store::visibility::{push_consent_gate, push_visible};
+use crate::store::visibility::{push_consent_gate, push_visible, push_visible_as_filter};
 use crate::store::Caller;
 
 /// How a read is scoped.
@@ -105,7 +105,12 @@ pub async fn page(
         qb.push(" JOIN users u ON u.id = ou.user_id");
     }
     qb.push(" WHERE true");
-    push_scope(&mut qb, scope);
+    if filter.single_offering_uuid().is_some() {
+        push_visible_as_filter(&mut qb, scope.caller);
+    } else {
+        push_visible(&mut qb, scope.caller);
+    }
+    push_consent_gate(&mut qb, scope.caller, scope.consent_gate);
     push_filter(&mut qb, filter);
     push_order(&mut qb, order);
     // Literal numbers (ours, not the client's text): with a bound LIMIT the generic plan
@@ -137,7 +142,10 @@ fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &ListFilter) {
     // The offerings a filter names are resolved to ids first, so that the rows come from
     // the offering_id index of offering_users (with a generic plan, a condition on the
     // joined offering could not reach that index).
-    if f.has_offering_filter() {
+    if let Some(uuid) = f.single_offering_uuid() {
+        // One offering: an equality, which the (offering_id, username, …) index serves in order.
+        qb.push(" AND ou.offering_id = (SELECT o2.id FROM offerings o2 WHERE o2.uuid = ").push_bind(uuid).push(")");
+    } else if f.has_offering_filter() {
         qb.push(" AND ou.offering_id = ANY(ARRAY(SELECT o2.id FROM offerings o2 WHERE true");
         push_offering_filter(qb, f, "o2");
         qb.push("))");
