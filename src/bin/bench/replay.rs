@@ -181,6 +181,8 @@ fn infer(sql: &str, n: usize, at: usize, v: &Values) -> Result<Value, String> {
         Value::Var("reach_closed_offerings")
     } else if ends("case when f.ids <@") {
         Value::Var("reach_offerings")
+    } else if ends("o2.uuid =") {
+        Value::Const(v.offering_uuid.ok_or("no offering uuid")?.to_string())
     } else if ends("o2.uuid = any(") {
         Value::Const(array(&[v.offering_uuid.ok_or("no offering uuid")?]))
     } else if ends("c.state = any(") {
