@@ -21,8 +21,6 @@ pub struct ActionTarget {
     pub is_restricted: bool,
     pub service_provider_comment: String,
     pub service_provider_comment_url: String,
-    /// The caller is the offering user himself.
-    pub is_own: bool,
     /// The caller holds the permission asked for (staff always do).
     pub permitted: bool,
     /// The caller holds the alternative permission, when one was asked for.
@@ -43,10 +41,8 @@ pub async fn lock_for_action(
     let mut qb = QueryBuilder::new("");
     qb.push(
         "SELECT ou.id, ou.uuid, ou.user_id, ou.offering_id, ou.state, ou.username, ou.is_restricted, \
-         ou.service_provider_comment, ou.service_provider_comment_url, ou.user_id = ",
+         ou.service_provider_comment, ou.service_provider_comment_url, ",
     );
-    qb.push_bind(caller.id);
-    qb.push(" AS is_own, ");
     push_has_permission(&mut qb, caller, permission);
     qb.push(" AS permitted, ");
     match alternative {
