@@ -216,8 +216,8 @@ pub async fn update(
     let mut errors = FieldErrors::default();
     // Re-pointing a record to another offering or user is refused; naming the same ones is
     // accepted and ignored (decisions.md 7).
-    let (offering_uuid, user_uuid) = store::relation_uuids(&mut tx, record.id).await?;
-    for (field, route, current) in [("offering", OFFERING_ROUTE, offering_uuid), ("user", USER_ROUTE, user_uuid)] {
+    let relations = [("offering", OFFERING_ROUTE, record.offering_uuid), ("user", USER_ROUTE, record.user_uuid)];
+    for (field, route, current) in relations {
         if let Some(value) = given(&body, field) {
             match input::hyperlink(value, route) {
                 Ok(uuid) if uuid == current => {}
@@ -243,30 +243,30 @@ pub async fn update(
         return Err(ApiError::forbidden());
     }
 
-    if let Some(new_username) = new_username {
+    let changed = new_username
         // Waldur stores a blank username as NULL-or-empty alike; "" and null both clear it.
-        let new_username = new_username.filter(|n| !n.is_empty());
-        if new_username != record.username {
+        .map(|name| name.filter(|n| !n.is_empty()))
+        .filter(|name| *name != record.username);
+    let row = match changed {
+        Some(new_username) => {
             let current = AccountState::from_db(record.state).unwrap_or(AccountState::Requested);
             let completes = new_username.is_some() && current.username_completes_creation();
             let completes_as = completes.then_some(AccountState::Ok);
-            store::set_username(&mut tx, record.id, new_username.as_deref(), completes_as).await?;
-            let new_state = completes_as.unwrap_or(current);
             if completes {
                 tracing::info!(uuid = %record.uuid.simple(), "offering user username update via API completes creation");
             }
-            audit::record(
-                &mut tx,
-                caller.id,
-                record.uuid,
-                "marketplace_offering_user_updated",
-                json!({"username": record.username, "state": current.label()}),
-                json!({"username": new_username, "state": new_state.label()}),
-            )
-            .await?;
+            let old_values = json!({"username": record.username, "state": current.label()});
+            let new_values = json!({"username": new_username, "state": completes_as.unwrap_or(current).label()});
+            let event = audit::Event {
+                actor: caller.id,
+                action: "marketplace_offering_user_updated",
+                old_values: &old_values,
+                new_values: &new_values,
+            };
+            store::set_username(&mut tx, record.id, new_username.as_deref(), completes_as, event).await?
         }
-    }
-    let row = store::row_by_id(&mut tx, record.id).await?;
+        None => store::row_by_id(&mut tx, record.id).await?,
+    };
     tx.commit().await?;
     let fields = requested_fields(&query);
     Ok(Json(OfferingUserJson { row: &row, base: &base, fields }).into_response())

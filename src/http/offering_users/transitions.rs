@@ -15,10 +15,10 @@ use crate::domain::state::{CommentEffect, State as AccountState, Transition};
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
 use crate::http::request::{body_object, offering_user_uuid};
 use crate::http::AppState;
-use crate::store::offering_users as store;
-use crate::store::{audit, Caller};
+use crate::store::offering_users::{self as store, TransitionWrite};
+use crate::store::Caller;
 
-/// Runs `transition` on the record in the path.
+/// Runs `transition` on the record in the path, in one statement (`store::run_transition`).
 pub async fn run(
     transition: Transition,
     state: AppState,
@@ -28,50 +28,49 @@ pub async fn run(
     body: Bytes,
 ) -> ApiResult<StatusCode> {
     let uuid = offering_user_uuid(&raw_uuid)?;
-    let mut tx = state.pool.begin().await?;
-    let record = store::lock_for_action(&mut tx, &caller, uuid, UPDATE_USER, None)
+    // The body is read first but its errors are answered last: the statement then only
+    // looks the record up, so that 404, 403 and the state's 400 still come before them.
+    let from_body = match transition.comment_effect() {
+        CommentEffect::FromBody => body_object(&headers, &body).and_then(|body| comment_fields(&body)),
+        // Other actions take no body; whatever arrives is ignored, as upstream does.
+        _ => Ok((None, None)),
+    };
+    let (comment, comment_url) = match (transition.comment_effect(), &from_body) {
+        (CommentEffect::Clear, _) => (Some(""), Some("")),
+        (CommentEffect::FromBody, Ok((comment, url))) => (comment.as_deref(), url.as_deref()),
+        _ => (None, None),
+    };
+    let new_values = audit_new_values(transition, comment, comment_url);
+    let write = TransitionWrite { transition, comment, comment_url, new_values: &new_values, apply: from_body.is_ok() };
+    let outcome = store::run_transition(&state.pool, &caller, uuid, UPDATE_USER, write)
         .await?
         .ok_or(ApiError::NotFound(NO_OFFERING_USER))?;
-    if !record.permitted {
+    if !outcome.permitted {
         return Err(ApiError::forbidden());
     }
-    let found = AccountState::from_db(record.state)
-        .ok_or_else(|| ApiError::Internal(format!("offering user {} has state {}", uuid, record.state)))?;
+    let found = AccountState::from_db(outcome.state)
+        .ok_or_else(|| ApiError::Internal(format!("offering user {} has state {}", uuid, outcome.state)))?;
     if !transition.allowed_from(found) {
         return Err(ApiError::Detail(transition.rejection(found)));
     }
-    let (comment, comment_url) = match transition.comment_effect() {
-        CommentEffect::FromBody => comment_fields(&body_object(&headers, &body)?)?,
-        // Other actions take no body; whatever arrives is ignored, as upstream does.
-        _ => (None, None),
-    };
-    if !store::apply_transition(&mut tx, record.id, transition, comment.as_deref(), comment_url.as_deref()).await? {
-        // Unreachable while the row is locked; answer from the state we found rather than 500.
+    from_body?;
+    if !outcome.moved {
+        // Unreachable: the state was a source and the row was locked; answer rather than 500.
         return Err(ApiError::Detail(transition.rejection(found)));
     }
-    let mut new_values = json!({"state": transition.target().label()});
-    if let Some(c) = &comment {
-        new_values["service_provider_comment"] = json!(c);
-    }
-    if let Some(u) = &comment_url {
-        new_values["service_provider_comment_url"] = json!(u);
-    }
-    if transition.comment_effect() == CommentEffect::Clear {
-        new_values["service_provider_comment"] = json!("");
-        new_values["service_provider_comment_url"] = json!("");
-    }
-    audit::record(
-        &mut tx,
-        caller.id,
-        record.uuid,
-        transition.action(),
-        json!({"state": found.label(), "service_provider_comment": record.service_provider_comment,
-               "service_provider_comment_url": record.service_provider_comment_url}),
-        new_values,
-    )
-    .await?;
-    tx.commit().await?;
     Ok(StatusCode::OK)
+}
+
+/// The audit event's `new_values`: the new state and the comment fields the action set.
+fn audit_new_values(transition: Transition, comment: Option<&str>, comment_url: Option<&str>) -> Value {
+    let mut new_values = json!({"state": transition.target().label()});
+    if let Some(comment) = comment {
+        new_values["service_provider_comment"] = json!(comment);
+    }
+    if let Some(url) = comment_url {
+        new_values["service_provider_comment_url"] = json!(url);
+    }
+    new_values
 }
 
 /// `comment` and `comment_url` of the two pending actions: absent or `null` leaves the

@@ -1,9 +1,11 @@
 //! Offering users: the rows behind the representation, reads and writes.
 
 mod read;
+mod transition;
 mod write;
 
 pub use read::*;
+pub use transition::*;
 pub use write::*;
 
 use chrono::{DateTime, Utc};

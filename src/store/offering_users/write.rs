@@ -5,7 +5,8 @@
 use sqlx::{PgConnection, QueryBuilder};
 use uuid::Uuid;
 
-use crate::domain::state::{CommentEffect, State, Transition};
+use crate::domain::state::State;
+use crate::store::audit;
 use crate::store::visibility::{push_has_permission, push_visible};
 use crate::store::Caller;
 
@@ -16,6 +17,9 @@ pub struct ActionTarget {
     pub uuid: Uuid,
     pub user_id: i64,
     pub offering_id: i64,
+    /// The uuids of the record's offering and user (a PATCH naming them must name these).
+    pub offering_uuid: Uuid,
+    pub user_uuid: Uuid,
     pub state: i16,
     pub username: Option<String>,
     pub is_restricted: bool,
@@ -40,8 +44,8 @@ pub async fn lock_for_action(
 ) -> sqlx::Result<Option<ActionTarget>> {
     let mut qb = QueryBuilder::new("");
     qb.push(
-        "SELECT ou.id, ou.uuid, ou.user_id, ou.offering_id, ou.state, ou.username, ou.is_restricted, \
-         ou.service_provider_comment, ou.service_provider_comment_url, ",
+        "SELECT ou.id, ou.uuid, ou.user_id, ou.offering_id, o.uuid AS offering_uuid, u.uuid AS user_uuid, \
+         ou.state, ou.username, ou.is_restricted, ou.service_provider_comment, ou.service_provider_comment_url, ",
     );
     push_has_permission(&mut qb, caller, permission);
     qb.push(" AS permitted, ");
@@ -52,7 +56,8 @@ pub async fn lock_for_action(
         }
     }
     qb.push(
-        " AS permitted_alternative FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id WHERE ou.uuid = ",
+        " AS permitted_alternative FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id \
+         JOIN users u ON u.id = ou.user_id WHERE ou.uuid = ",
     );
     qb.push_bind(uuid);
     push_visible(&mut qb, caller);
@@ -127,26 +132,31 @@ pub async fn insert(
 }
 
 /// Sets the username and, when given, the state (clearing both comments, as the implicit
-/// move to OK does).
+/// move to OK does), writes `event` and returns the updated row: one statement, whose
+/// representation is read from the `UPDATE`'s own result (a later part of the statement
+/// would still see the old row).
 pub async fn set_username(
     conn: &mut PgConnection,
     id: i64,
     username: Option<&str>,
     completes_as: Option<State>,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE offering_users SET username = $2, modified = now(), \
-             state = coalesce($3, state), \
-             service_provider_comment = CASE WHEN $3 IS NULL THEN service_provider_comment ELSE '' END, \
-             service_provider_comment_url = CASE WHEN $3 IS NULL THEN service_provider_comment_url ELSE '' END \
-         WHERE id = $1",
-    )
-    .bind(id)
-    .bind(username)
-    .bind(completes_as.map(State::db))
-    .execute(conn)
-    .await?;
-    Ok(())
+    event: audit::Event<'_>,
+) -> sqlx::Result<super::OfferingUserRow> {
+    let mut qb = QueryBuilder::new("WITH updated AS (UPDATE offering_users SET username = ");
+    qb.push_bind(username);
+    qb.push(", modified = now(), state = coalesce(");
+    qb.push_bind(completes_as.map(State::db));
+    qb.push("::smallint, state), service_provider_comment = CASE WHEN ");
+    qb.push_bind(completes_as.is_some());
+    qb.push(" THEN '' ELSE service_provider_comment END, service_provider_comment_url = CASE WHEN ");
+    qb.push_bind(completes_as.is_some());
+    qb.push(" THEN '' ELSE service_provider_comment_url END WHERE id = ");
+    qb.push_bind(id);
+    qb.push(" RETURNING *), event AS (");
+    event.push_insert(&mut qb, "updated");
+    qb.push(") SELECT ").push(super::ROW_COLUMNS);
+    qb.push(super::ROW_JOINS.replacen(" FROM offering_users ou ", " FROM updated ou ", 1));
+    qb.build_query_as().fetch_one(conn).await
 }
 
 /// Deletes a record; its checklist completion and answers go with it (foreign keys cascade).
@@ -184,49 +194,4 @@ pub async fn set_comments(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// Moves a record from one of `transition`'s source states to its target, as one
-/// conditional statement; the comment fields change as the transition says (`comment` /
-/// `comment_url` of `None` leave them unchanged). Returns false when the record was not in
-/// a source state.
-pub async fn apply_transition(
-    conn: &mut PgConnection,
-    id: i64,
-    transition: Transition,
-    comment: Option<&str>,
-    comment_url: Option<&str>,
-) -> sqlx::Result<bool> {
-    let sources: Vec<i16> = transition.sources().iter().map(|s| s.db()).collect();
-    let (comment, comment_url) = match transition.comment_effect() {
-        CommentEffect::Keep => (None, None),
-        CommentEffect::FromBody => (comment, comment_url),
-        CommentEffect::Clear => (Some(""), Some("")),
-    };
-    let updated = sqlx::query(
-        "UPDATE offering_users SET state = $2, modified = now(), \
-             service_provider_comment = coalesce($4, service_provider_comment), \
-             service_provider_comment_url = coalesce($5, service_provider_comment_url) \
-         WHERE id = $1 AND state = ANY($3)",
-    )
-    .bind(id)
-    .bind(transition.target().db())
-    .bind(sources)
-    .bind(comment)
-    .bind(comment_url)
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(updated == 1)
-}
-
-/// The uuids of a record's offering and user.
-pub async fn relation_uuids(conn: &mut PgConnection, id: i64) -> sqlx::Result<(Uuid, Uuid)> {
-    sqlx::query_as(
-        "SELECT o.uuid, u.uuid FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id \
-         JOIN users u ON u.id = ou.user_id WHERE ou.id = $1",
-    )
-    .bind(id)
-    .fetch_one(conn)
-    .await
 }
