@@ -6,6 +6,7 @@ mod support;
 mod auth;
 mod checklists;
 mod concurrency;
+mod counters;
 mod create;
 mod import;
 mod list;

@@ -94,6 +94,10 @@ pub fn parse_log(log: &str) -> Vec<Statement> {
         let summary = unquote(&line[at + 9..]);
         let full = line.find("db.statement=\"").map(|at| unquote(&line[at + 14..])).unwrap_or_default();
         let sql = if full.trim().is_empty() { summary } else { full.trim().to_owned() };
+        // The server's background fold of count deltas belongs to no request.
+        if sql.contains("offering_user_counts_fold()") {
+            continue;
+        }
         statements.push(Statement { sql });
     }
     statements
@@ -156,14 +160,23 @@ fn infer(sql: &str, n: usize, at: usize, v: &Values) -> Result<Value, String> {
         }
     };
     let normalized = sql.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_lowercase();
-    if normalized.starts_with("insert into audit_events") {
-        return match n {
-            1 => Ok(Value::Const(v.caller_id.to_string())),
-            2 => record_uuid(),
-            3 => v.action.clone().map(Value::Const).ok_or("no audit action".into()),
-            4 => Ok(Value::Const("{\"state\": \"Requested\"}".into())),
-            5 => Ok(Value::Const(format!("{{\"state\": \"{}\"}}", v.action.as_deref().unwrap_or("")))),
-            _ => Err(format!("audit insert has a ${n}")),
+    // An audit insert, alone (`VALUES` of actor, record, action, old, new) or as the last
+    // part of a write (`SELECT` of actor, the CTE's uuid, action, old, new, where the old
+    // values may be built from the state labels).
+    if let Some(insert) = normalized.find("insert into audit_events").filter(|&i| i < before.len()) {
+        let position = before[insert..].matches('$').count();
+        let standalone = normalized.starts_with("insert");
+        let old_values = || Value::Const("{\"state\": \"Requested\"}".into());
+        let new_values = || Value::Const(format!("{{\"state\": \"{}\"}}", v.action.as_deref().unwrap_or("")));
+        let action = || v.action.clone().map(Value::Const).ok_or_else(|| "no audit action".to_owned());
+        return match (standalone, position) {
+            (_, 0) => Ok(Value::Const(v.caller_id.to_string())),
+            (true, 1) => record_uuid(),
+            (true, 2) | (false, 1) => action(),
+            (false, 2) if ends("jsonb_build_object('state', (") => Ok(Value::Const(state_labels())),
+            (true, 3) | (false, 2) => Ok(old_values()),
+            (true, 4) | (false, 3) => Ok(new_values()),
+            _ => Err(format!("audit insert has a ${n} at position {position}")),
         };
     }
     let value = if ends("key_sha256 =") {
@@ -195,6 +208,8 @@ fn infer(sql: &str, n: usize, at: usize, v: &Values) -> Result<Value, String> {
         Value::Const(array(&[v.offering_uuid.ok_or("no offering uuid")?]))
     } else if ends("is_restricted =") {
         Value::Const(v.is_restricted.ok_or("no is_restricted")?.to_string())
+    } else if ends("ou.state = any(") && v.source_states.is_some() {
+        Value::Const(array(v.source_states.as_deref().ok_or("no source states")?))
     } else if ends("ou.state = any(") {
         Value::Const(array(v.states.as_deref().ok_or("no state filter")?))
     } else if ends("ilike") {
@@ -207,14 +222,17 @@ fn infer(sql: &str, n: usize, at: usize, v: &Values) -> Result<Value, String> {
         record_uuid()?
     } else if ends("rp.permission =") {
         Value::Const(waldur_offering_users::domain::permissions::UPDATE_USER.to_owned())
+    } else if ends("t.permitted and") {
+        Value::Const("true".into())
     } else if ends("set state =") {
         Value::Const(v.target_state.ok_or("no target state")?.to_string())
     } else if ends("and state = any(") {
         Value::Const(array(v.source_states.as_deref().ok_or("no source states")?))
-    } else if ends("state = coalesce(") || ends("case when") {
-        // Typed: pgbench gives each occurrence its own untyped parameter, and `$3 IS NULL`
-        // alone does not tell PostgreSQL the type (sqlx binds a smallint).
-        Value::Expr("5::smallint".into())
+    } else if ends("state = coalesce(") {
+        Value::Const("5".into())
+    } else if ends("case when") {
+        // The username completes the creation: both comments are cleared.
+        Value::Const("true".into())
     } else if ends("comment = coalesce(") || ends("comment_url = coalesce(") {
         Value::Null
     } else if ends("set username =") {
@@ -224,6 +242,12 @@ fn infer(sql: &str, n: usize, at: usize, v: &Values) -> Result<Value, String> {
         return Err(format!("unknown context for ${n}: \"…{tail}\""));
     };
     Ok(value)
+}
+
+/// Every state's label in stored order, as an SQL array literal.
+fn state_labels() -> String {
+    let labels = waldur_offering_users::domain::state::ALL_STATES.iter().map(|s| format!("\"{}\"", s.label()));
+    format!("{{{}}}", labels.collect::<Vec<_>>().join(","))
 }
 
 /// Replaces every `$n` of `sql` through `render`.

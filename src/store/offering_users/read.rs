@@ -52,7 +52,7 @@ async fn count_from_counters(pool: &PgPool, scope: ReadScope<'_>, filter: &ListF
             qb.push("true");
         }
     }
-    qb.push(" THEN (SELECT coalesce(sum(c.n), 0) FROM offering_user_counts c WHERE true");
+    qb.push(" THEN (SELECT coalesce(sum(c.n), 0) FROM offering_user_totals c WHERE true");
     if filter.has_offering_filter() {
         qb.push(" AND c.offering_id = ANY(f.ids)");
     }
