@@ -29,6 +29,18 @@ impl Page {
         Ok(Page { number, count, size })
     }
 
+    /// The row offset of the requested page when it is known without the count: `None` for
+    /// `last`, for a number [`Page::resolve`] rejects whatever the count, and for one whose
+    /// offset does not fit (it is past the end of any result).
+    pub fn requested_offset(request: PageRequest, size: i64) -> Option<i64> {
+        let number = match request {
+            PageRequest::First => 1,
+            PageRequest::Number(n) if n >= 1 => n,
+            PageRequest::Number(_) | PageRequest::Last => return None,
+        };
+        (number - 1).checked_mul(size)
+    }
+
     /// The number of pages, at least one.
     pub fn pages(&self) -> i64 {
         ((self.count + self.size - 1) / self.size).max(1)
@@ -138,6 +150,17 @@ mod tests {
         assert!(Page::resolve(PageRequest::Number(9999), 1000, 10).is_err());
         assert!(Page::resolve(PageRequest::Number(0), 1000, 10).is_err());
         assert_eq!(Page::resolve(PageRequest::Last, 1000, 10).unwrap().number, 100);
+    }
+
+    #[test]
+    fn requested_offset_is_known_before_the_count_except_for_last() {
+        assert_eq!(Page::requested_offset(PageRequest::First, 10), Some(0));
+        assert_eq!(Page::requested_offset(PageRequest::Number(3), 10), Some(20));
+        assert_eq!(Page::requested_offset(PageRequest::Last, 10), None);
+        assert_eq!(Page::requested_offset(PageRequest::Number(0), 10), None);
+        assert_eq!(Page::requested_offset(PageRequest::Number(i64::MAX), 10), None);
+        // Once resolved, the page has the offset that was read.
+        assert_eq!(Page::resolve(PageRequest::Number(3), 25, 10).unwrap().offset(), 20);
     }
 
     #[test]

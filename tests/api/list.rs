@@ -306,7 +306,7 @@ async fn consent_fields_reflect_terms_and_versions() {
 }
 
 #[tokio::test]
-async fn a_page_costs_three_statements_whatever_its_size() {
+async fn a_page_costs_three_statements_whatever_its_size_and_two_when_rows_are_counted() {
     let app = TestApp::with(&states_world()).await;
     // One connection, so every statement of the request runs on the backend we read the
     // counters of; each autocommit statement is one committed transaction.
@@ -320,17 +320,29 @@ async fn a_page_costs_three_statements_whatever_its_size() {
     assert_eq!(single.get(LIST, "owner-token").await.status, StatusCode::OK);
     let mut costs = Vec::new();
     for size in [1, 4] {
-        // Warm up this page size: its statement is prepared once per connection.
-        assert_eq!(single.get(&format!("{LIST}?page_size={size}"), "owner-token").await.status, StatusCode::OK);
-        // The first read settles counters still pending from earlier statements.
-        committed(&pool).await;
-        let before = committed(&pool).await;
-        let reply = single.get(&format!("{LIST}?page_size={size}"), "owner-token").await;
-        assert_eq!(reply.status, StatusCode::OK);
-        costs.push(committed(&pool).await - before);
+        // The owner's own offering: counted from the counters, then the page.
+        let counted = format!("{LIST}?offering_uuid={}&page_size={size}", ids::OFFERING);
+        // No offering named: his count reads the rows, with the page in the same statement.
+        let rows = format!("{LIST}?page_size={size}");
+        // Past the end: the statement returns no row, so the count is read on its own.
+        let beyond = format!("{LIST}?page_size={size}&page=9");
+        for (path, status) in [(counted, StatusCode::OK), (rows, StatusCode::OK), (beyond, StatusCode::NOT_FOUND)] {
+            costs.push(statements_of(&single, &pool, &path, status).await);
+        }
     }
+    assert_eq!(costs, vec![3, 2, 3, 3, 2, 3], "counted, rows, beyond for sizes 1 and 4");
+}
+
+/// The statements one request of `path` by the owner runs, its reply having `status`.
+async fn statements_of(single: &TestApp, pool: &sqlx::PgPool, path: &str, status: StatusCode) -> i64 {
+    // Warm up this statement: it is prepared once per connection.
+    assert_eq!(single.get(path, "owner-token").await.status, status, "{path}");
+    // The first read settles counters still pending from earlier statements.
+    committed(pool).await;
+    let before = committed(pool).await;
+    assert_eq!(single.get(path, "owner-token").await.status, status, "{path}");
     // The measuring itself costs three transactions per read (flush, clear, read).
-    assert_eq!(costs, vec![3 + 3, 3 + 3], "auth, count and page: {costs:?}");
+    committed(pool).await - before - 3
 }
 
 /// Transactions committed in this database, with this backend's own counters flushed.
@@ -419,4 +431,89 @@ async fn provider_counts_from_counters_match_the_rows_under_the_consent_gate() {
     }
     let owner = app.get(&format!("{LIST}?offering_uuid={}", ids::OFFERING), "owner-token").await;
     assert_eq!(owner.usernames(), vec![json!("owner-acct"), json!("user")], "own record plus the consented one");
+}
+
+/// `count` records of `offering` named `{prefix}00`…, each of its own user, whose first
+/// names run the other way (`{prefix}00`'s user is last by first name).
+fn named_records(prefix: &str, count: usize, offering: &str, first: usize) -> (Vec<Value>, Vec<Value>) {
+    let id = |kind: usize, i: usize| format!("00000000000000000000000000{:06x}", kind + first + i);
+    let users = (0..count)
+        .map(|i| {
+            let first_name = format!("F{:02}", count - 1 - i);
+            json!({"uuid": id(0x100000, i), "username": format!("{prefix}-user{i}"), "first_name": first_name})
+        })
+        .collect();
+    let records = (0..count)
+        .map(|i| offering_user(&id(0x200000, i), &id(0x100000, i), offering, Some(&format!("{prefix}{i:02}")), "OK"))
+        .collect();
+    (users, records)
+}
+
+/// The owner's search for "smi", ten per page, with more parameters.
+async fn search(app: &TestApp, more: &str) -> Reply {
+    app.get(&format!("{LIST}?query=smi&page_size=10{more}"), "owner-token").await
+}
+
+#[tokio::test]
+async fn a_search_reads_its_page_and_exact_count_together_and_pages_like_a_count() {
+    // 25 matches the owner sees, 5 rows of his that do not match, 5 matches he cannot see.
+    let mut doc = world();
+    let mut records = Vec::new();
+    for (prefix, count, offering, first) in
+        [("smith", 25, ids::OFFERING, 0), ("jones", 5, ids::OFFERING, 100), ("smithy", 5, ids::FOREIGN_OFFERING, 200)]
+    {
+        let (users, rows) = named_records(prefix, count, offering, first);
+        doc["users"].as_array_mut().unwrap().extend(users);
+        records.extend(rows);
+    }
+    doc["offering_users"] = Value::Array(records);
+    let app = TestApp::with(&doc).await;
+    let smiths = |range: std::ops::Range<usize>| range.map(|i| json!(format!("smith{i:02}"))).collect::<Vec<_>>();
+
+    let first = search(&app, "").await;
+    assert_eq!((first.status, first.usernames()), (StatusCode::OK, smiths(0..10)));
+    assert_eq!(first.header("x-result-count").as_deref(), Some("25"));
+
+    let middle = search(&app, "&page=2").await;
+    assert_eq!((middle.status, middle.usernames()), (StatusCode::OK, smiths(10..20)));
+    assert_eq!(middle.header("x-result-count").as_deref(), Some("25"));
+    let base = "http://testserver/api/marketplace-offering-users/";
+    assert_eq!(
+        middle.header("link").unwrap(),
+        format!(
+            "<{base}?page_size=10&query=smi>; rel=\"first\", <{base}?page_size=10&query=smi>; rel=\"prev\", \
+             <{base}?page=3&page_size=10&query=smi>; rel=\"next\", <{base}?page=3&page_size=10&query=smi>; rel=\"last\""
+        )
+    );
+
+    for last in [search(&app, "&page=3").await, search(&app, "&page=last").await] {
+        assert_eq!((last.status, last.usernames()), (StatusCode::OK, smiths(20..25)));
+        assert_eq!(last.header("x-result-count").as_deref(), Some("25"));
+    }
+    // The order applies to the page, not to what is counted.
+    let reversed = search(&app, "&o=-username").await;
+    assert_eq!(reversed.usernames(), smiths(15..25).into_iter().rev().collect::<Vec<_>>());
+    assert_eq!(reversed.header("x-result-count").as_deref(), Some("25"));
+    let by_first_name = search(&app, "&o=user_first_name").await;
+    assert_eq!(by_first_name.usernames(), reversed.usernames());
+    assert_eq!(by_first_name.header("x-result-count").as_deref(), Some("25"));
+
+    let beyond = search(&app, "&page=4").await;
+    assert_eq!((beyond.status, beyond.json()), (StatusCode::NOT_FOUND, json!({"detail": "Invalid page."})));
+
+    let none = app.get(&format!("{LIST}?query=nobody&page_size=10"), "owner-token").await;
+    assert_eq!((none.status, none.json()), (StatusCode::OK, json!([])));
+    assert_eq!(none.header("x-result-count").as_deref(), Some("0"));
+    assert_eq!(
+        none.header("link").unwrap(),
+        format!("<{base}?page_size=10&query=nobody>; rel=\"first\", <{base}?page_size=10&query=nobody>; rel=\"last\"")
+    );
+
+    let head = app.request(Method::HEAD, &format!("{LIST}?query=smi"), Some("owner-token"), None).await;
+    assert_eq!(head.header("x-result-count").as_deref(), Some("25"));
+    // Staff see the other provider's matches too.
+    assert_eq!(
+        app.get(&format!("{LIST}?query=smi"), "staff-token").await.header("x-result-count").as_deref(),
+        Some("30")
+    );
 }

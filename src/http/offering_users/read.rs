@@ -4,14 +4,15 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use sqlx::PgPool;
 
 use super::representation::OfferingUserJson;
-use crate::domain::listing::{parse_list_params, FieldSet};
+use crate::domain::listing::{parse_list_params, FieldSet, ListParams};
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
 use crate::http::pagination::Page;
 use crate::http::request::{offering_user_uuid, BaseUrl, QueryPairs};
 use crate::http::AppState;
-use crate::store::offering_users::{self, ReadScope};
+use crate::store::offering_users::{self, OfferingUserRow, ReadScope};
 use crate::store::Caller;
 
 /// The list: a bare JSON array, with `X-Result-Count` and `Link`. `HEAD` answers the same
@@ -26,26 +27,64 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let params = parse_list_params(&query).map_err(ApiError::Invalid)?;
     let scope = ReadScope { caller: &caller, consent_gate: state.settings.enforce_user_consent };
-    let count = offering_users::count(&state.pool, scope, &params.filter).await?;
-    let page = Page::resolve(params.page, count, params.page_size)?;
-    let link = page.link_header(&base, uri.path(), &query);
-
-    let body = if method == Method::HEAD {
-        Vec::new()
+    let (page, body) = if method == Method::HEAD {
+        let count = offering_users::count(&state.pool, scope, &params.filter).await?;
+        (Page::resolve(params.page, count, params.page_size)?, Vec::new())
     } else {
-        let rows =
-            offering_users::page(&state.pool, scope, &params.filter, &params.order, page.size, page.offset()).await?;
+        let (page, rows) = read_page(&state.pool, scope, &params).await?;
         let items: Vec<OfferingUserJson> =
             rows.iter().map(|row| OfferingUserJson { row, base: &base, fields: params.fields }).collect();
-        serde_json::to_vec(&items).map_err(|e| ApiError::Internal(e.to_string()))?
+        (page, serde_json::to_vec(&items).map_err(|e| ApiError::Internal(e.to_string()))?)
     };
+    let link = page.link_header(&base, uri.path(), &query);
     let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
     let headers = response.headers_mut();
-    headers.insert("x-result-count", HeaderValue::from(count));
+    headers.insert("x-result-count", HeaderValue::from(page.count));
     if let Ok(value) = HeaderValue::from_str(&link) {
         headers.insert(header::LINK, value);
     }
     Ok(response)
+}
+
+/// The requested page and its rows.
+///
+/// When the counters give the count, it comes first and the page statement stops at the
+/// page size. Otherwise counting reads every match, so one statement reads the page and
+/// counts the matches together; only when that page is empty (no match, or a page past the
+/// end) is the count still unknown and read on its own, so that [`Page::resolve`] answers
+/// exactly as it does from a count (404 past the end, an empty first page otherwise).
+async fn read_page(
+    pool: &PgPool,
+    scope: ReadScope<'_>,
+    params: &ListParams,
+) -> ApiResult<(Page, Vec<OfferingUserRow>)> {
+    let (filter, order, size) = (&params.filter, params.order.as_slice(), params.page_size);
+    if let Some(count) = offering_users::counted_from_counters(pool, scope, filter).await? {
+        return page_after_count(pool, scope, params, count).await;
+    }
+    // `last` needs the count to know where it is (and a page number below 1 is a 404 anyway).
+    let Some(offset) = Page::requested_offset(params.page, size) else {
+        let count = offering_users::count_rows(pool, scope, filter).await?;
+        return page_after_count(pool, scope, params, count).await;
+    };
+    let (rows, total) = offering_users::page_with_total(pool, scope, filter, order, size, offset).await?;
+    let count = match total {
+        Some(total) => total,
+        None => offering_users::count_rows(pool, scope, filter).await?,
+    };
+    Ok((Page::resolve(params.page, count, size)?, rows))
+}
+
+/// The page resolved from a known count, then its rows.
+async fn page_after_count(
+    pool: &PgPool,
+    scope: ReadScope<'_>,
+    params: &ListParams,
+    count: i64,
+) -> ApiResult<(Page, Vec<OfferingUserRow>)> {
+    let page = Page::resolve(params.page, count, params.page_size)?;
+    let rows = offering_users::page(pool, scope, &params.filter, &params.order, page.size, page.offset()).await?;
+    Ok((page, rows))
 }
 
 /// One record the caller can see; 404 otherwise.

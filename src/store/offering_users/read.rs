@@ -18,11 +18,27 @@ pub struct ReadScope<'a> {
 
 /// The number of visible rows matching `filter` (the `X-Result-Count`).
 pub async fn count(pool: &PgPool, scope: ReadScope<'_>, filter: &ListFilter) -> sqlx::Result<i64> {
-    if filter.countable_from_counters() {
-        if let Some(n) = count_from_counters(pool, scope, filter).await? {
-            return Ok(n);
-        }
+    match counted_from_counters(pool, scope, filter).await? {
+        Some(n) => Ok(n),
+        None => count_rows(pool, scope, filter).await,
     }
+}
+
+/// The count from the counters when they can answer it (see [`count_from_counters`]);
+/// `None` when only the rows can.
+pub async fn counted_from_counters(
+    pool: &PgPool,
+    scope: ReadScope<'_>,
+    filter: &ListFilter,
+) -> sqlx::Result<Option<i64>> {
+    if !filter.countable_from_counters() {
+        return Ok(None);
+    }
+    count_from_counters(pool, scope, filter).await
+}
+
+/// The count read from the matching rows themselves.
+pub async fn count_rows(pool: &PgPool, scope: ReadScope<'_>, filter: &ListFilter) -> sqlx::Result<i64> {
     let mut qb = QueryBuilder::new("SELECT count(*) FROM offering_users ou WHERE true");
     push_scope(&mut qb, scope);
     push_filter(&mut qb, filter);
@@ -99,28 +115,105 @@ pub async fn page(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<Vec<OfferingUserRow>> {
-    let mut qb = QueryBuilder::new("WITH page AS MATERIALIZED (SELECT ou.id, row_number() OVER () AS position FROM (");
-    qb.push("SELECT ou.id FROM offering_users ou");
-    if order.iter().any(|k| matches!(k.column, OrderColumn::UserFirstName | OrderColumn::UserLastName)) {
-        qb.push(" JOIN users u ON u.id = ou.user_id");
-    }
-    qb.push(" WHERE true");
-    if filter.single_offering_uuid().is_some() {
-        push_visible_as_filter(&mut qb, scope.caller);
+    let mut qb = page_query(scope, filter, order, limit, offset, false);
+    qb.build_query_as().fetch_all(pool).await
+}
+
+/// One page, as [`page`], with the number of all visible rows matching `filter`, read in
+/// the same statement: for a count the counters cannot give, the rows must be read anyway,
+/// and reading them once serves both the count and the page. The total is `None` when the
+/// page is empty (no match, or a page past the end): no row carries it then.
+pub async fn page_with_total(
+    pool: &PgPool,
+    scope: ReadScope<'_>,
+    filter: &ListFilter,
+    order: &[OrderKey],
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<OfferingUserRow>, Option<i64>)> {
+    let mut qb = page_query(scope, filter, order, limit, offset, true);
+    let rows: Vec<TotalledRow> = qb.build_query_as().fetch_all(pool).await?;
+    let total = rows.first().map(|r| r.total);
+    Ok((rows.into_iter().map(|r| r.row).collect(), total))
+}
+
+/// A row of [`page_with_total`]: every row carries the same total.
+#[derive(sqlx::FromRow)]
+struct TotalledRow {
+    #[sqlx(flatten)]
+    row: OfferingUserRow,
+    total: i64,
+}
+
+/// The statement of [`page`], and of [`page_with_total`] when `with_total`.
+fn page_query<'a>(
+    scope: ReadScope<'a>,
+    filter: &'a ListFilter,
+    order: &'a [OrderKey],
+    limit: i64,
+    offset: i64,
+    with_total: bool,
+) -> QueryBuilder<'a, Postgres> {
+    let total = if with_total { ", ou.total" } else { "" };
+    let mut qb = QueryBuilder::new(format!(
+        "WITH page AS MATERIALIZED (SELECT ou.id{total}, row_number() OVER () AS position FROM (SELECT ou.id{total} FROM "
+    ));
+    if with_total {
+        push_counted_matches(&mut qb, scope, filter);
+        push_user_join(&mut qb, order);
     } else {
-        push_visible(&mut qb, scope.caller);
+        qb.push("offering_users ou");
+        push_user_join(&mut qb, order);
+        push_walkable_predicate(&mut qb, scope, filter);
     }
-    push_consent_gate(&mut qb, scope.caller, scope.consent_gate);
-    push_filter(&mut qb, filter);
     push_order(&mut qb, order);
     // Literal numbers (ours, not the client's text): with a bound LIMIT the generic plan
     // cannot know the page is small and may sort the whole table instead of walking an index.
     qb.push(format_args!(" LIMIT {limit} OFFSET {offset}"));
-    qb.push(") ou) SELECT ").push(ROW_COLUMNS);
+    qb.push(") ou) SELECT ").push(ROW_COLUMNS).push(if with_total { ", page.total" } else { "" });
     // ROW_JOINS starts from `offering_users ou`; here it starts from the page's rows.
     qb.push(ROW_JOINS.replacen(" FROM offering_users ou ", " FROM page JOIN offering_users ou ON ou.id = page.id ", 1));
     qb.push(" ORDER BY page.position");
-    qb.build_query_as().fetch_all(pool).await
+    qb
+}
+
+/// Pushes the join to `users u` when the order needs the user's names.
+fn push_user_join(qb: &mut QueryBuilder<'_, Postgres>, order: &[OrderKey]) {
+    if order.iter().any(|k| matches!(k.column, OrderColumn::UserFirstName | OrderColumn::UserLastName)) {
+        qb.push(" JOIN users u ON u.id = ou.user_id");
+    }
+}
+
+/// Pushes ` WHERE …` for a page that may stop at its size: for one offering, visibility only
+/// filters the rows of its ordered index (see [`push_visible_as_filter`]).
+fn push_walkable_predicate(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope<'_>, filter: &ListFilter) {
+    qb.push(" WHERE true");
+    if filter.single_offering_uuid().is_some() {
+        push_visible_as_filter(qb, scope.caller);
+    } else {
+        push_visible(qb, scope.caller);
+    }
+    push_consent_gate(qb, scope.caller, scope.consent_gate);
+    push_filter(qb, filter);
+}
+
+/// Pushes `(…) ou`: the rows [`count_rows`] counts, with the columns the ordering needs and
+/// each carrying the number of them all (`total`).
+///
+/// The window counts the rows before the enclosing ORDER BY and LIMIT pick the page. It sits
+/// in a subquery of its own because PostgreSQL 15 costs a window's first row as cheap as its
+/// input's: in the same SELECT as `ORDER BY … LIMIT`, the planner walks the whole username
+/// index in order to save a sort (1 s at 1M rows), not seeing that the count must read every
+/// match before the first row. The subquery is planned for all its rows: the bitmap scan of
+/// [`count_rows`], then a top-N sort of the matches.
+fn push_counted_matches(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope<'_>, filter: &ListFilter) {
+    qb.push(
+        "(SELECT ou.id, ou.user_id, ou.username, ou.created, ou.modified, ou.uuid, count(*) OVER () AS total \
+         FROM offering_users ou WHERE true",
+    );
+    push_scope(qb, scope);
+    push_filter(qb, filter);
+    qb.push(") ou");
 }
 
 /// The record with this uuid if the caller may see it (list/retrieve visibility, with the
