@@ -306,7 +306,7 @@ async fn consent_fields_reflect_terms_and_versions() {
 }
 
 #[tokio::test]
-async fn a_page_costs_three_statements_whatever_its_size_and_two_when_rows_are_counted() {
+async fn a_page_costs_three_statements_whatever_its_size_and_a_search_two() {
     let app = TestApp::with(&states_world()).await;
     // One connection, so every statement of the request runs on the backend we read the
     // counters of; each autocommit statement is one committed transaction.
@@ -322,15 +322,22 @@ async fn a_page_costs_three_statements_whatever_its_size_and_two_when_rows_are_c
     for size in [1, 4] {
         // The owner's own offering: counted from the counters, then the page.
         let counted = format!("{LIST}?offering_uuid={}&page_size={size}", ids::OFFERING);
-        // No offering named: his count reads the rows, with the page in the same statement.
-        let rows = format!("{LIST}?page_size={size}");
-        // Past the end: the statement returns no row, so the count is read on its own.
-        let beyond = format!("{LIST}?page_size={size}&page=9");
-        for (path, status) in [(counted, StatusCode::OK), (rows, StatusCode::OK), (beyond, StatusCode::NOT_FOUND)] {
+        // No offering named: his rows are counted, then the page.
+        let all = format!("{LIST}?page_size={size}");
+        // A search: the page and the count of its matches in one statement.
+        let search = format!("{LIST}?query=tester&page_size={size}");
+        // Past the end: that statement returns no row, so the count is read on its own.
+        let beyond = format!("{LIST}?query=tester&page_size={size}&page=9");
+        for (path, status) in [
+            (counted, StatusCode::OK),
+            (all, StatusCode::OK),
+            (search, StatusCode::OK),
+            (beyond, StatusCode::NOT_FOUND),
+        ] {
             costs.push(statements_of(&single, &pool, &path, status).await);
         }
     }
-    assert_eq!(costs, vec![3, 2, 3, 3, 2, 3], "counted, rows, beyond for sizes 1 and 4");
+    assert_eq!(costs, vec![3, 3, 2, 3, 3, 3, 2, 3], "counted, all, search, beyond for sizes 1 and 4");
 }
 
 /// The statements one request of `path` by the owner runs, its reply having `status`.

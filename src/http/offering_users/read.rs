@@ -48,29 +48,37 @@ pub async fn list(
 
 /// The requested page and its rows.
 ///
-/// When the counters give the count, it comes first and the page statement stops at the
-/// page size. Otherwise counting reads every match, so one statement reads the page and
-/// counts the matches together; only when that page is empty (no match, or a page past the
-/// end) is the count still unknown and read on its own, so that [`Page::resolve`] answers
-/// exactly as it does from a count (404 past the end, an empty first page otherwise).
+/// A filter the counters can count (offerings, states, restriction) keeps its two
+/// statements: the count (from the counters, or the rows when the caller does not see the
+/// offerings whole), then a page that walks an ordered index and stops at its size, cheap
+/// over a caller's broad reach. A filter they cannot count (search, user, username, consent,
+/// dates) usually narrows to few rows scattered along that index: the count reads every
+/// match anyway, so one statement reads the page and counts the matches together (S3 at 1M:
+/// 28 ms instead of 26 + 58). Only when that page is empty (no match, or a page past the end)
+/// is the count still unknown and read on its own, so that [`Page::resolve`] answers exactly
+/// as it does from a count (404 past the end, an empty first page otherwise).
+///
+/// Why not every row count in one statement: the owner's unfiltered list (230k matches at
+/// 1M) would top-N sort all of them, 145 ms instead of 48 + 0.1.
 async fn read_page(
     pool: &PgPool,
     scope: ReadScope<'_>,
     params: &ListParams,
 ) -> ApiResult<(Page, Vec<OfferingUserRow>)> {
     let (filter, order, size) = (&params.filter, params.order.as_slice(), params.page_size);
-    if let Some(count) = offering_users::counted_from_counters(pool, scope, filter).await? {
-        return page_after_count(pool, scope, params, count).await;
-    }
-    // `last` needs the count to know where it is (and a page number below 1 is a 404 anyway).
-    let Some(offset) = Page::requested_offset(params.page, size) else {
-        let count = offering_users::count_rows(pool, scope, filter).await?;
-        return page_after_count(pool, scope, params, count).await;
+    let offset = match Page::requested_offset(params.page, size) {
+        Some(offset) if !filter.countable_from_counters() => offset,
+        // The counters' kind of filter; or `last`, which needs the count to know where it is
+        // (and a page number below 1, a 404 whatever the count).
+        _ => {
+            let count = offering_users::count(pool, scope, filter).await?;
+            return page_after_count(pool, scope, params, count).await;
+        }
     };
     let (rows, total) = offering_users::page_with_total(pool, scope, filter, order, size, offset).await?;
     let count = match total {
         Some(total) => total,
-        None => offering_users::count_rows(pool, scope, filter).await?,
+        None => offering_users::count(pool, scope, filter).await?,
     };
     Ok((Page::resolve(params.page, count, size)?, rows))
 }

@@ -18,27 +18,16 @@ pub struct ReadScope<'a> {
 
 /// The number of visible rows matching `filter` (the `X-Result-Count`).
 pub async fn count(pool: &PgPool, scope: ReadScope<'_>, filter: &ListFilter) -> sqlx::Result<i64> {
-    match counted_from_counters(pool, scope, filter).await? {
-        Some(n) => Ok(n),
-        None => count_rows(pool, scope, filter).await,
+    if filter.countable_from_counters() {
+        if let Some(n) = count_from_counters(pool, scope, filter).await? {
+            return Ok(n);
+        }
     }
-}
-
-/// The count from the counters when they can answer it (see [`count_from_counters`]);
-/// `None` when only the rows can.
-pub async fn counted_from_counters(
-    pool: &PgPool,
-    scope: ReadScope<'_>,
-    filter: &ListFilter,
-) -> sqlx::Result<Option<i64>> {
-    if !filter.countable_from_counters() {
-        return Ok(None);
-    }
-    count_from_counters(pool, scope, filter).await
+    count_rows(pool, scope, filter).await
 }
 
 /// The count read from the matching rows themselves.
-pub async fn count_rows(pool: &PgPool, scope: ReadScope<'_>, filter: &ListFilter) -> sqlx::Result<i64> {
+async fn count_rows(pool: &PgPool, scope: ReadScope<'_>, filter: &ListFilter) -> sqlx::Result<i64> {
     let mut qb = QueryBuilder::new("SELECT count(*) FROM offering_users ou WHERE true");
     push_scope(&mut qb, scope);
     push_filter(&mut qb, filter);
@@ -121,8 +110,9 @@ pub async fn page(
 
 /// One page, as [`page`], with the number of all visible rows matching `filter`, read in
 /// the same statement: for a count the counters cannot give, the rows must be read anyway,
-/// and reading them once serves both the count and the page. The total is `None` when the
-/// page is empty (no match, or a page past the end): no row carries it then.
+/// and reading them once serves both the count and the page. It sorts every match for the
+/// page, so it suits filters that leave few. The total is `None` when the page is empty
+/// (no match, or a page past the end): no row carries it then.
 pub async fn page_with_total(
     pool: &PgPool,
     scope: ReadScope<'_>,
