@@ -19,6 +19,9 @@ CREATE TABLE offering_user_count_deltas (
 );
 CREATE INDEX offering_user_count_deltas_group_idx
     ON offering_user_count_deltas (offering_id, state, is_restricted, consented);
+-- Folding deletes every delta it reads; the dead rows would make every count scan them until
+-- a vacuum. The server vacuums after each fold; autovacuum, as a fallback, after 1,000.
+ALTER TABLE offering_user_count_deltas SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
 
 -- What a count sums: the folded counters and the deltas not folded yet.
 CREATE VIEW offering_user_totals AS
