@@ -11,16 +11,21 @@ use sqlx::PgPool;
 /// two deltas each) this leaves a few thousand pending deltas at most.
 pub const FOLD_INTERVAL: Duration = Duration::from_millis(500);
 
+/// The statement of [`fold`].
+pub const FOLD_SQL: &str = "SELECT offering_user_counts_fold()";
+/// The statement of [`vacuum_deltas`].
+pub const VACUUM_SQL: &str = "VACUUM offering_user_count_deltas";
+
 /// Folds the pending deltas into the counters in one transaction; returns how many it folded.
 pub async fn fold(pool: &PgPool) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT offering_user_counts_fold()").fetch_one(pool).await
+    sqlx::query_scalar(FOLD_SQL).fetch_one(pool).await
 }
 
 /// Removes the dead rows a fold leaves in the deltas table (and the empty pages at its end),
 /// which every count would otherwise read through. On a table of a few hundred rows this
 /// takes about a millisecond. `VACUUM` cannot run in a prepared statement: simple protocol.
 pub async fn vacuum_deltas(pool: &PgPool) -> sqlx::Result<()> {
-    sqlx::raw_sql("VACUUM offering_user_count_deltas").execute(pool).await?;
+    sqlx::raw_sql(VACUUM_SQL).execute(pool).await?;
     Ok(())
 }
 

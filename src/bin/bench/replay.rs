@@ -15,6 +15,7 @@ use std::path::Path;
 use std::process::Command;
 
 use uuid::Uuid;
+use waldur_offering_users::store::counters;
 
 /// One captured statement.
 #[derive(Debug, Clone)]
@@ -94,8 +95,8 @@ pub fn parse_log(log: &str) -> Vec<Statement> {
         let summary = unquote(&line[at + 9..]);
         let full = line.find("db.statement=\"").map(|at| unquote(&line[at + 14..])).unwrap_or_default();
         let sql = if full.trim().is_empty() { summary } else { full.trim().to_owned() };
-        // The server's background fold of count deltas belongs to no request.
-        if sql.contains("offering_user_counts_fold()") {
+        // The server's background fold of count deltas, and its vacuum, belong to no request.
+        if [counters::FOLD_SQL, counters::VACUUM_SQL].contains(&sql.as_str()) {
             continue;
         }
         statements.push(Statement { sql });
@@ -451,6 +452,16 @@ mod tests {
         assert_eq!(statements[0].sql, "SELECT t.key_sha256, u.id FROM api_tokens t WHERE t.key_sha256 = $1");
         assert!(statements[1].is_commit());
         assert_eq!(statement_count(&statements), 3);
+    }
+
+    #[test]
+    fn the_background_fold_and_vacuum_belong_to_no_request() {
+        let log = "T DEBUG summary=\"SELECT offering_user_counts_fold()\" db.statement=\"\" rows_affected=1\n\
+                   T DEBUG summary=\"VACUUM offering_user_count_deltas\" db.statement=\"\" rows_affected=0\n\
+                   T DEBUG summary=\"COMMIT\" db.statement=\"\" rows_affected=0\n";
+        let statements = parse_log(log);
+        assert_eq!(statements.len(), 1);
+        assert!(statements[0].is_commit());
     }
 
     #[test]
