@@ -1,6 +1,7 @@
 //! axum only: the router, extractors, pagination, one module per resource.
 
 pub mod auth;
+mod completion;
 pub mod offering_users;
 pub mod openapi;
 pub mod pagination;
@@ -47,6 +48,7 @@ pub fn app(state: AppState) -> Router {
         .merge(provider_offerings::router())
         .merge(openapi::router())
         .fallback(|| async { ApiError::NotFound("Not found.") })
+        .layer(axum::middleware::from_fn(completion::run_to_completion))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

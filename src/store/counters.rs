@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, Executor, PgConnection, PgPool};
 
 /// How often a server folds. At the transition rates the benchmark reaches (about 2,000/s,
 /// two deltas each) this leaves a few thousand pending deltas at most.
@@ -29,23 +30,40 @@ pub async fn vacuum_deltas(pool: &PgPool) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Folds every [`FOLD_INTERVAL`] for as long as the server runs. Safe with several replicas
-/// doing the same (concurrent folds take disjoint deltas). A fold that folded something is
-/// followed by a vacuum of the deltas. A failed fold is logged and retried at the next tick:
-/// counts stay exact meanwhile, only a little slower.
-pub async fn fold_forever(pool: PgPool) {
+/// Folds every [`FOLD_INTERVAL`] for as long as the server runs, on a connection of its own
+/// (outside the request pool: it never takes a request's slot, and a `VACUUM` never meets a
+/// connection a request left in a transaction). Safe with several replicas doing the same
+/// (concurrent folds take disjoint deltas). A fold that folded something is followed by a
+/// vacuum of the deltas. On an error the connection is dropped and a new one made at the next
+/// tick: counts stay exact meanwhile, only a little slower.
+pub async fn fold_forever(options: PgConnectOptions) {
     let mut ticks = tokio::time::interval(FOLD_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut connection: Option<PgConnection> = None;
     loop {
         ticks.tick().await;
-        match fold(&pool).await {
-            Ok(0) => {}
-            Ok(_) => {
-                if let Err(e) = vacuum_deltas(&pool).await {
-                    tracing::warn!(error = %e, "vacuuming offering-user count deltas failed");
+        let conn = match connection.as_mut() {
+            Some(conn) => conn,
+            None => match PgConnection::connect_with(&options).await {
+                Ok(conn) => connection.insert(conn),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot connect to fold offering-user count deltas; retrying");
+                    continue;
                 }
-            }
-            Err(e) => tracing::warn!(error = %e, "folding offering-user count deltas failed; retrying"),
+            },
+        };
+        if let Err(e) = fold_and_vacuum(conn).await {
+            tracing::warn!(error = %e, "folding offering-user count deltas failed; retrying");
+            connection = None;
         }
     }
+}
+
+async fn fold_and_vacuum(conn: &mut PgConnection) -> sqlx::Result<()> {
+    let folded: i64 = sqlx::query_scalar(FOLD_SQL).fetch_one(&mut *conn).await?;
+    if folded > 0 {
+        // A bare string has no arguments, so sqlx sends it over the simple protocol.
+        conn.execute(VACUUM_SQL).await?;
+    }
+    Ok(())
 }

@@ -232,3 +232,36 @@ async fn update_comments_needs_update_permission_and_a_live_record() {
     let reply = app.patch(&action(OU, "update_comments"), "user-token", json!({"service_provider_comment": "x"})).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_write_whose_client_goes_away_still_completes_with_its_audit_event() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use futures::FutureExt;
+    use tower::ServiceExt;
+
+    let app = TestApp::with(&doc("Creating", None)).await;
+    let request = Request::builder()
+        .method("PATCH")
+        .uri(detail(OU))
+        .header("host", "testserver")
+        .header("authorization", "Token owner-token")
+        .header("content-type", "application/json")
+        .body(Body::from(json!({"username": "left-early"}).to_string()))
+        .unwrap();
+    // Polled once and dropped, as hyper does when the client closes its connection.
+    let pending = app.router.clone().oneshot(request).now_or_never();
+    assert!(pending.is_none(), "the request was waiting for the database when dropped");
+    let mut state = String::new();
+    for _ in 0..100 {
+        state = app.state_of(OU).await;
+        if state == "OK" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(state, "OK", "the username PATCH finished and completed the creation");
+    let events = events(&app).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].new_values, json!({"username": "left-early", "state": "OK"}));
+}
