@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{Connection, Executor, PgConnection, PgPool};
+use sqlx::{Connection, Executor, PgConnection};
 
 /// How often a server folds. At the transition rates the benchmark reaches (about 2,000/s,
 /// two deltas each) this leaves a few thousand pending deltas at most.
@@ -18,15 +18,16 @@ pub const FOLD_SQL: &str = "SELECT offering_user_counts_fold()";
 pub const VACUUM_SQL: &str = "VACUUM offering_user_count_deltas";
 
 /// Folds the pending deltas into the counters in one transaction; returns how many it folded.
-pub async fn fold(pool: &PgPool) -> sqlx::Result<i64> {
-    sqlx::query_scalar(FOLD_SQL).fetch_one(pool).await
+pub async fn fold(conn: &mut PgConnection) -> sqlx::Result<i64> {
+    sqlx::query_scalar(FOLD_SQL).fetch_one(conn).await
 }
 
 /// Removes the dead rows a fold leaves in the deltas table (and the empty pages at its end),
 /// which every count would otherwise read through. On a table of a few hundred rows this
-/// takes about a millisecond. `VACUUM` cannot run in a prepared statement: simple protocol.
-pub async fn vacuum_deltas(pool: &PgPool) -> sqlx::Result<()> {
-    sqlx::raw_sql(VACUUM_SQL).execute(pool).await?;
+/// takes about a millisecond. `VACUUM` cannot be prepared: a bare string has no arguments,
+/// so sqlx sends it over the simple protocol.
+pub async fn vacuum_deltas(conn: &mut PgConnection) -> sqlx::Result<()> {
+    conn.execute(VACUUM_SQL).await?;
     Ok(())
 }
 
@@ -60,10 +61,8 @@ pub async fn fold_forever(options: PgConnectOptions) {
 }
 
 async fn fold_and_vacuum(conn: &mut PgConnection) -> sqlx::Result<()> {
-    let folded: i64 = sqlx::query_scalar(FOLD_SQL).fetch_one(&mut *conn).await?;
-    if folded > 0 {
-        // A bare string has no arguments, so sqlx sends it over the simple protocol.
-        conn.execute(VACUUM_SQL).await?;
+    if fold(conn).await? > 0 {
+        vacuum_deltas(conn).await?;
     }
     Ok(())
 }

@@ -63,7 +63,7 @@ const QUERIES: [(&str, &str); 4] = [
 async fn a_fold_moves_the_pending_deltas_into_the_counters_and_changes_no_count() {
     let app = TestApp::with(&world_with(records())).await;
     let pool = app.db.pool.clone();
-    counters::fold(&pool).await.unwrap();
+    counters::fold(&mut pool.acquire().await.unwrap()).await.unwrap();
     assert_eq!(pending_deltas(&pool).await, 0);
 
     let record = "00000000000000000000000000000f11";
@@ -80,13 +80,13 @@ async fn a_fold_moves_the_pending_deltas_into_the_counters_and_changes_no_count(
         assert_eq!(count, row_count(&pool, filter).await, "before the fold: {query}");
         before.push(count);
     }
-    assert!(counters::fold(&pool).await.unwrap() > 0);
+    assert!(counters::fold(&mut pool.acquire().await.unwrap()).await.unwrap() > 0);
     assert_eq!(pending_deltas(&pool).await, 0);
     for ((query, _), count) in QUERIES.iter().zip(before) {
         assert_eq!(api_count(&app, query).await, count, "after the fold: {query}");
     }
     assert_counters_match_rows(&pool).await;
-    assert_eq!(counters::fold(&pool).await.unwrap(), 0, "nothing left to fold");
+    assert_eq!(counters::fold(&mut pool.acquire().await.unwrap()).await.unwrap(), 0, "nothing left to fold");
     assert_eq!(deltas_pages_after_vacuum(&pool).await, 0, "the folded deltas' pages are gone");
 }
 
@@ -95,7 +95,7 @@ async fn a_fold_moves_the_pending_deltas_into_the_counters_and_changes_no_count(
 async fn deltas_pages_after_vacuum(pool: &PgPool) -> i64 {
     let mut pages = -1;
     for _ in 0..5 {
-        counters::vacuum_deltas(pool).await.unwrap();
+        counters::vacuum_deltas(&mut pool.acquire().await.unwrap()).await.unwrap();
         pages = sqlx::query_scalar(
             "SELECT pg_relation_size('offering_user_count_deltas') / current_setting('block_size')::bigint",
         )
@@ -135,14 +135,14 @@ async fn concurrent_writes_and_folds_count_every_change_exactly_once() {
         async move {
             let mut folded = 0;
             for _ in 0..40 {
-                folded += counters::fold(&pool).await.unwrap();
+                folded += counters::fold(&mut pool.acquire().await.unwrap()).await.unwrap();
             }
             folded
         }
     };
     let (_, _, a, b, c, d) = tokio::join!(writer(1, 6), writer(2, 9), folder(), folder(), folder(), folder());
     assert!(a + b + c + d > 0, "the folders folded something");
-    counters::fold(&pool).await.unwrap();
+    counters::fold(&mut pool.acquire().await.unwrap()).await.unwrap();
     assert_counters_match_rows(&pool).await;
     for (query, filter) in QUERIES {
         assert_eq!(api_count(&app, query).await, row_count(&pool, filter).await, "{query}");
