@@ -135,6 +135,26 @@ async fn pending_action_bodies_are_validated() {
 }
 
 #[tokio::test]
+async fn a_bad_body_is_answered_after_404_403_and_the_state_and_writes_nothing() {
+    let bad = json!({"comment_url": "not a url"});
+    let app = TestApp::with(&doc("OK")).await;
+    let path = action(OU, "set_pending_account_linking");
+    assert_eq!(app.post(&path, "user-token", bad.clone()).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.post(&path, "admin-token", bad.clone()).await.status, StatusCode::FORBIDDEN);
+    let wrong_state = app.post(&path, "owner-token", bad.clone()).await;
+    assert_eq!(wrong_state.status, StatusCode::BAD_REQUEST);
+    assert!(
+        wrong_state.json()["detail"].as_str().unwrap().starts_with("Cannot transition"),
+        "{:?}",
+        wrong_state.json()
+    );
+    let app = TestApp::with(&doc("Creating")).await;
+    assert_eq!(app.post(&path, "owner-token", bad).await.json(), json!({"comment_url": ["Enter a valid URL."]}));
+    assert_eq!(app.state_of(OU).await, "Creating");
+    assert!(events_of(&app.db.pool, Uuid::parse_str(OU).unwrap()).await.unwrap().is_empty(), "no audit event");
+}
+
+#[tokio::test]
 async fn comments_are_sanitised() {
     let app = TestApp::with(&doc("Creating")).await;
     let body = json!({"comment": "<p>Safe content</p><script>alert('x')</script><img src=x onerror=alert(1)>"});

@@ -35,7 +35,8 @@ async fn count_rows(pool: &PgPool, scope: ReadScope<'_>, filter: &ListFilter) ->
 }
 
 /// The same count from the counters kept per (offering, state, restriction, consent) by
-/// triggers (migrations 0003, 0006): exact, and a sum over a few counters per offering.
+/// triggers (migrations 0003, 0006, 0007: counters plus pending deltas): exact, and a sum
+/// over a few rows per offering.
 ///
 /// Staff and support always qualify. Anyone else qualifies when every offering the filter
 /// names is one whose records he sees whole (an owner or manager polling his offerings):

@@ -10,9 +10,10 @@ use serde_json::Value;
 use sqlx::{PgPool, QueryBuilder};
 use uuid::Uuid;
 
+use super::write::push_locked_target;
 use crate::domain::state::{State, Transition, ALL_STATES};
 use crate::store::audit;
-use crate::store::visibility::{push_has_permission, push_visible};
+use crate::store::visibility::push_has_permission;
 use crate::store::Caller;
 
 /// What the statement found, for the 404 → 403 → 400 order the handler answers in.
@@ -62,10 +63,9 @@ pub async fn run_transition(
          ou.service_provider_comment_url, ",
     );
     push_has_permission(&mut qb, caller, permission);
-    qb.push(" AS permitted FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id WHERE ou.uuid = ");
-    qb.push_bind(uuid);
-    push_visible(&mut qb, caller);
-    qb.push(" FOR UPDATE OF ou), moved AS (UPDATE offering_users ou SET state = ");
+    qb.push(" AS permitted");
+    push_locked_target(&mut qb, caller, uuid);
+    qb.push("), moved AS (UPDATE offering_users ou SET state = ");
     qb.push_bind(write.transition.target().db());
     qb.push(", modified = now(), service_provider_comment = coalesce(");
     qb.push_bind(write.comment);

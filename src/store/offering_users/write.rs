@@ -2,7 +2,7 @@
 //! restriction, comments and the state transitions. Every write runs in one transaction
 //! together with its audit event.
 
-use sqlx::{PgConnection, QueryBuilder};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::domain::state::State;
@@ -44,8 +44,8 @@ pub async fn lock_for_action(
 ) -> sqlx::Result<Option<ActionTarget>> {
     let mut qb = QueryBuilder::new("");
     qb.push(
-        "SELECT ou.id, ou.uuid, ou.user_id, ou.offering_id, o.uuid AS offering_uuid, u.uuid AS user_uuid, \
-         ou.state, ou.username, ou.is_restricted, ou.service_provider_comment, ou.service_provider_comment_url, ",
+        "SELECT ou.id, ou.uuid, ou.user_id, ou.offering_id, o.uuid AS offering_uuid, \
+         (SELECT u.uuid FROM users u WHERE u.id = ou.user_id) AS user_uuid, ou.state, ou.username, ou.is_restricted, ou.service_provider_comment, ou.service_provider_comment_url, ",
     );
     push_has_permission(&mut qb, caller, permission);
     qb.push(" AS permitted, ");
@@ -55,14 +55,19 @@ pub async fn lock_for_action(
             qb.push("false");
         }
     }
-    qb.push(
-        " AS permitted_alternative FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id \
-         JOIN users u ON u.id = ou.user_id WHERE ou.uuid = ",
-    );
-    qb.push_bind(uuid);
-    push_visible(&mut qb, caller);
-    qb.push(" FOR UPDATE OF ou");
+    qb.push(" AS permitted_alternative");
+    push_locked_target(&mut qb, caller, uuid);
     qb.build_query_as().fetch_optional(conn).await
+}
+
+/// Pushes the ` FROM … FOR UPDATE` of a detail action's record: `uuid` among the records the
+/// caller sees (no consent gate: decisions.md 8), as `ou` joined to its offering `o`, locked
+/// for the rest of the transaction. Every action finds its record through this.
+pub(super) fn push_locked_target(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller, uuid: Uuid) {
+    qb.push(" FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id WHERE ou.uuid = ");
+    qb.push_bind(uuid);
+    push_visible(qb, caller);
+    qb.push(" FOR UPDATE OF ou");
 }
 
 /// The full row of a record, read on the writing connection (so it sees the write), without
