@@ -1,6 +1,7 @@
 //! Settings from flags and environment (`--help` documents each one).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -60,7 +61,8 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long = "bind", env = "BIND_ADDR", default_value = "127.0.0.1:8000")]
     pub bind: String,
-    /// Import the bundled demo directory first and print its tokens.
+    /// Import the bundled demo directory first and print its tokens. Refused when the
+    /// database already holds users other than the demo's.
     #[arg(long)]
     pub demo: bool,
     /// Hide offering users from service providers until the user consents to the offering's
@@ -72,6 +74,88 @@ pub struct ServeArgs {
     /// Size of the database connection pool.
     #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 16)]
     pub pool_size: u32,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
+    pub links: LinkArgs,
+}
+
+/// How long and how much: the bounds that keep one client from taking the server down.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Time a client has to send a request's headers before its connection is closed.
+    #[arg(long, env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+    /// Time a request may take, body included; then it is answered 503 and nothing it
+    /// started is committed.
+    #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// Open connections at most; beyond it a new connection is answered 503 and closed.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1000)]
+    pub max_connections: usize,
+    /// Requests in progress at most; beyond it a request is answered 503 with Retry-After at
+    /// once instead of waiting.
+    #[arg(long, env = "MAX_REQUESTS_IN_FLIGHT", default_value_t = 256)]
+    pub max_in_flight: usize,
+    /// At shutdown, time in-flight requests get to finish before the server stops anyway.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
+    /// Largest request body of every route but submit_answers (e.g. 256KiB, 1MB).
+    #[arg(long, env = "MAX_BODY_SIZE", default_value = "256KiB", value_parser = parse_size)]
+    pub max_body_size: usize,
+    /// Largest submit_answers body, whatever the checklist's file questions allow.
+    #[arg(long, env = "MAX_SUBMIT_ANSWERS_BODY_SIZE", default_value = "32MiB", value_parser = parse_size)]
+    pub max_submit_body_size: usize,
+    /// Bytes of uploaded files one checklist completion may hold in all.
+    #[arg(long, env = "CHECKLIST_FILES_QUOTA", default_value = "64MiB", value_parser = parse_size)]
+    pub checklist_files_quota: usize,
+    /// PostgreSQL `statement_timeout` of the API's connections.
+    #[arg(long, env = "DATABASE_STATEMENT_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub statement_timeout: Duration,
+    /// PostgreSQL `idle_in_transaction_session_timeout` of the API's connections.
+    #[arg(long, env = "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub idle_in_transaction_timeout: Duration,
+}
+
+/// How hyperlinks are built and which `Host` values are served.
+#[derive(Debug, Clone, Args)]
+pub struct LinkArgs {
+    /// The server's public address (e.g. https://waldur.example.org): the root of every
+    /// hyperlink and `Link` header. Unset: taken from the request's `Host`.
+    #[arg(long, env = "PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<url::Url>,
+    /// Comma-separated `Host` values to serve (a port may follow); others get 400.
+    /// Unset: any host.
+    #[arg(long, env = "ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+    /// Build hyperlinks from `X-Forwarded-Proto` and `X-Forwarded-Host` (only behind a proxy
+    /// that sets them).
+    #[arg(long, env = "TRUST_FORWARDED_HEADERS", default_value_t = false,
+          action = clap::ArgAction::Set, value_parser = parse_flag, num_args = 0..=1, default_missing_value = "true")]
+    pub trust_forwarded_headers: bool,
+}
+
+/// `30s`, `500ms`, `2m`: humantime's spellings.
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    humantime::parse_duration(value.trim()).map_err(|e| e.to_string())
+}
+
+/// `262144`, `256KiB`, `32MiB`, `1MB`: a byte count.
+pub fn parse_size(value: &str) -> Result<usize, String> {
+    let size: bytesize::ByteSize = value.trim().parse()?;
+    usize::try_from(size.as_u64()).map_err(|_| format!("{value} is too large"))
+}
+
+/// An absolute http(s) URL without query or fragment; a trailing slash is dropped.
+pub fn parse_public_url(value: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(value.trim()).map_err(|e| e.to_string())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err("expected an http or https URL with a host".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("expected a URL without query or fragment".into());
+    }
+    Ok(url)
 }
 
 /// Accepts the spellings people use for booleans in environment variables.

@@ -79,3 +79,29 @@ pub async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<
 pub async fn migrate(pool: &PgPool) -> Result<(), DatabaseError> {
     crate::MIGRATOR.run(pool).await.map_err(DatabaseError::Migrate)
 }
+
+/// Whether an error means PostgreSQL cannot be reached, rather than that a statement failed:
+/// the connection broke or was refused, the pool could not get one in time, or the server is
+/// shutting down, starting up, or out of connection slots.
+pub fn is_unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| {
+            // Class 08: connection exception; 57P01-03: admin/crash shutdown, cannot connect
+            // now; 53300: too many connections.
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
+}
+
+/// Whether an error is PostgreSQL cancelling a statement that ran past `statement_timeout`
+/// (57014) or a session left idle in a transaction (25P03): the request took too long.
+pub fn is_timeout(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.code().is_some_and(|code| matches!(&*code, "57014" | "25P03")))
+}

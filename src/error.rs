@@ -25,6 +25,13 @@ pub enum ApiError {
     /// 415 for a body in a format we do not parse.
     #[error("unsupported media type {0}")]
     UnsupportedMediaType(String),
+    /// 413 for a body over the route's limit, answered before the body is read.
+    #[error("request body over {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// 503 with `Retry-After`: the database is unreachable, the server is overloaded, or the
+    /// request ran out of time. Nothing the request started was committed.
+    #[error("unavailable: {0:?}")]
+    Unavailable(Unavailable),
     /// 405 with the `Allow` header.
     #[error("method {method} not allowed")]
     MethodNotAllowed { method: String, allow: &'static str },
@@ -32,6 +39,41 @@ pub enum ApiError {
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+/// Why a request is answered 503; each has its own message and `Retry-After`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// PostgreSQL cannot be reached (or refused the connection).
+    Database,
+    /// More requests are in progress than the server takes on.
+    Overloaded,
+    /// The request took longer than the request timeout.
+    Timeout,
+}
+
+impl Unavailable {
+    /// The `detail` of the 503 body.
+    pub fn message(self) -> &'static str {
+        match self {
+            Unavailable::Database => "The database is unavailable. Try again later.",
+            Unavailable::Overloaded => "The server is busy. Try again later.",
+            Unavailable::Timeout => "The request took too long and was cancelled; nothing was saved. Try again later.",
+        }
+    }
+
+    /// Seconds a client should wait before trying again.
+    pub fn retry_after(self) -> u32 {
+        match self {
+            Unavailable::Database => 5,
+            Unavailable::Overloaded | Unavailable::Timeout => 1,
+        }
+    }
+}
+
+/// Marks a response that reports the database unreachable, so that the outage monitor
+/// (`db::monitor`) can look at once instead of at its next tick.
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseUnreachable;
 
 /// The message DRF uses for a missing object permission.
 pub const NO_PERMISSION: &str = "You do not have permission to perform this action.";
@@ -51,7 +93,17 @@ impl ApiError {
 }
 
 impl From<sqlx::Error> for ApiError {
+    /// A lost or refused connection is the database's outage, not a fault of the request: it
+    /// becomes the 503 that tells the client to come back; anything else is a 500.
     fn from(e: sqlx::Error) -> Self {
+        if crate::db::is_unreachable(&e) {
+            tracing::warn!(error = %e, "database unreachable");
+            return ApiError::Unavailable(Unavailable::Database);
+        }
+        if crate::db::is_timeout(&e) {
+            tracing::warn!(error = %e, "statement cancelled by a database timeout");
+            return ApiError::Unavailable(Unavailable::Timeout);
+        }
         ApiError::Internal(e.to_string())
     }
 }
@@ -71,6 +123,11 @@ impl IntoResponse for ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 json!({ "detail": format!("Unsupported media type \"{t}\" in request.") }),
             ),
+            ApiError::PayloadTooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({ "detail": format!("Request body is too large: at most {limit} bytes are accepted here.") }),
+            ),
+            ApiError::Unavailable(why) => (StatusCode::SERVICE_UNAVAILABLE, json!({ "detail": why.message() })),
             ApiError::MethodNotAllowed { method, .. } => {
                 (StatusCode::METHOD_NOT_ALLOWED, json!({ "detail": format!("Method \"{method}\" not allowed.") }))
             }
@@ -86,6 +143,12 @@ impl IntoResponse for ApiError {
             }
             ApiError::MethodNotAllowed { allow, .. } => {
                 response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
+            }
+            ApiError::Unavailable(why) => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(why.retry_after()));
+                if why == Unavailable::Database {
+                    response.extensions_mut().insert(DatabaseUnreachable);
+                }
             }
             _ => {}
         }

@@ -112,7 +112,7 @@ async fn serve(pool: sqlx::PgPool, args: ServeArgs) -> ExitCode {
     println!("serving http://{address}/api/marketplace-offering-users/");
     // Keeps the count deltas few (migration 0007); ends with the process.
     tokio::spawn(waldur_offering_users::store::counters::fold_forever((*pool.connect_options()).clone()));
-    let state = AppState::new(pool, Settings { enforce_user_consent: args.enforce_user_consent });
+    let state = AppState::new(pool, Settings::from_args(&args));
     let served = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await;
     match served {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! axum only: the router, extractors, pagination, one module per resource.
 
 pub mod auth;
+pub mod body;
 mod completion;
 pub mod offering_users;
 pub mod openapi;
@@ -12,11 +13,13 @@ mod users;
 pub mod wire;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use sqlx::PgPool;
 use tower_http::trace::TraceLayer;
 
+use crate::config::ServeArgs;
 use crate::error::ApiError;
 
 /// What handlers share.
@@ -26,11 +29,61 @@ pub struct AppState {
     pub settings: Arc<Settings>,
 }
 
-/// Behaviour switches.
+/// Behaviour switches and bounds, from the command line (`config::ServeArgs`).
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// `ENFORCE_USER_CONSENT_FOR_OFFERINGS` (decisions.md 9; default on).
     pub enforce_user_consent: bool,
+    /// Largest body of every route but `submit_answers`.
+    pub max_body_size: usize,
+    /// Ceiling of a `submit_answers` body, whatever its checklist allows.
+    pub max_submit_body_size: usize,
+    /// Bytes of uploaded files one checklist completion may hold.
+    pub checklist_files_quota: usize,
+    /// The root of every hyperlink when set; else the request's host.
+    pub public_url: Option<url::Url>,
+    /// `Host` values served; empty serves any.
+    pub allowed_hosts: Vec<String>,
+    /// Whether `X-Forwarded-Proto` / `X-Forwarded-Host` may shape hyperlinks.
+    pub trust_forwarded_headers: bool,
+    /// Time a request may take before it is answered 503.
+    pub request_timeout: Duration,
+    /// Requests in progress at most before new ones are shed with 503.
+    pub max_in_flight: usize,
+}
+
+impl Default for Settings {
+    /// The defaults of the command line.
+    fn default() -> Self {
+        Settings {
+            enforce_user_consent: true,
+            max_body_size: 256 * 1024,
+            max_submit_body_size: 32 * 1024 * 1024,
+            checklist_files_quota: 64 * 1024 * 1024,
+            public_url: None,
+            allowed_hosts: Vec::new(),
+            trust_forwarded_headers: false,
+            request_timeout: Duration::from_secs(30),
+            max_in_flight: 256,
+        }
+    }
+}
+
+impl Settings {
+    /// The settings `serve` was given.
+    pub fn from_args(args: &ServeArgs) -> Self {
+        Settings {
+            enforce_user_consent: args.enforce_user_consent,
+            max_body_size: args.limits.max_body_size,
+            max_submit_body_size: args.limits.max_submit_body_size,
+            checklist_files_quota: args.limits.checklist_files_quota,
+            public_url: args.links.public_url.clone(),
+            allowed_hosts: args.links.allowed_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).collect(),
+            trust_forwarded_headers: args.links.trust_forwarded_headers,
+            request_timeout: args.limits.request_timeout,
+            max_in_flight: args.limits.max_in_flight,
+        }
+    }
 }
 
 impl AppState {

@@ -313,7 +313,7 @@ async fn a_page_costs_three_statements_whatever_its_size_and_a_search_two() {
     let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect_with(app.db.options()).await.unwrap();
     let router = waldur_offering_users::app(waldur_offering_users::AppState::new(
         pool.clone(),
-        waldur_offering_users::http::Settings { enforce_user_consent: true },
+        waldur_offering_users::http::Settings::default(),
     ));
     let single = TestApp { db: TestDatabase::attach(&app.db), router };
     // Warm up: the first use opens the connection.

@@ -123,7 +123,7 @@ async fn consent_gate_can_be_switched_off() {
         Some("no-consent"),
         "OK",
     ));
-    let app = TestApp::with_settings(Settings { enforce_user_consent: false }).await;
+    let app = TestApp::with_settings(Settings { enforce_user_consent: false, ..Settings::default() }).await;
     app.import(&doc).await;
     assert_eq!(app.get(LIST, &token("owner")).await.usernames(), vec![json!("no-consent"), json!("user")]);
 }

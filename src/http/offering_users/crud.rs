@@ -1,7 +1,6 @@
 //! Create, update, delete, `update_restricted` and `update_comments`
 //! (offering-users.md §4.3–4.7, decisions.md 5–8, 15).
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +14,7 @@ use super::representation::OfferingUserJson;
 use crate::domain::permissions::{DELETE_USER, UPDATE_RESTRICTION, UPDATE_USER};
 use crate::domain::state::State as AccountState;
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
+use crate::http::body::RawBody;
 use crate::http::request::{body_object, offering_user_uuid, BaseUrl, QueryPairs};
 use crate::http::AppState;
 use crate::store::offering_users::{self as store, ActionTarget};
@@ -75,7 +75,7 @@ pub async fn create(
     headers: HeaderMap,
     BaseUrl(base): BaseUrl,
     QueryPairs(query): QueryPairs,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<Response> {
     let body = body_object(&headers, &body)?;
     let offering_ref = reference(&body, "offering")?;
@@ -206,7 +206,7 @@ pub async fn update(
     headers: HeaderMap,
     BaseUrl(base): BaseUrl,
     QueryPairs(query): QueryPairs,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<Response> {
     let mut tx = state.pool.begin().await?;
     let record = target(&mut tx, &caller, &raw_uuid, UPDATE_USER, None).await?;
@@ -303,7 +303,7 @@ pub async fn update_restricted(
     caller: Caller,
     Path(raw_uuid): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<StatusCode> {
     let mut tx = state.pool.begin().await?;
     let record = target(&mut tx, &caller, &raw_uuid, UPDATE_USER, Some(UPDATE_RESTRICTION)).await?;
@@ -337,7 +337,7 @@ pub async fn update_comments(
     caller: Caller,
     Path(raw_uuid): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<Json<Value>> {
     let mut tx = state.pool.begin().await?;
     let record = target(&mut tx, &caller, &raw_uuid, UPDATE_USER, None).await?;

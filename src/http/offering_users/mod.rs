@@ -10,12 +10,12 @@ mod transitions;
 
 pub use representation::full_name;
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, patch, post};
 use axum::Router;
 
+use super::body::RawBody;
 use super::routes::{allow, both};
 use super::AppState;
 use crate::domain::state::ALL_TRANSITIONS;
@@ -49,12 +49,13 @@ pub fn router() -> Router<AppState> {
     // begin_creating, set_pending_account_linking, … set_deleted: one route per transition.
     let r = ALL_TRANSITIONS.into_iter().fold(r, |r, transition| {
         let path = format!("/api/marketplace-offering-users/{{uuid}}/{}/", transition.action());
-        let handler =
-            move |State(state): State<AppState>,
-                  caller: Caller,
-                  Path(uuid): Path<String>,
-                  headers: HeaderMap,
-                  body: Bytes| { transitions::run(transition, state, caller, uuid, headers, body) };
+        let handler = move |State(state): State<AppState>,
+                            caller: Caller,
+                            Path(uuid): Path<String>,
+                            headers: HeaderMap,
+                            RawBody(body): RawBody| {
+            transitions::run(transition, state, caller, uuid, headers, body)
+        };
         both(r, &path, allow("POST, OPTIONS", post(handler)))
     });
     r.merge(checklist::routes())

@@ -57,7 +57,7 @@ impl Reply {
 impl TestApp {
     /// A fresh database with the consent gate on (the default).
     pub async fn new() -> TestApp {
-        Self::with_settings(Settings { enforce_user_consent: true }).await
+        Self::with_settings(Settings::default()).await
     }
 
     pub async fn with_settings(settings: Settings) -> TestApp {
