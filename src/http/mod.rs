@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod commit_gate;
 mod completion;
 pub mod offering_users;
 pub mod openapi;

@@ -27,6 +27,7 @@ use crate::domain::checklist::{
     QuestionLookup,
 };
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
+use crate::http::commit_gate;
 use crate::http::request::{body_value, offering_user_uuid, QueryPairs};
 use crate::http::routes::{allow, both};
 use crate::http::AppState;
@@ -230,7 +231,7 @@ async fn submit_answers(
     // Re-read only the completion (its flags and `modified` just changed).
     let completion = store::completion(&mut tx, completion_id).await?;
     let checklist = store::checklist(&mut tx, completion.checklist_id).await?;
-    tx.commit().await?;
+    commit_gate::commit(tx).await?;
     let loaded = Loaded { checklist, completion, questions: records, answers };
     Ok(Json(json!({"detail": SUBMITTED, "completion": loaded.completion_json(&metrics, Audience::User)})))
 }

@@ -15,6 +15,7 @@ use crate::domain::permissions::{DELETE_USER, UPDATE_RESTRICTION, UPDATE_USER};
 use crate::domain::state::State as AccountState;
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
 use crate::http::body::RawBody;
+use crate::http::commit_gate;
 use crate::http::request::{body_object, offering_user_uuid, BaseUrl, QueryPairs};
 use crate::http::AppState;
 use crate::store::offering_users::{self as store, ActionTarget};
@@ -144,7 +145,7 @@ pub async fn create(
     )
     .await?;
     let row = store::row_by_id(&mut tx, id).await?;
-    tx.commit().await?;
+    commit_gate::commit(tx).await?;
     let fields = requested_fields(&query);
     Ok((StatusCode::CREATED, Json(OfferingUserJson { row: &row, base: &base, fields })).into_response())
 }
@@ -267,7 +268,7 @@ pub async fn update(
         }
         None => store::row_by_id(&mut tx, record.id).await?,
     };
-    tx.commit().await?;
+    commit_gate::commit(tx).await?;
     let fields = requested_fields(&query);
     Ok(Json(OfferingUserJson { row: &row, base: &base, fields }).into_response())
 }
@@ -293,7 +294,7 @@ pub async fn destroy(
         json!({}),
     )
     .await?;
-    tx.commit().await?;
+    commit_gate::commit(tx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -327,7 +328,7 @@ pub async fn update_restricted(
         )
         .await?;
     }
-    tx.commit().await?;
+    commit_gate::commit(tx).await?;
     Ok(StatusCode::OK)
 }
 
@@ -393,7 +394,7 @@ pub async fn update_comments(
         )
         .await?;
     }
-    tx.commit().await?;
+    commit_gate::commit(tx).await?;
     Ok(Json(json!({
         "service_provider_comment": comment.unwrap_or(record.service_provider_comment),
         "service_provider_comment_url": comment_url.unwrap_or(record.service_provider_comment_url),

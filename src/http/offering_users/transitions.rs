@@ -13,6 +13,7 @@ use super::input;
 use crate::domain::permissions::UPDATE_USER;
 use crate::domain::state::{CommentEffect, State as AccountState, Transition};
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
+use crate::http::commit_gate;
 use crate::http::request::{body_object, offering_user_uuid};
 use crate::http::AppState;
 use crate::store::offering_users::{self as store, TransitionWrite};
@@ -42,7 +43,11 @@ pub async fn run(
     };
     let new_values = audit_new_values(transition, comment, comment_url);
     let write = TransitionWrite { transition, comment, comment_url, new_values: &new_values, apply: from_body.is_ok() };
-    let outcome = store::run_transition(&state.pool, &caller, uuid, UPDATE_USER, write)
+    // The statement commits on its own: take the connection first, so that only the
+    // statement itself runs past the gate.
+    let mut conn = state.pool.acquire().await?;
+    commit_gate::enter()?;
+    let outcome = store::run_transition(&mut conn, &caller, uuid, UPDATE_USER, write)
         .await?
         .ok_or(ApiError::NotFound(NO_OFFERING_USER))?;
     if !outcome.permitted {

@@ -7,7 +7,7 @@
 //! of them. As one statement the locks last only as long as the statement itself.
 
 use serde_json::Value;
-use sqlx::{PgPool, QueryBuilder};
+use sqlx::{PgConnection, QueryBuilder};
 use uuid::Uuid;
 
 use super::write::push_locked_target;
@@ -48,7 +48,7 @@ pub struct TransitionWrite<'a> {
 /// `FOR UPDATE` waits for it and sees the state it left, and the `UPDATE` applies only if that
 /// state is still a source of the transition.
 pub async fn run_transition(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     caller: &Caller,
     uuid: Uuid,
     permission: &'static str,
@@ -90,5 +90,5 @@ pub async fn run_transition(
         " FROM target t JOIN moved m ON m.id = t.id) \
          SELECT t.state, t.permitted, EXISTS (SELECT 1 FROM moved) AS moved FROM target t",
     );
-    qb.build_query_as().fetch_optional(pool).await
+    qb.build_query_as().fetch_optional(conn).await
 }
