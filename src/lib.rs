@@ -12,6 +12,7 @@ pub mod domain;
 pub mod embedded;
 pub mod error;
 pub mod http;
+pub mod server;
 pub mod store;
 pub mod telemetry;
 

@@ -6,10 +6,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use tokio::net::TcpListener;
 
+use sqlx::postgres::PgConnectOptions;
 use waldur_offering_users::config::{Cli, Command, ServeArgs};
-use waldur_offering_users::db::{self, Database, DatabaseError};
+use waldur_offering_users::db::{self, Database, DatabaseError, SessionLimits};
 use waldur_offering_users::http::Settings;
-use waldur_offering_users::{app, directory, telemetry, AppState};
+use waldur_offering_users::server::{self, Transport};
+use waldur_offering_users::{directory, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -32,18 +34,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(command: Command, database: &Database) -> ExitCode {
-    let pool_size = match &command {
-        Command::Serve(args) => args.pool_size,
-        _ => 4,
-    };
-    let pool = match db::connect(database.options.clone(), pool_size).await {
-        Ok(pool) => pool,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if let Err(e) = db::migrate(&pool).await {
+    if let Err(e) = db::migrate(&database.options).await {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
@@ -66,9 +57,15 @@ async fn run(command: Command, database: &Database) -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            import_text(&pool, &text).await
+            match db::connect(database.options.clone(), 2).await {
+                Ok(pool) => import_text(&pool, &text).await,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
         }
-        Command::Serve(args) => serve(pool, args).await,
+        Command::Serve(args) => serve(database.options.clone(), args).await,
     }
 }
 
@@ -91,7 +88,18 @@ async fn import_text(pool: &sqlx::PgPool, text: &str) -> ExitCode {
     }
 }
 
-async fn serve(pool: sqlx::PgPool, args: ServeArgs) -> ExitCode {
+async fn serve(options: PgConnectOptions, args: ServeArgs) -> ExitCode {
+    let limits = SessionLimits {
+        statement_timeout: args.limits.statement_timeout,
+        idle_in_transaction_timeout: args.limits.idle_in_transaction_timeout,
+    };
+    let pool = match db::connect(db::limit_sessions(options.clone(), limits), args.pool_size).await {
+        Ok(pool) => pool,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if args.demo {
         if import_text(&pool, directory::DEMO).await != ExitCode::SUCCESS {
             return ExitCode::FAILURE;
@@ -110,17 +118,9 @@ async fn serve(pool: sqlx::PgPool, args: ServeArgs) -> ExitCode {
     };
     let address = listener.local_addr().map(|a| a.to_string()).unwrap_or(args.bind.clone());
     println!("serving http://{address}/api/marketplace-offering-users/");
-    // Keeps the count deltas few (migration 0007); ends with the process.
-    tokio::spawn(waldur_offering_users::store::counters::fold_forever((*pool.connect_options()).clone()));
-    let state = AppState::new(pool, Settings::from_args(&args));
-    let served = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await;
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let transport = Transport::from_args(&args.limits);
+    server::run(pool, options, Settings::from_args(&args), transport, listener, shutdown_signal()).await;
+    ExitCode::SUCCESS
 }
 
 /// The users and keys of the demo directory, read back from the bundled document.

@@ -3,7 +3,8 @@
 pub mod auth;
 pub mod body;
 pub mod commit_gate;
-mod completion;
+mod guard;
+mod health;
 pub mod offering_users;
 pub mod openapi;
 pub mod pagination;
@@ -18,9 +19,11 @@ use std::time::Duration;
 
 use axum::Router;
 use sqlx::PgPool;
+use tokio::sync::Semaphore;
 use tower_http::trace::TraceLayer;
 
 use crate::config::ServeArgs;
+use crate::db::monitor::DatabaseStatus;
 use crate::error::ApiError;
 
 /// What handlers share.
@@ -28,6 +31,10 @@ use crate::error::ApiError;
 pub struct AppState {
     pub pool: PgPool,
     pub settings: Arc<Settings>,
+    /// Whether PostgreSQL answers, as the outage monitor last found.
+    pub database: DatabaseStatus,
+    /// One permit per request in progress (`Settings::max_in_flight`).
+    pub in_flight: Arc<Semaphore>,
 }
 
 /// Behaviour switches and bounds, from the command line (`config::ServeArgs`).
@@ -88,21 +95,33 @@ impl Settings {
 }
 
 impl AppState {
-    /// State over a pool with the given settings.
+    /// State over a pool with the given settings, without an outage monitor (see
+    /// [`AppState::monitored_by`]).
     pub fn new(pool: PgPool, settings: Settings) -> Self {
-        AppState { pool, settings: Arc::new(settings) }
+        let in_flight = Arc::new(Semaphore::new(settings.max_in_flight));
+        AppState { pool, settings: Arc::new(settings), database: DatabaseStatus::unmonitored(), in_flight }
+    }
+
+    /// The same state, with the database status a running monitor keeps.
+    pub fn monitored_by(self, database: DatabaseStatus) -> Self {
+        AppState { database, ..self }
     }
 }
 
-/// The whole API as a router; built without binding, so tests drive it directly.
+/// The whole API as a router; built without binding, so tests drive it directly. The health
+/// checks and the schema sit outside the guard: they need no database connection and must
+/// answer while requests are being shed.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let api = Router::new()
         .merge(offering_users::router())
         .merge(users::router())
         .merge(provider_offerings::router())
-        .merge(openapi::router())
         .fallback(|| async { ApiError::NotFound("Not found.") })
-        .layer(axum::middleware::from_fn(completion::run_to_completion))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard));
+    Router::new()
+        .merge(health::router())
+        .merge(openapi::router())
+        .merge(api)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

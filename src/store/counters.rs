@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, Executor, PgConnection};
+use tokio_util::sync::CancellationToken;
+
+use crate::db::monitor::DatabaseStatus;
 
 /// How often a server folds. At the transition rates the benchmark reaches (about 2,000/s,
 /// two deltas each) this leaves a few thousand pending deltas at most.
@@ -31,32 +34,51 @@ pub async fn vacuum_deltas(conn: &mut PgConnection) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Folds every [`FOLD_INTERVAL`] for as long as the server runs, on a connection of its own
+/// Folds every [`FOLD_INTERVAL`] until `stop` is cancelled, on a connection of its own
 /// (outside the request pool: it never takes a request's slot, and a `VACUUM` never meets a
 /// connection a request left in a transaction). Safe with several replicas doing the same
 /// (concurrent folds take disjoint deltas). A fold that folded something is followed by a
-/// vacuum of the deltas. On an error the connection is dropped and a new one made at the next
-/// tick: counts stay exact meanwhile, only a little slower.
-pub async fn fold_forever(options: PgConnectOptions) {
+/// vacuum of the deltas. While the outage monitor finds the database unreachable it waits; on
+/// an error it drops its connection and makes a new one at the next tick, and it logs once
+/// per run of failures, not once per attempt. Counts stay exact meanwhile, only a little slower.
+pub async fn fold_forever(options: PgConnectOptions, database: DatabaseStatus, stop: CancellationToken) {
     let mut ticks = tokio::time::interval(FOLD_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut connection: Option<PgConnection> = None;
+    let mut failing = false;
     loop {
-        ticks.tick().await;
-        let conn = match connection.as_mut() {
-            Some(conn) => conn,
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = ticks.tick() => {}
+        }
+        if database.is_down() {
+            connection = None;
+            continue;
+        }
+        let result = match connection.as_mut() {
+            Some(conn) => fold_and_vacuum(conn).await,
             None => match PgConnection::connect_with(&options).await {
-                Ok(conn) => connection.insert(conn),
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot connect to fold offering-user count deltas; retrying");
-                    continue;
-                }
+                Ok(conn) => fold_and_vacuum(connection.insert(conn)).await,
+                Err(e) => Err(e),
             },
         };
-        if let Err(e) = fold_and_vacuum(conn).await {
-            tracing::warn!(error = %e, "folding offering-user count deltas failed; retrying");
-            connection = None;
+        match result {
+            Ok(()) if failing => {
+                tracing::info!("folding offering-user count deltas works again");
+                failing = false;
+            }
+            Ok(()) => {}
+            Err(e) => {
+                if !failing {
+                    tracing::warn!(error = %e, "folding offering-user count deltas failed; retrying quietly");
+                    failing = true;
+                }
+                connection = None;
+            }
         }
+    }
+    if let Some(conn) = connection {
+        let _ = conn.close().await;
     }
 }
 

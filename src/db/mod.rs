@@ -1,10 +1,13 @@
-//! The connection pool, and the choice between `DATABASE_URL` and the embedded cluster.
+//! The connection pool, migrations, the choice between `DATABASE_URL` and the embedded
+//! cluster, and (in [`monitor`]) how the server notices that PostgreSQL is gone or back.
+
+pub mod monitor;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::config::DatabaseArgs;
 use crate::embedded::{EmbeddedCluster, EmbeddedError, NO_DATABASE_HELP};
@@ -54,30 +57,59 @@ impl Database {
     }
 }
 
-/// Session settings of every pooled connection. The API's statements are prepared once per
-/// connection and run thousands of times: a generic plan, made once, beats re-planning joins
-/// on every execution (re-planning cost several milliseconds, more than the execution), and
-/// an OLTP request never gains from starting parallel workers.
+/// Bounds on what one of the API's sessions may hold: a statement that runs longer, or a
+/// transaction left idle longer, is ended by PostgreSQL itself (57014, 25P03), whatever
+/// became of the request that started it.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimits {
+    pub statement_timeout: Duration,
+    pub idle_in_transaction_timeout: Duration,
+}
+
+/// Session settings of every pooled connection of the API. The API's statements are prepared
+/// once per connection and run thousands of times: a generic plan, made once, beats re-planning
+/// joins on every execution (re-planning cost several milliseconds, more than the execution),
+/// and an OLTP request never gains from starting parallel workers.
 pub fn tune_for_api(options: PgConnectOptions) -> PgConnectOptions {
     options.options([("plan_cache_mode", "force_generic_plan"), ("max_parallel_workers_per_gather", "0")])
 }
 
-/// A pool with every knob explicit.
+/// [`tune_for_api`] plus the session's time limits.
+pub fn limit_sessions(options: PgConnectOptions, limits: SessionLimits) -> PgConnectOptions {
+    let millis = |d: Duration| d.as_millis().max(1).to_string();
+    tune_for_api(options).options([
+        ("statement_timeout", millis(limits.statement_timeout)),
+        ("idle_in_transaction_session_timeout", millis(limits.idle_in_transaction_timeout)),
+    ])
+}
+
+/// How long a request waits for a pooled connection before it is answered 503. An outage is
+/// noticed sooner by [`monitor`]; this bounds the wait when the pool is merely busy.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A pool with every knob explicit; the connections take `options` as given.
 pub async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<PgPool, DatabaseError> {
-    let options = tune_for_api(options);
     PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(1)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .idle_timeout(Duration::from_secs(300))
         .connect_with(options)
         .await
         .map_err(DatabaseError::Connect)
 }
 
-/// Applies pending migrations.
-pub async fn migrate(pool: &PgPool) -> Result<(), DatabaseError> {
-    crate::MIGRATOR.run(pool).await.map_err(DatabaseError::Migrate)
+/// Applies pending migrations on a connection of its own (no statement timeout: a migration
+/// of a large table may take long). A database already migrated further, by a newer release
+/// of the server, is accepted: migrations are additive, so this release still works on it
+/// (rolling upgrades).
+pub async fn migrate(options: &PgConnectOptions) -> Result<(), DatabaseError> {
+    let mut conn = PgConnection::connect_with(options).await.map_err(DatabaseError::Connect)?;
+    let mut migrator = sqlx::migrate!("./migrations");
+    migrator.set_ignore_missing(true);
+    let result = migrator.run(&mut conn).await.map_err(DatabaseError::Migrate);
+    let _ = conn.close().await;
+    result
 }
 
 /// Whether an error means PostgreSQL cannot be reached, rather than that a statement failed:

@@ -1,0 +1,64 @@
+//! What every API request goes through before and around its handler: load shedding, the
+//! database outage, the request timeout, and running to completion.
+//!
+//! - **Shedding.** Beyond `Settings::max_in_flight` requests in progress, a request is
+//!   answered 503 with `Retry-After` at once instead of queueing for the pool without bound.
+//! - **Outage.** While the monitor (`db::monitor`) finds PostgreSQL unreachable, a request is
+//!   answered 503 at once; one in progress when it goes is answered as soon as that is noticed.
+//! - **Timeout.** A request still running after `Settings::request_timeout` is answered 503.
+//! - **Completion.** When a client closes its connection, hyper drops the handler's future
+//!   wherever it is waiting. Dropped between sending `BEGIN` and recording it, sqlx would return
+//!   the connection to the pool inside a transaction the server still holds open (seen under
+//!   load when wrk stopped its connections). So the handler runs as a task of its own, which
+//!   finishes whatever becomes of the client: committed or rolled back.
+//!
+//! A 503 must mean that nothing was committed, and the handler's task may still be running
+//! when it is sent: the commit gate (`commit_gate`) makes sure it then never commits.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::commit_gate::Gate;
+use super::AppState;
+use crate::error::{ApiError, DatabaseUnreachable, Unavailable};
+
+/// Middleware: sheds, times out and runs the rest of the stack on its own task.
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    // The permit travels with the task: a request answered 503 whose handler is still
+    // running keeps counting until the handler ends.
+    let Ok(permit) = state.in_flight.clone().try_acquire_owned() else {
+        return ApiError::Unavailable(Unavailable::Overloaded).into_response();
+    };
+    if state.database.is_down() {
+        return ApiError::Unavailable(Unavailable::Database).into_response();
+    }
+    let gate = Gate::new();
+    let mut task = tokio::spawn(gate.clone().scope(async move {
+        let response = next.run(request).await;
+        drop(permit);
+        response
+    }));
+    let cut_short = tokio::select! {
+        joined = &mut task => return finished(joined, &state),
+        _ = tokio::time::sleep(state.settings.request_timeout) => Unavailable::Timeout,
+        _ = state.database.wait_down() => Unavailable::Database,
+    };
+    if gate.close() {
+        tracing::warn!(reason = ?cut_short, "request answered 503 before its handler finished; it will not commit");
+        return ApiError::Unavailable(cut_short).into_response();
+    }
+    // The handler is committing: its own answer is the true one.
+    finished(task.await, &state)
+}
+
+fn finished(joined: Result<Response, tokio::task::JoinError>, state: &AppState) -> Response {
+    let response = match joined {
+        Ok(response) => response,
+        Err(e) => ApiError::Internal(format!("request task failed: {e}")).into_response(),
+    };
+    if response.extensions().get::<DatabaseUnreachable>().is_some() {
+        state.database.suspect();
+    }
+    response
+}
