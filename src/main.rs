@@ -65,7 +65,7 @@ async fn run(command: Command, database: &Database) -> ExitCode {
                 }
             }
         }
-        Command::Serve(args) => serve(database.options.clone(), args).await,
+        Command::Serve(args) => serve(database.options.clone(), *args).await,
     }
 }
 
