@@ -3,6 +3,8 @@
 
 pub mod db;
 pub mod fixture;
+pub mod proxy;
+pub mod served;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};

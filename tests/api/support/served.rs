@@ -1,0 +1,138 @@
+//! The server over a real socket, as `serve` runs it (accept loop, guard, outage monitor,
+//! count fold), on a port of its own; and a raw HTTP/1.1 client for it.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use waldur_offering_users::db::{self, SessionLimits};
+use waldur_offering_users::http::Settings;
+use waldur_offering_users::server::{self, Transport};
+
+/// A running server; `stop` shuts it down as SIGTERM would.
+pub struct Served {
+    pub address: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+/// Generous test defaults; tests shorten what they exercise.
+pub fn transport() -> Transport {
+    Transport {
+        header_read_timeout: Duration::from_secs(10),
+        max_connections: 100,
+        shutdown_timeout: Duration::from_secs(10),
+    }
+}
+
+impl Served {
+    /// Serves the database behind `options` (already migrated) with `settings`.
+    pub async fn start(options: PgConnectOptions, settings: Settings, transport: Transport) -> Served {
+        let limits = SessionLimits {
+            statement_timeout: Duration::from_secs(10),
+            idle_in_transaction_timeout: Duration::from_secs(10),
+        };
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(db::ACQUIRE_TIMEOUT)
+            .connect_with(db::limit_sessions(options.clone(), limits))
+            .await
+            .expect("connect");
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let task = tokio::spawn(server::run(pool, options, settings, transport, listener, async {
+            let _ = signal.await;
+        }));
+        Served { address, shutdown: Some(shutdown), task: Some(task) }
+    }
+
+    /// Starts the shutdown and waits for the server to stop.
+    pub async fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+    }
+
+    /// Starts the shutdown without waiting; [`Served::stopped`] waits.
+    pub fn begin_stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+
+    /// Waits for a stop begun with [`Served::begin_stop`].
+    pub async fn stopped(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+    }
+
+    /// One request on a connection of its own.
+    pub async fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> RawReply {
+        raw_request(self.address, method, path, token, body).await
+    }
+}
+
+/// A response as read off the wire.
+#[derive(Debug)]
+pub struct RawReply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawReply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+    }
+}
+
+/// Sends one HTTP/1.1 request with `Connection: close` and reads the whole response.
+pub async fn raw_request(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> RawReply {
+    let mut stream = TcpStream::connect(address).await.expect("connect to the server");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: testserver\r\nConnection: close\r\n");
+    if let Some(token) = token {
+        head.push_str(&format!("Authorization: Token {token}\r\n"));
+    }
+    if let Some(body) = body {
+        head.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    head.push_str(body.unwrap_or(""));
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.expect("read the response");
+    parse(&raw)
+}
+
+/// Parses a `Connection: close` response (no chunked bodies: the server sends lengths).
+pub fn parse(raw: &[u8]) -> RawReply {
+    let text = String::from_utf8_lossy(raw);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no complete response: {text:?}"));
+    let mut lines = head.split("\r\n");
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status line");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    RawReply { status, headers, body: body.to_owned() }
+}
