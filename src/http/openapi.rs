@@ -24,6 +24,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
+use super::health;
 use super::routes::{allow, both};
 use super::AppState;
 use crate::domain::checklist::{Operator, QuestionType};
@@ -72,6 +73,8 @@ fn build() -> Value {
             }},
         }),
     );
+    health_operations(&mut paths);
+    add_guard_responses(&mut paths);
     json!({
         "openapi": "3.0.3",
         "info": {
@@ -89,8 +92,75 @@ fn build() -> Value {
             {"name": "users"},
             {"name": "marketplace-provider-offerings"},
             {"name": "schema"},
+            {"name": "health"},
         ],
     })
+}
+
+/// `GET /health/live` and `GET /health/ready`: public, outside the request guard.
+fn health_operations(paths: &mut Paths) {
+    let check = json!({"type": "string", "description": "\"ok\", or why the check failed."});
+    let readiness = json!({
+        "type": "object",
+        "required": ["status", "checks"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ok", "unavailable"]},
+            "checks": {
+                "type": "object",
+                "required": ["database", "migrations"],
+                "properties": {"database": check, "migrations": check},
+            },
+        },
+    });
+    paths.add(
+        health::LIVE_PATH,
+        "get",
+        json!({
+            "operationId": "health_live_retrieve",
+            "summary": "Liveness: 200 while the process serves requests",
+            "tags": ["health"],
+            "security": [],
+            "responses": {"200": json_response(
+                "The process serves requests.",
+                json!({"type": "object", "required": ["status"], "properties": {"status": {"type": "string", "enum": ["ok"]}}}),
+            )},
+        }),
+    );
+    paths.add(
+        health::READY_PATH,
+        "get",
+        json!({
+            "operationId": "health_ready_retrieve",
+            "summary": "Readiness: PostgreSQL answers and every migration this release knows is applied",
+            "description": "Read from the outage monitor's last probe (at most a second old), so polling \
+                it takes no database connection. A schema migrated further by a newer release counts \
+                as ready.",
+            "tags": ["health"],
+            "security": [],
+            "responses": {
+                "200": json_response("Ready.", readiness.clone()),
+                "503": json_response("Not ready; the failed check says why.", readiness),
+            },
+        }),
+    );
+}
+
+/// Every operation behind the request guard may be answered 503 (outage, load, timeout), and
+/// every one that takes a body 413.
+fn add_guard_responses(paths: &mut Paths) {
+    for (path, item) in paths.0.iter_mut() {
+        if path == SCHEMA_PATH || path.starts_with("/health/") {
+            continue;
+        }
+        for operation in item.as_object_mut().into_iter().flat_map(|i| i.values_mut()) {
+            let takes_body = operation.get("requestBody").is_some();
+            let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+            responses.insert("503".into(), response_ref("Unavailable"));
+            if takes_body {
+                responses.insert("413".into(), response_ref("PayloadTooLarge"));
+            }
+        }
+    }
 }
 
 /// The `paths` object, filled operation by operation.
@@ -938,6 +1008,16 @@ fn components() -> Value {
                 "content": json_content(schema_ref("Detail")),
             },
             "UnsupportedMediaType": json_response("A body in a format other than JSON or form-encoded.", schema_ref("Detail")),
+            "PayloadTooLarge": json_response(
+                "A body over the route's limit, answered before it is read.",
+                schema_ref("Detail"),
+            ),
+            "Unavailable": {
+                "description": "The database is unreachable, the server is busy, or the request took too long. \
+                    Nothing the request started was committed.",
+                "headers": {"Retry-After": {"required": true, "schema": {"type": "integer", "minimum": 1}}},
+                "content": json_content(schema_ref("Detail")),
+            },
         },
     })
 }

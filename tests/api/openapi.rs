@@ -39,11 +39,13 @@ fn served_paths() -> Vec<&'static str> {
         "/api/users/{uuid}/",
         "/api/marketplace-provider-offerings/{uuid}/",
         "/api/schema/",
+        "/health/live",
+        "/health/ready",
     ]
 }
 
 /// Waldur's operation ids (api-reference.md, clients.md §3.1), and ours for the helpers.
-const OPERATION_IDS: [&str; 30] = [
+const OPERATION_IDS: [&str; 32] = [
     "marketplace_offering_users_list",
     "marketplace_offering_users_count",
     "marketplace_offering_users_create",
@@ -74,6 +76,8 @@ const OPERATION_IDS: [&str; 30] = [
     "users_retrieve",
     "marketplace_provider_offerings_retrieve",
     "schema_retrieve",
+    "health_live_retrieve",
+    "health_ready_retrieve",
 ];
 
 const HTTP_METHODS: [&str; 7] = ["get", "put", "post", "delete", "patch", "head", "trace"];
@@ -234,14 +238,16 @@ async fn wire_facts_are_documented() {
     }
     let detail_schema = &doc["components"]["schemas"]["Detail"];
     assert_eq!(detail_schema["required"], serde_json::json!(["detail"]));
-    // Every authenticated operation documents its 401.
+    // Every authenticated operation documents its 401, and the guard's 503.
     for (path, item) in paths.as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            if path != "/api/schema/" {
+            if path != "/api/schema/" && !path.starts_with("/health/") {
                 assert!(op["responses"].get("401").is_some(), "{method} {path}: no 401");
+                assert!(op["responses"].get("503").is_some(), "{method} {path}: no 503");
             }
         }
     }
+    assert_eq!(paths["/health/ready"]["get"]["security"], serde_json::json!([]));
 }
 
 /// Found by schemathesis: a NUL character reached PostgreSQL, which refuses it (500). Django
