@@ -231,3 +231,59 @@ async fn at_shutdown_the_listener_closes_and_a_request_in_progress_finishes() {
     served.stopped().await;
     assert_eq!(app.state_of(OU).await, "Creating");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_past_the_statement_timeout_is_answered_503_and_changes_nothing() {
+    let app = TestApp::with(&world_of_one()).await;
+    let limits = waldur_offering_users::db::SessionLimits {
+        statement_timeout: Duration::from_millis(300),
+        idle_in_transaction_timeout: Duration::from_secs(10),
+    };
+    let mut served = Served::start_with_limits(app.db.options(), Settings::default(), transport(), limits).await;
+    let lock = lock_record(&app).await;
+    // The state action waits for the row until PostgreSQL cancels it.
+    let reply = served.request("POST", &action(OU, "begin_creating"), Some("owner-token"), None).await;
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert_eq!(
+        reply.json(),
+        json!({"detail": "The request took too long and was cancelled; nothing was saved. Try again later."})
+    );
+    lock.commit().await.unwrap();
+    assert_eq!(app.state_of(OU).await, "Requested");
+    served.stop().await;
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_before_it_is_read_or_once_it_passes_the_limit() {
+    let app = TestApp::with_settings(Settings { max_body_size: 1024, ..Settings::default() }).await;
+    app.import(&world_of_one()).await;
+    let expected = json!({"detail": "Request body is too large: at most 1024 bytes are accepted here."});
+
+    // Declared too large: answered without reading (the body sent is empty).
+    let declared = axum::http::Request::patch(detail(OU))
+        .header("host", "testserver")
+        .header("authorization", "Token owner-token")
+        .header("content-type", "application/json")
+        .header("content-length", "1000000")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let reply = app.send(declared).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(reply.json(), expected);
+
+    // Streamed without a length: read up to the limit, then refused.
+    let chunks = (0..64).map(|_| Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b' '; 100])));
+    let streamed = axum::http::Request::patch(detail(OU))
+        .header("host", "testserver")
+        .header("authorization", "Token owner-token")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from_stream(futures::stream::iter(chunks)))
+        .unwrap();
+    let reply = app.send(streamed).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(reply.json(), expected);
+
+    // Within the limit: served as before.
+    let within = app.patch(&detail(OU), "owner-token", json!({"username": "fits"})).await;
+    assert_eq!(within.status, StatusCode::OK);
+}

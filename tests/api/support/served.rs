@@ -37,6 +37,16 @@ impl Served {
             statement_timeout: Duration::from_secs(10),
             idle_in_transaction_timeout: Duration::from_secs(10),
         };
+        Self::start_with_limits(options, settings, transport, limits).await
+    }
+
+    /// [`Served::start`] with the sessions' time limits given.
+    pub async fn start_with_limits(
+        options: PgConnectOptions,
+        settings: Settings,
+        transport: Transport,
+        limits: SessionLimits,
+    ) -> Served {
         let pool = PgPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(db::ACQUIRE_TIMEOUT)
