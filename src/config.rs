@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::telemetry::LogFormat;
+
 /// The command line of `waldur-offering-users`.
 #[derive(Debug, Parser)]
 #[command(
@@ -15,6 +17,9 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(flatten)]
     pub database: DatabaseArgs,
+    /// Log lines as plain text or one JSON object per line (to standard error).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -74,6 +79,10 @@ pub struct ServeArgs {
     /// Size of the database connection pool.
     #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 16)]
     pub pool_size: u32,
+    /// Address of the management listener (`/metrics`, `/health/live`, `/health/ready`);
+    /// `off` disables it.
+    #[arg(long, env = "ADMIN_BIND", default_value = "127.0.0.1:9000")]
+    pub admin_bind: String,
     #[command(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]

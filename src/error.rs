@@ -35,6 +35,10 @@ pub enum ApiError {
     /// 405 with the `Allow` header.
     #[error("method {method} not allowed")]
     MethodNotAllowed { method: String, allow: &'static str },
+    /// 500 for a database error that is neither an outage nor a timeout; the cause is
+    /// logged once and never sent.
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
     /// 500; the cause is logged once and never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -49,6 +53,9 @@ pub enum Unavailable {
     Overloaded,
     /// The request took longer than the request timeout.
     Timeout,
+    /// PostgreSQL cancelled a statement past `statement_timeout`, or ended a transaction left
+    /// idle too long: to the client, the same as [`Unavailable::Timeout`].
+    DatabaseTimeout,
 }
 
 impl Unavailable {
@@ -57,7 +64,9 @@ impl Unavailable {
         match self {
             Unavailable::Database => "The database is unavailable. Try again later.",
             Unavailable::Overloaded => "The server is busy. Try again later.",
-            Unavailable::Timeout => "The request took too long and was cancelled; nothing was saved. Try again later.",
+            Unavailable::Timeout | Unavailable::DatabaseTimeout => {
+                "The request took too long and was cancelled; nothing was saved. Try again later."
+            }
         }
     }
 
@@ -65,15 +74,46 @@ impl Unavailable {
     pub fn retry_after(self) -> u32 {
         match self {
             Unavailable::Database => 5,
-            Unavailable::Overloaded | Unavailable::Timeout => 1,
+            Unavailable::Overloaded | Unavailable::Timeout | Unavailable::DatabaseTimeout => 1,
         }
     }
 }
 
-/// Marks a response that reports the database unreachable, so that the outage monitor
-/// (`db::monitor`) can look at once instead of at its next tick.
-#[derive(Debug, Clone, Copy)]
-pub struct DatabaseUnreachable;
+impl Unavailable {
+    /// The label of the 503 in metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Unavailable::Database => "database",
+            Unavailable::Overloaded => "overloaded",
+            Unavailable::Timeout | Unavailable::DatabaseTimeout => "timeout",
+        }
+    }
+}
+
+/// What a response says about the database error behind it (a response extension), for the
+/// outage monitor (`Unreachable` makes it look at once instead of at its next tick) and the
+/// metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseErrorKind {
+    Unreachable,
+    Timeout,
+    Other,
+}
+
+impl DatabaseErrorKind {
+    /// The label in metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            DatabaseErrorKind::Unreachable => "unreachable",
+            DatabaseErrorKind::Timeout => "timeout",
+            DatabaseErrorKind::Other => "other",
+        }
+    }
+}
+
+/// Why authentication failed (a response extension), for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthFailure(pub &'static str);
 
 /// The message DRF uses for a missing object permission.
 pub const NO_PERMISSION: &str = "You do not have permission to perform this action.";
@@ -102,9 +142,9 @@ impl From<sqlx::Error> for ApiError {
         }
         if crate::db::is_timeout(&e) {
             tracing::warn!(error = %e, "statement cancelled by a database timeout");
-            return ApiError::Unavailable(Unavailable::Timeout);
+            return ApiError::Unavailable(Unavailable::DatabaseTimeout);
         }
-        ApiError::Internal(e.to_string())
+        ApiError::Database(e)
     }
 }
 
@@ -131,6 +171,10 @@ impl IntoResponse for ApiError {
             ApiError::MethodNotAllowed { method, .. } => {
                 (StatusCode::METHOD_NOT_ALLOWED, json!({ "detail": format!("Method \"{method}\" not allowed.") }))
             }
+            ApiError::Database(cause) => {
+                tracing::error!(error = %cause, "request failed on a database error");
+                (StatusCode::INTERNAL_SERVER_ERROR, json!({ "detail": "Internal server error." }))
+            }
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, json!({ "detail": "Internal server error." }))
@@ -138,20 +182,38 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, axum::Json(body)).into_response();
         match self {
-            ApiError::Unauthenticated(_) => {
+            ApiError::Unauthenticated(message) => {
                 response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Token"));
+                response.extensions_mut().insert(AuthFailure(auth_failure_reason(message)));
+            }
+            ApiError::Database(_) => {
+                response.extensions_mut().insert(DatabaseErrorKind::Other);
             }
             ApiError::MethodNotAllowed { allow, .. } => {
                 response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
             }
             ApiError::Unavailable(why) => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(why.retry_after()));
-                if why == Unavailable::Database {
-                    response.extensions_mut().insert(DatabaseUnreachable);
-                }
+                response.extensions_mut().insert(why);
+                match why {
+                    Unavailable::Database => response.extensions_mut().insert(DatabaseErrorKind::Unreachable),
+                    Unavailable::DatabaseTimeout => response.extensions_mut().insert(DatabaseErrorKind::Timeout),
+                    Unavailable::Overloaded | Unavailable::Timeout => None,
+                };
             }
             _ => {}
         }
         response
+    }
+}
+
+/// The metrics label of an authentication failure, from its (fixed) message.
+fn auth_failure_reason(message: &str) -> &'static str {
+    match message {
+        "Authentication credentials were not provided." => "missing",
+        "Invalid token." => "invalid",
+        "User inactive or deleted." => "inactive",
+        "Token has expired." => "expired",
+        _ => "malformed",
     }
 }

@@ -10,13 +10,13 @@ use sqlx::postgres::PgConnectOptions;
 use waldur_offering_users::config::{Cli, Command, ServeArgs};
 use waldur_offering_users::db::{self, Database, DatabaseError, SessionLimits};
 use waldur_offering_users::http::Settings;
-use waldur_offering_users::server::{self, Transport};
+use waldur_offering_users::server::{self, Listeners, Transport};
 use waldur_offering_users::{directory, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    telemetry::init();
     let cli = Cli::parse();
+    telemetry::init(cli.log_format);
     let database = match Database::resolve(&cli.database) {
         Ok(database) => database,
         Err(e @ DatabaseError::NoDatabase) => {
@@ -116,10 +116,24 @@ async fn serve(options: PgConnectOptions, args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let admin = match args.admin_bind.as_str() {
+        "off" | "" => None,
+        address => match TcpListener::bind(address).await {
+            Ok(listener) => Some(listener),
+            Err(e) => {
+                eprintln!("error: cannot listen on {address} (--admin-bind; `off` disables it): {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
     let address = listener.local_addr().map(|a| a.to_string()).unwrap_or(args.bind.clone());
     println!("serving http://{address}/api/marketplace-offering-users/");
+    if let Some(admin) = admin.as_ref().and_then(|l| l.local_addr().ok()) {
+        println!("metrics and health on http://{admin}/metrics");
+    }
     let transport = Transport::from_args(&args.limits);
-    server::run(pool, options, Settings::from_args(&args), transport, listener, shutdown_signal()).await;
+    let listeners = Listeners { api: listener, admin };
+    server::run(pool, options, Settings::from_args(&args), transport, listeners, shutdown_signal()).await;
     ExitCode::SUCCESS
 }
 

@@ -28,7 +28,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::LimitArgs;
 use crate::db::monitor;
 use crate::error::Unavailable;
-use crate::http::{app, AppState, Settings};
+use crate::http::{admin_app, app, AppState, Settings};
 use crate::store::counters;
 
 /// The connection-level bounds.
@@ -50,24 +50,45 @@ impl Transport {
     }
 }
 
-/// Serves the API on `listener` over `pool` until `shutdown` resolves, with the outage
-/// monitor and the count fold running beside it (both on connections of their own, made from
-/// `options`); returns when all of them have stopped.
+/// Where the server listens: the API, and optionally the management listener (`/metrics`
+/// and the health checks).
+pub struct Listeners {
+    pub api: TcpListener,
+    pub admin: Option<TcpListener>,
+}
+
+/// Serves the API over `pool` until `shutdown` resolves, with the outage monitor and the count
+/// fold running beside it (both on connections of their own, made from `options`); returns
+/// when all of them have stopped.
 pub async fn run(
     pool: PgPool,
     options: PgConnectOptions,
     settings: Settings,
     transport: Transport,
-    listener: TcpListener,
+    listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send,
 ) {
     let stop = CancellationToken::new();
     let (monitor, database) = monitor::monitor(options.clone());
     let monitor = tokio::spawn(monitor.run(stop.clone()));
+    let state = AppState::new(pool.clone(), settings).monitored_by(database.clone());
     // Keeps the count deltas few (migration 0007).
-    let fold = tokio::spawn(counters::fold_forever(options, database.clone(), stop.clone()));
-    let state = AppState::new(pool.clone(), settings).monitored_by(database);
-    serve(listener, app(state), transport, shutdown).await;
+    let fold = tokio::spawn(counters::fold_forever(options, database, state.fold.clone(), stop.clone()));
+    let serving = CancellationToken::new();
+    let admin = listeners.admin.map(|listener| {
+        let router = admin_app(state.clone());
+        let serving = serving.clone();
+        tokio::spawn(async move { serve(listener, router, transport, serving.cancelled_owned()).await })
+    });
+    let api = serve(listeners.api, app(state), transport, serving.clone().cancelled_owned());
+    let signal = async {
+        shutdown.await;
+        serving.cancel();
+    };
+    tokio::join!(api, signal);
+    if let Some(admin) = admin {
+        let _ = admin.await;
+    }
     stop.cancel();
     let _ = tokio::join!(monitor, fold);
     // Handlers answered 503 may still hold a connection until their statement ends.

@@ -6,6 +6,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use chrono::{Duration, Utc};
 
+use super::observe::AuthenticatedUser;
 use super::AppState;
 use crate::error::ApiError;
 use crate::store::auth::{hash_key, refresh_token, token_by_hash};
@@ -34,7 +35,11 @@ impl FromRequestParts<AppState> for Caller {
         if now - token.created > REFRESH_EVERY {
             refresh_token(&state.pool, token.user_id).await?;
         }
-        Ok(token.caller())
+        let caller = token.caller();
+        if let Some(user) = parts.extensions.get::<AuthenticatedUser>() {
+            user.set(caller.uuid);
+        }
+        Ok(caller)
     }
 }
 

@@ -18,10 +18,11 @@
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
 
 use super::commit_gate::Gate;
 use super::AppState;
-use crate::error::{ApiError, DatabaseUnreachable, Unavailable};
+use crate::error::{ApiError, DatabaseErrorKind, Unavailable};
 
 /// Middleware: sheds, times out and runs the rest of the stack on its own task.
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -34,11 +35,16 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         return ApiError::Unavailable(Unavailable::Database).into_response();
     }
     let gate = Gate::new();
-    let mut task = tokio::spawn(gate.clone().scope(async move {
-        let response = next.run(request).await;
-        drop(permit);
-        response
-    }));
+    // The task runs in the request's span, so its log lines carry the request id.
+    let mut task = tokio::spawn(
+        gate.clone()
+            .scope(async move {
+                let response = next.run(request).await;
+                drop(permit);
+                response
+            })
+            .in_current_span(),
+    );
     let cut_short = tokio::select! {
         joined = &mut task => return finished(joined, &state),
         _ = tokio::time::sleep(state.settings.request_timeout) => Unavailable::Timeout,
@@ -57,7 +63,7 @@ fn finished(joined: Result<Response, tokio::task::JoinError>, state: &AppState) 
         Ok(response) => response,
         Err(e) => ApiError::Internal(format!("request task failed: {e}")).into_response(),
     };
-    if response.extensions().get::<DatabaseUnreachable>().is_some() {
+    if response.extensions().get::<DatabaseErrorKind>() == Some(&DatabaseErrorKind::Unreachable) {
         state.database.suspect();
     }
     response

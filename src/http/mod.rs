@@ -5,6 +5,8 @@ pub mod body;
 pub mod commit_gate;
 mod guard;
 mod health;
+mod metrics;
+pub mod observe;
 pub mod offering_users;
 pub mod openapi;
 pub mod pagination;
@@ -20,11 +22,12 @@ use std::time::Duration;
 use axum::Router;
 use sqlx::PgPool;
 use tokio::sync::Semaphore;
-use tower_http::trace::TraceLayer;
 
 use crate::config::ServeArgs;
 use crate::db::monitor::DatabaseStatus;
 use crate::error::ApiError;
+use crate::store::counters::FoldProgress;
+use crate::telemetry::metrics::Metrics;
 
 /// What handlers share.
 #[derive(Clone)]
@@ -35,6 +38,10 @@ pub struct AppState {
     pub database: DatabaseStatus,
     /// One permit per request in progress (`Settings::max_in_flight`).
     pub in_flight: Arc<Semaphore>,
+    /// What `/metrics` serves.
+    pub metrics: Arc<Metrics>,
+    /// What the background count fold has done (a gauge of `/metrics`).
+    pub fold: Arc<FoldProgress>,
 }
 
 /// Behaviour switches and bounds, from the command line (`config::ServeArgs`).
@@ -99,7 +106,14 @@ impl AppState {
     /// [`AppState::monitored_by`]).
     pub fn new(pool: PgPool, settings: Settings) -> Self {
         let in_flight = Arc::new(Semaphore::new(settings.max_in_flight));
-        AppState { pool, settings: Arc::new(settings), database: DatabaseStatus::unmonitored(), in_flight }
+        AppState {
+            pool,
+            settings: Arc::new(settings),
+            database: DatabaseStatus::unmonitored(),
+            in_flight,
+            metrics: Arc::new(Metrics::new()),
+            fold: Arc::new(FoldProgress::default()),
+        }
     }
 
     /// The same state, with the database status a running monitor keeps.
@@ -122,6 +136,16 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(openapi::router())
         .merge(api)
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
+        .with_state(state)
+}
+
+/// The management listener's router: `/metrics` and the health checks, nothing a client of
+/// the API needs, so it can stay on a private address.
+pub fn admin_app(state: AppState) -> Router {
+    Router::new()
+        .merge(health::router())
+        .merge(metrics::router())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
 }

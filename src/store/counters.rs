@@ -3,7 +3,9 @@
 //! Writes append deltas; counts read counters and deltas together, so folding changes no
 //! count: it only keeps the deltas few, so that a count sums a few thousand rows at most.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, Executor, PgConnection};
@@ -34,6 +36,35 @@ pub async fn vacuum_deltas(conn: &mut PgConnection) -> sqlx::Result<()> {
     Ok(())
 }
 
+/// What this server's folding has done, for the metrics.
+#[derive(Debug, Default)]
+pub struct FoldProgress {
+    /// When the last fold succeeded, in milliseconds since the Unix epoch; 0 before the first.
+    last_success_ms: AtomicU64,
+    /// How many deltas it folded (those pending when it ran).
+    last_folded: AtomicI64,
+}
+
+impl FoldProgress {
+    fn record(&self, folded: i64) {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        self.last_success_ms.store(now, Ordering::Relaxed);
+        self.last_folded.store(folded, Ordering::Relaxed);
+    }
+
+    /// Seconds since the last successful fold; `None` before the first.
+    pub fn age_seconds(&self) -> Option<f64> {
+        let last = self.last_success_ms.load(Ordering::Relaxed);
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_millis() as u64;
+        (last > 0).then(|| now.saturating_sub(last) as f64 / 1000.0)
+    }
+
+    /// Deltas folded by the last fold.
+    pub fn last_folded(&self) -> i64 {
+        self.last_folded.load(Ordering::Relaxed)
+    }
+}
+
 /// Folds every [`FOLD_INTERVAL`] until `stop` is cancelled, on a connection of its own
 /// (outside the request pool: it never takes a request's slot, and a `VACUUM` never meets a
 /// connection a request left in a transaction). Safe with several replicas doing the same
@@ -41,7 +72,12 @@ pub async fn vacuum_deltas(conn: &mut PgConnection) -> sqlx::Result<()> {
 /// vacuum of the deltas. While the outage monitor finds the database unreachable it waits; on
 /// an error it drops its connection and makes a new one at the next tick, and it logs once
 /// per run of failures, not once per attempt. Counts stay exact meanwhile, only a little slower.
-pub async fn fold_forever(options: PgConnectOptions, database: DatabaseStatus, stop: CancellationToken) {
+pub async fn fold_forever(
+    options: PgConnectOptions,
+    database: DatabaseStatus,
+    progress: Arc<FoldProgress>,
+    stop: CancellationToken,
+) {
     let mut ticks = tokio::time::interval(FOLD_INTERVAL);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut connection: Option<PgConnection> = None;
@@ -62,12 +98,15 @@ pub async fn fold_forever(options: PgConnectOptions, database: DatabaseStatus, s
                 Err(e) => Err(e),
             },
         };
+        if let Ok(folded) = result {
+            progress.record(folded);
+        }
         match result {
-            Ok(()) if failing => {
+            Ok(_) if failing => {
                 tracing::info!("folding offering-user count deltas works again");
                 failing = false;
             }
-            Ok(()) => {}
+            Ok(_) => {}
             Err(e) => {
                 if !failing {
                     tracing::warn!(error = %e, "folding offering-user count deltas failed; retrying quietly");
@@ -82,9 +121,11 @@ pub async fn fold_forever(options: PgConnectOptions, database: DatabaseStatus, s
     }
 }
 
-async fn fold_and_vacuum(conn: &mut PgConnection) -> sqlx::Result<()> {
-    if fold(conn).await? > 0 {
+/// Folds, then vacuums the deltas if it folded any; returns how many it folded.
+async fn fold_and_vacuum(conn: &mut PgConnection) -> sqlx::Result<i64> {
+    let folded = fold(conn).await?;
+    if folded > 0 {
         vacuum_deltas(conn).await?;
     }
-    Ok(())
+    Ok(folded)
 }

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 use waldur_offering_users::db::{self, SessionLimits};
 use waldur_offering_users::http::Settings;
-use waldur_offering_users::server::{self, Transport};
+use waldur_offering_users::server::{self, Listeners, Transport};
 
 /// A running server; `stop` shuts it down as SIGTERM would.
 pub struct Served {
@@ -56,7 +56,8 @@ impl Served {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let (shutdown, signal) = oneshot::channel::<()>();
-        let task = tokio::spawn(server::run(pool, options, settings, transport, listener, async {
+        let listeners = Listeners { api: listener, admin: None };
+        let task = tokio::spawn(server::run(pool, options, settings, transport, listeners, async {
             let _ = signal.await;
         }));
         Served { address, shutdown: Some(shutdown), task: Some(task) }

@@ -1,0 +1,179 @@
+//! The server's metrics, served in the Prometheus (OpenMetrics) text format at `/metrics` on
+//! the management listener.
+//!
+//! One registry per server (not a global recorder), so that each test's router counts only
+//! its own requests. Labels are route templates, never raw paths or ids, so the number of
+//! series stays bounded whatever clients send.
+
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// Upper bounds of the latency buckets, in seconds: half a millisecond to ten seconds.
+const LATENCY_BUCKETS: [f64; 14] =
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// A request's route, method and status class.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub route: String,
+    pub method: String,
+    pub status: &'static str,
+}
+
+/// A route and method.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub route: String,
+    pub method: String,
+}
+
+/// `1xx` … `5xx`.
+pub fn status_class(status: u16) -> &'static str {
+    match status / 100 {
+        1 => "1xx",
+        2 => "2xx",
+        3 => "3xx",
+        4 => "4xx",
+        _ => "5xx",
+    }
+}
+
+/// One label, `reason` or `kind`, with a fixed set of values.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Reason {
+    pub reason: &'static str,
+}
+
+/// The database error kinds counted.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ErrorKind {
+    pub kind: &'static str,
+}
+
+/// A state action and how it ended.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TransitionLabels {
+    pub action: &'static str,
+    pub outcome: u16,
+}
+
+/// Pool connections by state.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PoolState {
+    pub state: &'static str,
+}
+
+/// Every metric the server keeps.
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<RequestLabels, Counter>,
+    pub latency: Family<RouteLabels, Histogram>,
+    pub in_flight: Gauge,
+    pub unavailable: Family<Reason, Counter>,
+    pub pool_connections: Family<PoolState, Gauge>,
+    pub pool_waiting: Gauge,
+    pub database_errors: Family<ErrorKind, Counter>,
+    pub count_deltas_folded: Gauge,
+    pub count_fold_age: Gauge<f64, AtomicU64>,
+    pub transitions: Family<TransitionLabels, Counter>,
+    pub auth_failures: Family<Reason, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A registry with every metric registered at zero.
+    pub fn new() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "Requests answered, by route template, method and status class",
+            requests.clone(),
+        );
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from request to response, by route template and method",
+            latency.clone(),
+        );
+        let in_flight = Gauge::default();
+        registry.register("http_requests_in_flight", "Requests in progress", in_flight.clone());
+        let unavailable = Family::<Reason, Counter>::default();
+        registry.register(
+            "http_requests_unavailable",
+            "Requests answered 503: shed (overloaded), database unreachable, or timed out",
+            unavailable.clone(),
+        );
+        let pool_connections = Family::<PoolState, Gauge>::default();
+        registry.register(
+            "db_pool_connections",
+            "Pool connections: open, idle, and the pool's maximum",
+            pool_connections.clone(),
+        );
+        let pool_waiting = Gauge::default();
+        registry.register("db_pool_waiting", "Requests waiting for a pool connection", pool_waiting.clone());
+        let database_errors = Family::<ErrorKind, Counter>::default();
+        registry.register(
+            "db_errors",
+            "Database errors met by requests: unreachable, timeout (statement or idle transaction), other",
+            database_errors.clone(),
+        );
+        let count_deltas_folded = Gauge::default();
+        registry.register(
+            "offering_user_count_deltas_folded",
+            "Count deltas pending at the last fold of this server (folded by it)",
+            count_deltas_folded.clone(),
+        );
+        let count_fold_age = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "offering_user_count_fold_age_seconds",
+            "Seconds since this server's last successful fold of the count deltas",
+            count_fold_age.clone(),
+        );
+        let transitions = Family::<TransitionLabels, Counter>::default();
+        registry.register(
+            "offering_user_transitions",
+            "State actions by action and outcome (200, 400, 403, 404, …)",
+            transitions.clone(),
+        );
+        let auth_failures = Family::<Reason, Counter>::default();
+        registry.register("auth_failures", "Token authentication failures, by reason", auth_failures.clone());
+        Metrics {
+            registry,
+            requests,
+            latency,
+            in_flight,
+            unavailable,
+            pool_connections,
+            pool_waiting,
+            database_errors,
+            count_deltas_folded,
+            count_fold_age,
+            transitions,
+            auth_failures,
+        }
+    }
+
+    /// The registry in the OpenMetrics text format.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+}
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS)
+}
