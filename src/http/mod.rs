@@ -5,6 +5,8 @@ pub mod body;
 pub mod commit_gate;
 mod guard;
 mod health;
+mod hosts;
+mod log_span;
 pub mod offering_users;
 pub mod openapi;
 pub mod pagination;
@@ -122,6 +124,7 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(openapi::router())
         .merge(api)
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), hosts::require_allowed_host))
+        .layer(TraceLayer::new_for_http().make_span_with(log_span::request_span))
         .with_state(state)
 }
