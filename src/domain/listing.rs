@@ -384,16 +384,22 @@ pub fn resolve_offering_url(value: &str, script_prefix: &str) -> OfferingUrl {
     if !path.starts_with('/') {
         return OfferingUrl::NoOffering;
     }
-    let path = match path.strip_prefix(script_prefix) {
-        Some(rest) if !script_prefix.is_empty() && rest.starts_with('/') => rest,
-        _ => path,
-    };
+    let path = strip_script_prefix(path, script_prefix);
     let Some(segments) = api_route_segments(path) else { return OfferingUrl::NoRoute };
     match segments.as_slice() {
         ["marketplace-provider-offerings", lookup] => {
             Uuid::parse_str(lookup).map(OfferingUrl::Offering).unwrap_or(OfferingUrl::NoOffering)
         }
         _ => OfferingUrl::NoOffering,
+    }
+}
+
+/// `path` without the script prefix in front of it (DRF strips `get_script_prefix()` from a
+/// hyperlink before resolving it); unchanged when it does not start with the prefix.
+pub fn strip_script_prefix<'a>(path: &'a str, prefix: &str) -> &'a str {
+    match path.strip_prefix(prefix) {
+        Some(rest) if !prefix.is_empty() && rest.starts_with('/') => rest,
+        _ => path,
     }
 }
 
@@ -640,6 +646,13 @@ mod tests {
         assert_eq!(resolve_offering_url(&prefixed, ""), OfferingUrl::NoRoute);
         let bare = format!("https://x.org/api/marketplace-provider-offerings/{uuid}/");
         assert_eq!(resolve_offering_url(&bare, "/waldur"), offering);
+    }
+
+    #[test]
+    fn script_prefix_is_stripped_only_at_a_segment_boundary() {
+        assert_eq!(strip_script_prefix("/waldur/api/users/x/", "/waldur"), "/api/users/x/");
+        assert_eq!(strip_script_prefix("/waldurx/api/", "/waldur"), "/waldurx/api/");
+        assert_eq!(strip_script_prefix("/api/users/", ""), "/api/users/");
     }
 
     #[test]

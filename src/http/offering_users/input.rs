@@ -4,7 +4,8 @@
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::http::request::{python_type_name, strip_script_prefix};
+use crate::domain::listing::strip_script_prefix;
+use crate::http::request::python_type_name;
 
 /// The routes a hyperlink may name; any other path is "No URL match".
 const KNOWN_ROUTES: [&str; 7] = [
