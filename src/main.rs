@@ -101,8 +101,12 @@ async fn serve(options: PgConnectOptions, args: ServeArgs) -> ExitCode {
         }
     };
     if args.demo {
-        if import_text(&pool, directory::DEMO).await != ExitCode::SUCCESS {
-            return ExitCode::FAILURE;
+        match directory::import_demo(&pool).await {
+            Ok(summary) => print!("{summary}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
         }
         println!("demo tokens (send as 'Authorization: Token <key>'):");
         for (who, token) in demo_tokens() {

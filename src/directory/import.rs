@@ -57,10 +57,16 @@ impl fmt::Display for ImportSummary {
 
 /// Validates `doc` and upserts it in one transaction; on any error nothing is written.
 pub async fn import(pool: &PgPool, doc: &Document) -> Result<ImportSummary, ImportError> {
-    validate(doc)?;
     let mut tx = pool.begin().await?;
+    let summary = import_in(&mut tx, doc).await?;
+    tx.commit().await?;
+    Ok(summary)
+}
+
+/// Validates `doc` and upserts it over `conn`, inside the caller's transaction.
+pub(super) async fn import_in(conn: &mut PgConnection, doc: &Document) -> Result<ImportSummary, ImportError> {
+    validate(doc)?;
     let mut summary = ImportSummary::default();
-    let conn = &mut *tx;
     import_role_permissions(conn, doc, &mut summary).await?;
     import_users(conn, doc, &mut summary).await?;
     import_customers(conn, doc, &mut summary).await?;
@@ -72,7 +78,6 @@ pub async fn import(pool: &PgPool, doc: &Document) -> Result<ImportSummary, Impo
     import_consents(conn, doc, &mut summary).await?;
     import_offering_users(conn, doc, &mut summary).await?;
     checklists::sync_completions(conn, doc, &mut summary).await?;
-    tx.commit().await?;
     Ok(summary)
 }
 

@@ -1,13 +1,15 @@
 //! The directory document (directory.md): parse, validate, upsert in one transaction.
 
 mod checklists;
+mod demo;
 mod document;
 mod import;
 
+pub use demo::{import_demo, DemoError};
 pub use document::Document;
 pub use import::{import, ImportError, ImportSummary};
 
-/// The bundled demo directory that `serve --demo` imports.
+/// The bundled demo directory that `serve --demo` imports ([`import_demo`]).
 pub const DEMO: &str = include_str!("demo.json");
 
 /// Parses a document; the error names the JSON path of the offending entry.

@@ -254,9 +254,21 @@ impl FieldSet {
     }
 }
 
+/// Why a list request is refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListParamsError {
+    /// 400 with this DRF body: every invalid value, under its parameter's name.
+    Invalid(Value),
+    /// 404: the `offering` URL's path resolves to no route (offering-users.md §5). The
+    /// values are valid otherwise; upstream validates them before it resolves the URL.
+    NoRoute,
+}
+
 /// Parses the query pairs of a list request. Unknown parameters are ignored; every invalid
-/// value is reported at once, under its parameter's name.
-pub fn parse_list_params(pairs: &[(String, String)]) -> Result<ListParams, Value> {
+/// value is reported at once, under its parameter's name. `script_prefix` is the path the
+/// server is published under (`/waldur`, or empty): hyperlinks carry it in front of the
+/// API's paths.
+pub fn parse_list_params(pairs: &[(String, String)], script_prefix: &str) -> Result<ListParams, ListParamsError> {
     let mut errors = Map::new();
     let mut params = ListParams { page_size: DEFAULT_PAGE_SIZE, ..Default::default() };
     fn values<'p>(pairs: &'p [(String, String)], key: &'p str) -> impl Iterator<Item = &'p str> {
@@ -267,10 +279,12 @@ pub fn parse_list_params(pairs: &[(String, String)]) -> Result<ListParams, Value
     let last = |key: &'static str| values(pairs, key).last();
     let f = &mut params.filter;
 
+    let mut no_route = false;
     if let Some(url) = last("offering").filter(|v| !v.is_empty()) {
-        match provider_offering_uuid_from_url(url) {
-            Some(uuid) => f.offering_url_uuid = Some(uuid),
-            None => f.matches_nothing = true,
+        match resolve_offering_url(url, script_prefix) {
+            OfferingUrl::Offering(uuid) => f.offering_url_uuid = Some(uuid),
+            OfferingUrl::NoOffering => f.matches_nothing = true,
+            OfferingUrl::NoRoute => no_route = true,
         }
     }
     f.offering_uuids = uuid_list(values(pairs, "offering_uuid"), "offering_uuid", &mut errors);
@@ -326,31 +340,83 @@ pub fn parse_list_params(pairs: &[(String, String)]) -> Result<ListParams, Value
     };
     params.fields = FieldSet::from_names(values(pairs, "field"));
 
-    if errors.is_empty() {
-        Ok(params)
+    if !errors.is_empty() {
+        Err(ListParamsError::Invalid(Value::Object(errors)))
+    } else if no_route {
+        Err(ListParamsError::NoRoute)
     } else {
-        Err(Value::Object(errors))
+        Ok(params)
     }
 }
 
-/// The uuid of a `…/api/marketplace-provider-offerings/<uuid>/` URL (absolute or a path).
-/// Anything else names no provider offering: the filter then matches nothing, as upstream.
-pub fn provider_offering_uuid_from_url(value: &str) -> Option<Uuid> {
+/// What the `offering` filter's URL names, resolved as upstream's `URLFilter` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferingUrl {
+    /// The provider-offering detail route with this uuid.
+    Offering(Uuid),
+    /// A value without a path (a bare uuid), another route, or a lookup that is not a uuid:
+    /// the filter matches nothing.
+    NoOffering,
+    /// A path that resolves to no route: upstream's resolver answers 404.
+    NoRoute,
+}
+
+/// Resolves an `offering` value (an absolute URL or a path). `script_prefix` in front of the
+/// path is dropped first, as DRF drops it from hyperlinks.
+///
+/// We do not hold Waldur's URL configuration, so a path "resolves" when it has the shape of
+/// its DRF router's routes: `/api/`, `/api/<resource>/`, `/api/<resource>/<lookup>/` or
+/// `/api/<resource>/<lookup>/<action>/`, the trailing slash optional (decisions.md 3).
+/// Everything else (`/`, `/admin/x/`, `/api/a/b/c/d/`, `/api//x/`) resolves to nothing.
+pub fn resolve_offering_url(value: &str, script_prefix: &str) -> OfferingUrl {
+    // urlparse: after `scheme://` the network location runs to the first `/`, `?` or `#`.
     let path = match value.find("://") {
         Some(i) => {
             let rest = &value[i + 3..];
-            &rest[rest.find('/')?..]
+            match rest.find(['/', '?', '#']) {
+                Some(p) if rest[p..].starts_with('/') => &rest[p..],
+                _ => return OfferingUrl::NoOffering,
+            }
         }
-        None if value.starts_with('/') => value,
-        None => return None,
+        None => value,
     };
     let path = path.split(['?', '#']).next().unwrap_or(path);
-    let rest = path.strip_prefix("/api/marketplace-provider-offerings/")?;
-    let segment = rest.strip_suffix('/').unwrap_or(rest);
-    if segment.contains('/') {
-        return None;
+    if !path.starts_with('/') {
+        return OfferingUrl::NoOffering;
     }
-    Uuid::parse_str(segment).ok()
+    let path = strip_script_prefix(path, script_prefix);
+    let Some(segments) = api_route_segments(path) else { return OfferingUrl::NoRoute };
+    match segments.as_slice() {
+        ["marketplace-provider-offerings", lookup] => {
+            Uuid::parse_str(lookup).map(OfferingUrl::Offering).unwrap_or(OfferingUrl::NoOffering)
+        }
+        _ => OfferingUrl::NoOffering,
+    }
+}
+
+/// `path` without the script prefix in front of it (DRF strips `get_script_prefix()` from a
+/// hyperlink before resolving it); unchanged when it does not start with the prefix.
+pub fn strip_script_prefix<'a>(path: &'a str, prefix: &str) -> &'a str {
+    match path.strip_prefix(prefix) {
+        Some(rest) if !prefix.is_empty() && rest.starts_with('/') => rest,
+        _ => path,
+    }
+}
+
+/// The segments after `/api/` of a path shaped like a DRF router route (at most three, none
+/// empty), or `None`.
+fn api_route_segments(path: &str) -> Option<Vec<&str>> {
+    let rest = path.strip_prefix("/api")?;
+    if rest.is_empty() {
+        return Some(Vec::new());
+    }
+    let rest = rest.strip_prefix('/')?;
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.is_empty() {
+        return Some(Vec::new());
+    }
+    let segments: Vec<&str> = rest.split('/').collect();
+    (segments.len() <= 3 && segments.iter().all(|s| !s.is_empty())).then_some(segments)
 }
 
 fn push_error(errors: &mut Map<String, Value>, key: &str, message: String) {
@@ -473,7 +539,7 @@ mod tests {
     fn repeated_and_comma_separated_offering_uuids_are_united() {
         let a = "e2ef0000000000000000000000000001";
         let b = "e2ef0000-0000-0000-0000-000000000002";
-        let params = parse_list_params(&pairs(&format!("offering_uuid={a},{b}&offering_uuid={a}"))).unwrap();
+        let params = parse_list_params(&pairs(&format!("offering_uuid={a},{b}&offering_uuid={a}")), "").unwrap();
         assert_eq!(params.filter.offering_uuids.len(), 2);
     }
 
@@ -493,7 +559,11 @@ mod tests {
             ("offering_slug=a,b%00", json!({"offering_slug": ["Null characters are not allowed."]})),
         ];
         for (query, expected) in cases {
-            assert_eq!(parse_list_params(&pairs(query)).unwrap_err(), expected, "{query}");
+            assert_eq!(
+                parse_list_params(&pairs(query), "").unwrap_err(),
+                ListParamsError::Invalid(expected),
+                "{query}"
+            );
         }
     }
 
@@ -506,11 +576,11 @@ mod tests {
             ("is_restricted=yes", None),
         ];
         for (query, expected) in cases {
-            assert_eq!(parse_list_params(&pairs(query)).unwrap().filter.is_restricted, expected, "{query}");
+            assert_eq!(parse_list_params(&pairs(query), "").unwrap().filter.is_restricted, expected, "{query}");
         }
-        assert_eq!(parse_list_params(&pairs("has_consent=1")).unwrap().filter.has_consent, Some(true));
-        assert_eq!(parse_list_params(&pairs("has_consent=FALSE")).unwrap().filter.has_consent, Some(false));
-        assert_eq!(parse_list_params(&pairs("has_consent=maybe")).unwrap().filter.has_consent, None);
+        assert_eq!(parse_list_params(&pairs("has_consent=1"), "").unwrap().filter.has_consent, Some(true));
+        assert_eq!(parse_list_params(&pairs("has_consent=FALSE"), "").unwrap().filter.has_consent, Some(false));
+        assert_eq!(parse_list_params(&pairs("has_consent=maybe"), "").unwrap().filter.has_consent, None);
     }
 
     #[test]
@@ -528,12 +598,12 @@ mod tests {
 
     #[test]
     fn page_size_is_clamped_and_bad_values_fall_back_to_the_default() {
-        let size = |q: &str| parse_list_params(&pairs(q)).unwrap().page_size;
+        let size = |q: &str| parse_list_params(&pairs(q), "").unwrap().page_size;
         assert_eq!(size("page_size=1000"), 300);
         assert_eq!(size("page_size=0"), 10);
         assert_eq!(size("page_size=abc"), 10);
         assert_eq!(size("page_size=25"), 25);
-        let page = |q: &str| parse_list_params(&pairs(q)).unwrap().page;
+        let page = |q: &str| parse_list_params(&pairs(q), "").unwrap().page;
         assert_eq!(page("page=last"), PageRequest::Last);
         assert_eq!(page("page=abc"), PageRequest::Number(0));
         assert_eq!(page(""), PageRequest::First);
@@ -542,11 +612,54 @@ mod tests {
     #[test]
     fn offering_url_must_be_a_provider_offering_route() {
         let uuid = "9c08033f78464e06a273ed0d98ccac1e";
-        let ok = format!("http://host:8000/api/marketplace-provider-offerings/{uuid}/");
-        assert_eq!(provider_offering_uuid_from_url(&ok), Some(Uuid::parse_str(uuid).unwrap()));
-        let public = format!("http://host/api/marketplace-public-offerings/{uuid}/");
-        assert_eq!(provider_offering_uuid_from_url(&public), None);
-        assert_eq!(provider_offering_uuid_from_url(uuid), None);
+        let offering = OfferingUrl::Offering(Uuid::parse_str(uuid).unwrap());
+        let cases = [
+            (format!("http://host:8000/api/marketplace-provider-offerings/{uuid}/"), offering),
+            (format!("http://host/api/marketplace-provider-offerings/{uuid}"), offering),
+            (format!("/api/marketplace-provider-offerings/{uuid}/?x=1#f"), offering),
+            // Another route, a lookup that is not a uuid, no path at all: nothing matches.
+            (format!("http://host/api/marketplace-public-offerings/{uuid}/"), OfferingUrl::NoOffering),
+            ("http://host/api/marketplace-provider-offerings/xyz/".into(), OfferingUrl::NoOffering),
+            (format!("http://host/api/marketplace-provider-offerings/{uuid}/update_users/"), OfferingUrl::NoOffering),
+            ("http://host/api/".into(), OfferingUrl::NoOffering),
+            (uuid.into(), OfferingUrl::NoOffering),
+            ("http://host".into(), OfferingUrl::NoOffering),
+            ("http://host?x=/api/".into(), OfferingUrl::NoOffering),
+            // Paths no route has: upstream's 404.
+            ("http://host/".into(), OfferingUrl::NoRoute),
+            ("/nowhere/".into(), OfferingUrl::NoRoute),
+            (format!("http://host/apix/marketplace-provider-offerings/{uuid}/"), OfferingUrl::NoRoute),
+            ("http://host/api/a/b/c/d/".into(), OfferingUrl::NoRoute),
+            ("http://host/api//b/".into(), OfferingUrl::NoRoute),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(resolve_offering_url(&value, ""), expected, "{value}");
+        }
+    }
+
+    #[test]
+    fn offering_url_under_a_script_prefix() {
+        let uuid = "9c08033f78464e06a273ed0d98ccac1e";
+        let offering = OfferingUrl::Offering(Uuid::parse_str(uuid).unwrap());
+        let prefixed = format!("https://x.org/waldur/api/marketplace-provider-offerings/{uuid}/");
+        assert_eq!(resolve_offering_url(&prefixed, "/waldur"), offering);
+        assert_eq!(resolve_offering_url(&prefixed, ""), OfferingUrl::NoRoute);
+        let bare = format!("https://x.org/api/marketplace-provider-offerings/{uuid}/");
+        assert_eq!(resolve_offering_url(&bare, "/waldur"), offering);
+    }
+
+    #[test]
+    fn script_prefix_is_stripped_only_at_a_segment_boundary() {
+        assert_eq!(strip_script_prefix("/waldur/api/users/x/", "/waldur"), "/api/users/x/");
+        assert_eq!(strip_script_prefix("/waldurx/api/", "/waldur"), "/waldurx/api/");
+        assert_eq!(strip_script_prefix("/api/users/", ""), "/api/users/");
+    }
+
+    #[test]
+    fn invalid_values_win_over_an_unresolved_offering_url() {
+        let both = parse_list_params(&pairs("offering=/nowhere/&user_uuid=x"), "");
+        assert_eq!(both, Err(ListParamsError::Invalid(json!({"user_uuid": ["Enter a valid UUID."]}))));
+        assert_eq!(parse_list_params(&pairs("offering=/nowhere/"), ""), Err(ListParamsError::NoRoute));
     }
 
     /// The reverse of the parser's `debug_assert`: every documented parameter changes the
@@ -554,7 +667,7 @@ mod tests {
     #[test]
     fn every_documented_parameter_is_parsed() {
         let uuid = "9c08033f78464e06a273ed0d98ccac1e";
-        let default = parse_list_params(&[]).unwrap();
+        let default = parse_list_params(&[], "").unwrap();
         for p in LIST_PARAMETERS {
             let value = match p.kind {
                 ParamKind::Text | ParamKind::Texts => "x".to_owned(),
@@ -567,7 +680,7 @@ mod tests {
                 ParamKind::Fields => FIELDS[0].to_owned(),
                 ParamKind::Page | ParamKind::PageSize => "2".to_owned(),
             };
-            let parsed = parse_list_params(&[(p.name.to_owned(), value)]).unwrap();
+            let parsed = parse_list_params(&[(p.name.to_owned(), value)], "").unwrap();
             assert_ne!(parsed, default, "{} is documented but not parsed", p.name);
         }
     }
@@ -582,7 +695,7 @@ mod tests {
     #[test]
     fn only_a_lone_offering_uuid_is_a_single_offering() {
         let a = "e2ef0000000000000000000000000001";
-        let single = |q: &str| parse_list_params(&pairs(q)).unwrap().filter.single_offering_uuid().is_some();
+        let single = |q: &str| parse_list_params(&pairs(q), "").unwrap().filter.single_offering_uuid().is_some();
         assert!(single(&format!("offering_uuid={a}&state=OK")));
         assert!(single(&format!("offering_uuid={a}&offering_uuid={a}")));
         assert!(!single(&format!("offering_uuid={a},e2ef0000000000000000000000000002")));

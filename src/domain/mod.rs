@@ -4,4 +4,5 @@
 pub mod checklist;
 pub mod listing;
 pub mod permissions;
+pub mod plugin_options;
 pub mod state;

@@ -5,6 +5,7 @@ pub mod body;
 pub mod commit_gate;
 mod guard;
 mod health;
+mod hosts;
 mod metrics;
 pub mod observe;
 pub mod offering_users;
@@ -136,6 +137,7 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(openapi::router())
         .merge(api)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), hosts::require_allowed_host))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
 }

@@ -332,7 +332,7 @@ fn offering_user_operations(paths: &mut Paths) {
             },
             "400": bad_request("An invalid filter value.", &["FieldErrors"]),
             "401": response_ref("Unauthenticated"),
-            "404": json_response("Invalid page.", schema_ref("Detail")),
+            "404": json_response("Invalid page, or an `offering` URL whose path resolves to no route.", schema_ref("Detail")),
         },
     });
     list["responses"]["200"]["links"] = detail_links("$response.body#/0/uuid");
@@ -350,7 +350,7 @@ fn offering_user_operations(paths: &mut Paths) {
                 "200": {"description": "The count in X-Result-Count.", "headers": list_headers()},
                 "400": {"description": "An invalid filter value."},
                 "401": {"description": "Not authenticated."},
-                "404": {"description": "Invalid page."},
+                "404": {"description": "Invalid page, or an `offering` URL whose path resolves to no route."},
             },
         }),
     );
@@ -976,7 +976,7 @@ fn components() -> Value {
                     "customer_uuid": hex_uuid(),
                     "customer_name": {"type": "string"},
                     "parent_uuid": {"type": "string", "pattern": "^[0-9a-f]{32}$", "nullable": true},
-                    "plugin_options": {"type": "object", "description": "Without secrets."},
+                    "plugin_options": {"type": "object", "description": "Whole for staff; for everyone else only the allowlisted settings (README)."},
                 },
                 "additionalProperties": false,
             },

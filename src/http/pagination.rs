@@ -1,6 +1,6 @@
 //! Page-number pagination with upstream's `Link` and `X-Result-Count` headers
 //! (offering-users.md §6.2): links keep every other parameter, re-encoded with keys sorted
-//! as Python's `urlencode(sorted(…))` does.
+//! as Python's `urlencode(sorted(…))` does, except the `x-auth-token` credential.
 
 use crate::domain::listing::PageRequest;
 use crate::error::ApiError;
@@ -68,11 +68,18 @@ impl Page {
     }
 }
 
+/// The query parameter that carries a token (offering-users.md §7).
+const TOKEN_PARAMETER: &str = "x-auth-token";
+
 /// `base + path` with the query re-encoded: `page` replaced (or removed for `None`), keys
-/// sorted, repeated values kept in order.
+/// sorted, repeated values kept in order. The token parameter is left out: upstream copies
+/// it into every link, where proxies, browsers and client logs keep it.
 fn page_url(base: &str, path: &str, query: &[(String, String)], page: Option<i64>) -> String {
-    let mut pairs: Vec<(&str, String)> =
-        query.iter().filter(|(k, _)| k != "page").map(|(k, v)| (k.as_str(), v.clone())).collect();
+    let mut pairs: Vec<(&str, String)> = query
+        .iter()
+        .filter(|(k, _)| k != "page" && k != TOKEN_PARAMETER)
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
     if let Some(page) = page {
         pairs.push(("page", page.to_string()));
     }
@@ -161,6 +168,14 @@ mod tests {
         assert_eq!(Page::requested_offset(PageRequest::Number(i64::MAX), 10), None);
         // Once resolved, the page has the offset that was read.
         assert_eq!(Page::resolve(PageRequest::Number(3), 25, 10).unwrap().offset(), 20);
+    }
+
+    #[test]
+    fn links_leave_the_token_out() {
+        let page = Page::resolve(PageRequest::First, 3, 1).unwrap();
+        let link = page.link_header(BASE, PATH, &q(&[("x-auth-token", "secret"), ("page_size", "1")]));
+        assert!(!link.contains("secret") && !link.contains("x-auth-token"), "{link}");
+        assert!(link.contains("?page=2&page_size=1>; rel=\"next\""), "{link}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::request::{BaseUrl, QueryPairs};
 use super::routes::{allow, both};
 use super::wire::hex;
 use super::AppState;
+use crate::domain::plugin_options::public_plugin_options;
 use crate::error::{ApiError, ApiResult};
 use crate::store::directory_reads::visible_offering;
 use crate::store::Caller;
@@ -18,9 +19,6 @@ use crate::store::Caller;
 pub fn router() -> Router<AppState> {
     both(Router::new(), "/api/marketplace-provider-offerings/{uuid}/", allow("GET, HEAD, OPTIONS", get(retrieve)))
 }
-
-/// Keys of `plugin_options` that never leave the server.
-const SECRET_OPTION_MARKERS: [&str; 4] = ["password", "secret", "token", "private_key"];
 
 async fn retrieve(
     State(state): State<AppState>,
@@ -32,14 +30,11 @@ async fn retrieve(
     let not_found = || ApiError::NotFound("No Offering matches the given query.");
     let uuid = Uuid::parse_str(&raw).map_err(|_| not_found())?;
     let offering = visible_offering(&state.pool, &caller, uuid).await?.ok_or_else(not_found)?;
+    // Staff operate the server and may read what they imported; everyone else, support
+    // included, reads only the allowlisted settings (README, "plugin_options").
     let plugin_options = match offering.plugin_options {
-        Value::Object(options) => Value::Object(
-            options
-                .into_iter()
-                .filter(|(k, _)| !SECRET_OPTION_MARKERS.iter().any(|m| k.to_ascii_lowercase().contains(m)))
-                .collect(),
-        ),
-        _ => json!({}),
+        options @ Value::Object(_) if caller.is_staff => options,
+        options => public_plugin_options(&options),
     };
     let full = json!({
         "url": format!("{base}/api/marketplace-provider-offerings/{}/", hex(&offering.uuid)),

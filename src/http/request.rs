@@ -1,15 +1,17 @@
 //! What handlers read from a request beyond the standard extractors: the raw query pairs
-//! (repeated keys kept), the absolute base URL for hyperlinks, the uuid in the path, and a
+//! (repeated keys kept), the root of hyperlinks, the uuid in the path, and a
 //! body that may be JSON, form-encoded or absent.
 
 use axum::body::Bytes;
 use axum::extract::FromRequestParts;
-use axum::http::header::{CONTENT_TYPE, HOST};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::hosts::{effective_host, first_value, split_host};
+use super::{AppState, Settings};
 use crate::error::{ApiError, NO_OFFERING_USER};
 
 /// The query string as ordered `(key, value)` pairs; repeated keys are kept, which
@@ -26,26 +28,55 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
     }
 }
 
-/// `scheme://host` of the request, the root of every hyperlink we emit.
+/// The root of every hyperlink we emit, without a trailing slash: `--public-url` when set
+/// (its path prefix kept, e.g. `https://example.org/waldur`), else `scheme://host` of the
+/// request.
 #[derive(Debug, Clone)]
 pub struct BaseUrl(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
+impl FromRequestParts<AppState> for BaseUrl {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(BaseUrl(base_url(&parts.headers, parts.uri.authority().map(|a| a.as_str()))))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let authority = parts.uri.authority().map(|a| a.as_str());
+        Ok(BaseUrl(link_root(&state.settings, &parts.headers, authority)))
     }
 }
 
-fn base_url(headers: &HeaderMap, authority: Option<&str>) -> String {
-    let host = headers.get(HOST).and_then(|h| h.to_str().ok()).or(authority).unwrap_or("localhost");
-    // Behind a TLS-terminating proxy the links must say https.
-    let scheme = match headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()) {
-        Some("https") => "https",
+/// See [`BaseUrl`]. `X-Forwarded-Proto` and `X-Forwarded-Host` count only with
+/// `--trust-forwarded-headers`: anyone can send them, and a proxy that does not set them
+/// would let a client choose the address of every link it is answered with.
+pub fn link_root(settings: &Settings, headers: &HeaderMap, authority: Option<&str>) -> String {
+    if let Some(url) = &settings.public_url {
+        return public_root(url);
+    }
+    let trusted = settings.trust_forwarded_headers;
+    // A malformed host never reaches a handler (`hosts::require_allowed_host`); this is the
+    // fallback for a request without any.
+    let host = effective_host(headers, authority, trusted).filter(|h| split_host(h).is_some()).unwrap_or("localhost");
+    let scheme = match first_value(headers, "x-forwarded-proto") {
+        Some(proto) if trusted && proto.eq_ignore_ascii_case("https") => "https",
         _ => "http",
     };
     format!("{scheme}://{host}")
+}
+
+/// `scheme://host[:port][/prefix]` of the public URL: no user info, no trailing slash.
+fn public_root(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or("localhost");
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    format!("{}://{host}{port}{}", url.scheme(), script_prefix_of(url))
+}
+
+/// The path under which the server is published (`/waldur` for `https://example.org/waldur/`),
+/// empty without `--public-url` or when it has no path. Hyperlinks that clients send back carry
+/// it in front of the API's paths.
+pub fn script_prefix(settings: &Settings) -> &str {
+    settings.public_url.as_ref().map(script_prefix_of).unwrap_or("")
+}
+
+fn script_prefix_of(url: &url::Url) -> &str {
+    url.path().trim_end_matches('/')
 }
 
 /// The uuid of a path segment in any form Python's `uuid.UUID` accepts (hex, dashed, braces,
@@ -95,5 +126,53 @@ pub fn python_type_name(value: &Value) -> &'static str {
         Value::String(_) => "str",
         Value::Array(_) => "list",
         Value::Object(_) => "dict",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(public_url: Option<&str>, trust_forwarded_headers: bool) -> Settings {
+        Settings {
+            public_url: public_url.map(|u| crate::config::parse_public_url(u).unwrap()),
+            trust_forwarded_headers,
+            ..Settings::default()
+        }
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        pairs.iter().map(|(k, v)| (axum::http::HeaderName::from_static(k), v.parse().unwrap())).collect()
+    }
+
+    #[test]
+    fn public_url_is_the_root_with_its_prefix_and_without_user_info() {
+        let h = headers(&[("host", "internal:8000")]);
+        let cases = [
+            ("https://waldur.example.org", "https://waldur.example.org"),
+            ("https://waldur.example.org/", "https://waldur.example.org"),
+            ("https://example.org/waldur/", "https://example.org/waldur"),
+            ("http://example.org:8080/a/b", "http://example.org:8080/a/b"),
+            ("https://me:secret@example.org/", "https://example.org"),
+        ];
+        for (public, root) in cases {
+            assert_eq!(link_root(&settings(Some(public), false), &h, None), root, "{public}");
+        }
+        assert_eq!(script_prefix(&settings(Some("https://example.org/waldur/"), false)), "/waldur");
+        assert_eq!(script_prefix(&settings(Some("https://example.org/"), false)), "");
+        assert_eq!(script_prefix(&settings(None, false)), "");
+    }
+
+    #[test]
+    fn forwarded_headers_shape_links_only_when_trusted() {
+        let h = headers(&[
+            ("host", "internal:8000"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "waldur.example.org"),
+        ]);
+        assert_eq!(link_root(&settings(None, false), &h, None), "http://internal:8000");
+        assert_eq!(link_root(&settings(None, true), &h, None), "https://waldur.example.org");
+        let bad = headers(&[("host", "evil.com/x?"), ("x-forwarded-proto", "gopher")]);
+        assert_eq!(link_root(&settings(None, true), &bad, None), "http://localhost");
     }
 }

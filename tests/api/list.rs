@@ -101,6 +101,29 @@ async fn offering_url_filter_matches_provider_offering_links_only() {
 }
 
 #[tokio::test]
+async fn offering_url_whose_path_resolves_to_no_route_is_404() {
+    let app = TestApp::with(&states_world()).await;
+    for url in ["http://testserver/nowhere/", "/admin/x/", "http://testserver/api/a/b/c/d/"] {
+        let reply = app.get(&format!("{LIST}?offering={url}"), "staff-token").await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{url}");
+        assert_eq!(reply.json(), json!({"detail": "Not found."}), "{url}");
+        let head = app.request(Method::HEAD, &format!("{LIST}?offering={url}"), Some("staff-token"), None).await;
+        assert_eq!(head.status, StatusCode::NOT_FOUND, "{url}");
+    }
+    // Another route, a lookup that is not a uuid, a bare uuid: the empty list, as before.
+    for url in [
+        format!("http://testserver/api/marketplace-public-offerings/{}/", ids::OFFERING),
+        "http://testserver/api/marketplace-provider-offerings/xyz/".to_owned(),
+        ids::OFFERING.to_owned(),
+    ] {
+        assert!(uuids(&app, &format!("offering={url}")).await.is_empty(), "{url}");
+    }
+    // An invalid value of another filter is still the 400, as upstream validates first.
+    let reply = app.get(&format!("{LIST}?offering=/nowhere/&user_uuid=x"), "staff-token").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
 async fn provider_user_and_username_filters() {
     let app = TestApp::with(&states_world()).await;
     assert_eq!(uuids(&app, &format!("provider_uuid={}", ids::OTHER_PROVIDER)).await, vec![FOREIGN]);

@@ -72,3 +72,29 @@ async fn offering_links_resolve_with_plugin_options() {
     assert_eq!(app.get(&path, "admin-token").await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get(&path, "other_owner-token").await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn plugin_options_are_whole_for_staff_and_allowlisted_for_everyone_else() {
+    let mut doc = doc();
+    let stored = json!({
+        "service_provider_can_create_offering_user": true,
+        "username_generation_policy": "service_provider",
+        "homedir_prefix": "/home/",
+        "api_key": "k-123",
+        "passwd": "p-123",
+        "backend": {"url": "https://slurm.internal", "credentials": {"password": "nested"}},
+        "login_shell": {"secret": "an allowed key with a nested value"},
+    });
+    doc["offerings"][0]["plugin_options"] = stored.clone();
+    let app = TestApp::with(&doc).await;
+    let path = format!("/api/marketplace-provider-offerings/{}/?field=plugin_options", ids::OFFERING);
+    let public = json!({"plugin_options": {"service_provider_can_create_offering_user": true,
+                                           "username_generation_policy": "service_provider",
+                                           "homedir_prefix": "/home/"}});
+    for who in ["offering_manager", "owner", "support"] {
+        let reply = app.get(&path, &token(who)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{who}");
+        assert_eq!(reply.json(), public, "{who}");
+    }
+    assert_eq!(app.get(&path, "staff-token").await.json(), json!({"plugin_options": stored}));
+}

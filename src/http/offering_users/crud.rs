@@ -16,7 +16,7 @@ use crate::domain::state::State as AccountState;
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
 use crate::http::body::RawBody;
 use crate::http::commit_gate;
-use crate::http::request::{body_object, offering_user_uuid, BaseUrl, QueryPairs};
+use crate::http::request::{body_object, offering_user_uuid, script_prefix, BaseUrl, QueryPairs};
 use crate::http::AppState;
 use crate::store::offering_users::{self as store, ActionTarget};
 use crate::store::{audit, checklists, Caller};
@@ -84,8 +84,9 @@ pub async fn create(
 
     let mut tx = state.pool.begin().await?;
     let mut errors = FieldErrors::default();
-    let offering_uuid = resolve_reference(&offering_ref, "offering", OFFERING_ROUTE, &mut errors)?;
-    let user_uuid = resolve_reference(&user_ref, "user", USER_ROUTE, &mut errors)?;
+    let prefix = script_prefix(&state.settings);
+    let offering_uuid = resolve_reference(&offering_ref, "offering", OFFERING_ROUTE, prefix, &mut errors)?;
+    let user_uuid = resolve_reference(&user_ref, "user", USER_ROUTE, prefix, &mut errors)?;
     let offering = match offering_uuid {
         Some(uuid) => store::offering_for_create(&mut tx, &caller, uuid).await?,
         None => None,
@@ -151,14 +152,16 @@ pub async fn create(
 }
 
 /// The uuid a reference names, or a field error (collected) for a bad hyperlink or uuid.
+/// `route` and `script_prefix`: see [`input::hyperlink`].
 fn resolve_reference(
     reference: &Reference,
     field: &str,
     route: &str,
+    script_prefix: &str,
     errors: &mut FieldErrors,
 ) -> ApiResult<Option<Uuid>> {
     match reference {
-        Reference::Url(value) => match input::hyperlink(value, route) {
+        Reference::Url(value) => match input::hyperlink(value, route, script_prefix) {
             Ok(uuid) => Ok(Some(uuid)),
             Err(message) => {
                 errors.add(field, message);
@@ -220,7 +223,7 @@ pub async fn update(
     let relations = [("offering", OFFERING_ROUTE, record.offering_uuid), ("user", USER_ROUTE, record.user_uuid)];
     for (field, route, current) in relations {
         if let Some(value) = given(&body, field) {
-            match input::hyperlink(value, route) {
+            match input::hyperlink(value, route, script_prefix(&state.settings)) {
                 Ok(uuid) if uuid == current => {}
                 Ok(_) => errors.add(field, "This field cannot be changed."),
                 Err(message) => errors.add(field, message),

@@ -4,6 +4,7 @@
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::domain::listing::strip_script_prefix;
 use crate::http::request::python_type_name;
 
 /// The routes a hyperlink may name; any other path is "No URL match".
@@ -18,8 +19,9 @@ const KNOWN_ROUTES: [&str; 7] = [
 ];
 
 /// The uuid a hyperlink field names, or DRF's message for it. `route` is the one route the
-/// field accepts, e.g. `/api/users/`.
-pub fn hyperlink(value: &Value, route: &str) -> Result<Uuid, String> {
+/// field accepts, e.g. `/api/users/`; `script_prefix` (the path the server is published
+/// under, `/waldur` or empty) is dropped from the front of the path first, as DRF does.
+pub fn hyperlink(value: &Value, route: &str, script_prefix: &str) -> Result<Uuid, String> {
     let text = match value {
         Value::String(text) => text,
         other => return Err(format!("Incorrect type. Expected URL string, received {}.", python_type_name(other))),
@@ -32,6 +34,7 @@ pub fn hyperlink(value: &Value, route: &str) -> Result<Uuid, String> {
         None => text.as_str(),
     };
     let path = path.split(['?', '#']).next().unwrap_or(path);
+    let path = strip_script_prefix(path, script_prefix);
     let Some(prefix) = KNOWN_ROUTES.iter().find(|r| path.starts_with(**r)) else {
         return Err("Invalid hyperlink - No URL match.".into());
     };
@@ -126,7 +129,7 @@ mod tests {
         let uuid = "0f2ac37e75b54dd2ae55d5c9c394139a";
         let route = "/api/marketplace-provider-offerings/";
         let ok = json!(format!("http://h:1/api/marketplace-provider-offerings/{uuid}/"));
-        assert_eq!(hyperlink(&ok, route).unwrap(), Uuid::parse_str(uuid).unwrap());
+        assert_eq!(hyperlink(&ok, route, "").unwrap(), Uuid::parse_str(uuid).unwrap());
         let cases = [
             (
                 json!(format!("http://h/api/marketplace-public-offerings/{uuid}/")),
@@ -137,7 +140,7 @@ mod tests {
             (json!(5), "Incorrect type. Expected URL string, received int."),
         ];
         for (value, message) in cases {
-            assert_eq!(hyperlink(&value, route).unwrap_err(), message, "{value}");
+            assert_eq!(hyperlink(&value, route, "").unwrap_err(), message, "{value}");
         }
     }
 

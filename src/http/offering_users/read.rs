@@ -7,10 +7,10 @@ use axum::Json;
 use sqlx::PgPool;
 
 use super::representation::OfferingUserJson;
-use crate::domain::listing::{parse_list_params, FieldSet, ListParams};
+use crate::domain::listing::{parse_list_params, FieldSet, ListParams, ListParamsError};
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
 use crate::http::pagination::Page;
-use crate::http::request::{offering_user_uuid, BaseUrl, QueryPairs};
+use crate::http::request::{offering_user_uuid, script_prefix, BaseUrl, QueryPairs};
 use crate::http::AppState;
 use crate::store::offering_users::{self, OfferingUserRow, ReadScope};
 use crate::store::Caller;
@@ -25,7 +25,11 @@ pub async fn list(
     BaseUrl(base): BaseUrl,
     QueryPairs(query): QueryPairs,
 ) -> ApiResult<Response> {
-    let params = parse_list_params(&query).map_err(ApiError::Invalid)?;
+    let params = parse_list_params(&query, script_prefix(&state.settings)).map_err(|e| match e {
+        ListParamsError::Invalid(body) => ApiError::Invalid(body),
+        // Django's resolver raises Http404, which DRF answers with its generic message.
+        ListParamsError::NoRoute => ApiError::NotFound("Not found."),
+    })?;
     let scope = ReadScope { caller: &caller, consent_gate: state.settings.enforce_user_consent };
     let (page, body) = if method == Method::HEAD {
         let count = offering_users::count(&state.pool, scope, &params.filter).await?;
