@@ -22,7 +22,8 @@ impl FromRequestParts<AppState> for Caller {
         let key =
             presented_key(parts)?.ok_or(ApiError::Unauthenticated("Authentication credentials were not provided."))?;
         let hash = hash_key(&key);
-        let token = token_by_hash(&state.pool, &hash).await?.ok_or(ApiError::Unauthenticated("Invalid token."))?;
+        let mut conn = state.connection().await?;
+        let token = token_by_hash(&mut conn, &hash).await?.ok_or(ApiError::Unauthenticated("Invalid token."))?;
         if !token.is_active {
             return Err(ApiError::Unauthenticated("User inactive or deleted."));
         }
@@ -33,7 +34,7 @@ impl FromRequestParts<AppState> for Caller {
             }
         }
         if now - token.created > REFRESH_EVERY {
-            refresh_token(&state.pool, token.user_id).await?;
+            refresh_token(&mut conn, token.user_id).await?;
         }
         let caller = token.caller();
         if let Some(user) = parts.extensions.get::<AuthenticatedUser>() {

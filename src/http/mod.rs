@@ -21,7 +21,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use sqlx::PgPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::Semaphore;
 
 use crate::config::ServeArgs;
@@ -117,9 +118,39 @@ impl AppState {
         }
     }
 
+    /// A pooled connection; while the pool has none to give, the request counts as waiting
+    /// (`db_pool_waiting`).
+    pub async fn connection(&self) -> sqlx::Result<PoolConnection<Postgres>> {
+        let _waiting = Waiting::new(&self.metrics.pool_waiting);
+        self.pool.acquire().await
+    }
+
+    /// A transaction on a pooled connection, counted as [`AppState::connection`] is (the
+    /// count includes the `BEGIN` round trip).
+    pub async fn begin(&self) -> sqlx::Result<Transaction<'static, Postgres>> {
+        let _waiting = Waiting::new(&self.metrics.pool_waiting);
+        self.pool.begin().await
+    }
+
     /// The same state, with the database status a running monitor keeps.
     pub fn monitored_by(self, database: DatabaseStatus) -> Self {
         AppState { database, ..self }
+    }
+}
+
+/// Counts a request as waiting for a connection until dropped (also when its future is).
+struct Waiting<'a>(&'a prometheus_client::metrics::gauge::Gauge);
+
+impl<'a> Waiting<'a> {
+    fn new(gauge: &'a prometheus_client::metrics::gauge::Gauge) -> Self {
+        gauge.inc();
+        Waiting(gauge)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }
 

@@ -29,7 +29,7 @@ async fn retrieve(
 ) -> ApiResult<Json<Value>> {
     let not_found = || ApiError::NotFound("No Offering matches the given query.");
     let uuid = Uuid::parse_str(&raw).map_err(|_| not_found())?;
-    let offering = visible_offering(&state.pool, &caller, uuid).await?.ok_or_else(not_found)?;
+    let offering = visible_offering(&mut *state.connection().await?, &caller, uuid).await?.ok_or_else(not_found)?;
     // Staff operate the server and may read what they imported; everyone else, support
     // included, reads only the allowlisted settings (README, "plugin_options").
     let plugin_options = match offering.plugin_options {

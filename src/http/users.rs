@@ -21,7 +21,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn me(State(state): State<AppState>, caller: Caller, BaseUrl(base): BaseUrl) -> ApiResult<Json<Value>> {
-    let user = user_by_id(&state.pool, caller.id).await?;
+    let user = user_by_id(&mut *state.connection().await?, caller.id).await?;
     Ok(Json(user_json(&user, &base)))
 }
 
@@ -33,7 +33,7 @@ async fn retrieve(
 ) -> ApiResult<Json<Value>> {
     let not_found = ApiError::NotFound("No User matches the given query.");
     let uuid = Uuid::parse_str(&raw).map_err(|_| ApiError::NotFound("No User matches the given query."))?;
-    let user = visible_user(&state.pool, &caller, uuid).await?.ok_or(not_found)?;
+    let user = visible_user(&mut *state.connection().await?, &caller, uuid).await?.ok_or(not_found)?;
     Ok(Json(user_json(&user, &base)))
 }
 

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use sqlx::PgPool;
+use sqlx::PgConnection;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
@@ -77,7 +77,7 @@ pub fn hash_key(key: &str) -> [u8; 32] {
 }
 
 /// The token whose key hashes to `hash`, with its user and his reach: one statement.
-pub async fn token_by_hash(pool: &PgPool, hash: &[u8; 32]) -> sqlx::Result<Option<TokenRecord>> {
+pub async fn token_by_hash(conn: &mut PgConnection, hash: &[u8; 32]) -> sqlx::Result<Option<TokenRecord>> {
     let record: Option<TokenRecord> = sqlx::query_as(
         "SELECT t.key_sha256, u.id AS user_id, u.uuid AS user_uuid, u.is_staff, u.is_support, \
                 u.is_active, u.token_lifetime, t.created, \
@@ -111,7 +111,7 @@ pub async fn token_by_hash(pool: &PgPool, hash: &[u8; 32]) -> sqlx::Result<Optio
          WHERE t.key_sha256 = $1",
     )
     .bind(&hash[..])
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await?;
     // The index lookup already matched; compare again in constant time so the check itself
     // never depends on timing.
@@ -120,7 +120,7 @@ pub async fn token_by_hash(pool: &PgPool, hash: &[u8; 32]) -> sqlx::Result<Optio
 
 /// Restarts the sliding lifetime of a user's token. Upstream rewrites the row on every
 /// request; callers here do it at most once a minute.
-pub async fn refresh_token(pool: &PgPool, user_id: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE api_tokens SET created = now() WHERE user_id = $1").bind(user_id).execute(pool).await?;
+pub async fn refresh_token(conn: &mut PgConnection, user_id: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE api_tokens SET created = now() WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
     Ok(())
 }

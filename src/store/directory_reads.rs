@@ -2,7 +2,7 @@
 //! (directory.md "Read-only endpoints", decisions.md 29).
 
 use serde_json::Value;
-use sqlx::{PgPool, QueryBuilder};
+use sqlx::{PgConnection, QueryBuilder};
 use uuid::Uuid;
 
 use super::visibility::push_visible;
@@ -41,11 +41,11 @@ const USER_COLUMNS: &str =
 /// The user with this uuid, if the caller may see him: staff and support, the user himself,
 /// whoever sees one of his offering-user records, and whoever holds an active role on a
 /// customer or project where he holds one (a customer role covers its projects).
-pub async fn visible_user(pool: &PgPool, caller: &Caller, uuid: Uuid) -> sqlx::Result<Option<UserRow>> {
+pub async fn visible_user(conn: &mut PgConnection, caller: &Caller, uuid: Uuid) -> sqlx::Result<Option<UserRow>> {
     let mut qb = QueryBuilder::new("");
     qb.push("SELECT ").push(USER_COLUMNS).push(" FROM users tu WHERE tu.uuid = ").push_bind(uuid);
     let Some(reach) = &caller.reach else {
-        return qb.build_query_as().fetch_optional(pool).await;
+        return qb.build_query_as().fetch_optional(&mut *conn).await;
     };
     qb.push(" AND (tu.id = ").push_bind(caller.id);
     qb.push(" OR tu.id = ANY(").push_bind(reach.users.clone()).push(")");
@@ -55,19 +55,23 @@ pub async fn visible_user(pool: &PgPool, caller: &Caller, uuid: Uuid) -> sqlx::R
     );
     push_visible(&mut qb, caller);
     qb.push("))");
-    qb.build_query_as().fetch_optional(pool).await
+    qb.build_query_as().fetch_optional(&mut *conn).await
 }
 
 /// The caller himself.
-pub async fn user_by_id(pool: &PgPool, id: i64) -> sqlx::Result<UserRow> {
+pub async fn user_by_id(conn: &mut PgConnection, id: i64) -> sqlx::Result<UserRow> {
     let mut qb = QueryBuilder::new("SELECT ");
     qb.push(USER_COLUMNS).push(" FROM users tu WHERE tu.id = ").push_bind(id);
-    qb.build_query_as().fetch_one(pool).await
+    qb.build_query_as().fetch_one(&mut *conn).await
 }
 
 /// The provider offering with this uuid, if the caller is staff or support or holds an
 /// active role on it or on its customer.
-pub async fn visible_offering(pool: &PgPool, caller: &Caller, uuid: Uuid) -> sqlx::Result<Option<OfferingRow>> {
+pub async fn visible_offering(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    uuid: Uuid,
+) -> sqlx::Result<Option<OfferingRow>> {
     let mut qb = QueryBuilder::new(
         "SELECT o.uuid, o.name, o.slug, o.type, c.uuid AS customer_uuid, c.name AS customer_name, \
          p.uuid AS parent_uuid, o.plugin_options \
@@ -83,5 +87,5 @@ pub async fn visible_offering(pool: &PgPool, caller: &Caller, uuid: Uuid) -> sql
               AND (r.customer_id = o.customer_id OR r.offering_id = o.id))",
         );
     }
-    qb.build_query_as().fetch_optional(pool).await
+    qb.build_query_as().fetch_optional(&mut *conn).await
 }

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use sqlx::PgPool;
+use sqlx::PgConnection;
 
 use super::representation::OfferingUserJson;
 use crate::domain::listing::{parse_list_params, FieldSet, ListParams, ListParamsError};
@@ -32,10 +32,10 @@ pub async fn list(
     })?;
     let scope = ReadScope { caller: &caller, consent_gate: state.settings.enforce_user_consent };
     let (page, body) = if method == Method::HEAD {
-        let count = offering_users::count(&state.pool, scope, &params.filter).await?;
+        let count = offering_users::count(&mut *state.connection().await?, scope, &params.filter).await?;
         (Page::resolve(params.page, count, params.page_size)?, Vec::new())
     } else {
-        let (page, rows) = read_page(&state.pool, scope, &params).await?;
+        let (page, rows) = read_page(&mut *state.connection().await?, scope, &params).await?;
         let items: Vec<OfferingUserJson> =
             rows.iter().map(|row| OfferingUserJson { row, base: &base, fields: params.fields }).collect();
         (page, serde_json::to_vec(&items).map_err(|e| ApiError::Internal(e.to_string()))?)
@@ -65,7 +65,7 @@ pub async fn list(
 /// Why not every row count in one statement: the owner's unfiltered list (230k matches at
 /// 1M) would top-N sort all of them, 145 ms instead of 48 + 0.1.
 async fn read_page(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     scope: ReadScope<'_>,
     params: &ListParams,
 ) -> ApiResult<(Page, Vec<OfferingUserRow>)> {
@@ -75,27 +75,27 @@ async fn read_page(
         // The counters' kind of filter; or `last`, which needs the count to know where it is
         // (and a page number below 1, a 404 whatever the count).
         _ => {
-            let count = offering_users::count(pool, scope, filter).await?;
-            return page_after_count(pool, scope, params, count).await;
+            let count = offering_users::count(&mut *conn, scope, filter).await?;
+            return page_after_count(&mut *conn, scope, params, count).await;
         }
     };
-    let (rows, total) = offering_users::page_with_total(pool, scope, filter, order, size, offset).await?;
+    let (rows, total) = offering_users::page_with_total(&mut *conn, scope, filter, order, size, offset).await?;
     let count = match total {
         Some(total) => total,
-        None => offering_users::count(pool, scope, filter).await?,
+        None => offering_users::count(&mut *conn, scope, filter).await?,
     };
     Ok((Page::resolve(params.page, count, size)?, rows))
 }
 
 /// The page resolved from a known count, then its rows.
 async fn page_after_count(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     scope: ReadScope<'_>,
     params: &ListParams,
     count: i64,
 ) -> ApiResult<(Page, Vec<OfferingUserRow>)> {
     let page = Page::resolve(params.page, count, params.page_size)?;
-    let rows = offering_users::page(pool, scope, &params.filter, &params.order, page.size, page.offset()).await?;
+    let rows = offering_users::page(&mut *conn, scope, &params.filter, &params.order, page.size, page.offset()).await?;
     Ok((page, rows))
 }
 
@@ -109,8 +109,9 @@ pub async fn retrieve(
 ) -> ApiResult<Response> {
     let uuid = offering_user_uuid(&raw_uuid)?;
     let scope = ReadScope { caller: &caller, consent_gate: state.settings.enforce_user_consent };
-    let row =
-        offering_users::find_visible(&state.pool, scope, uuid).await?.ok_or(ApiError::NotFound(NO_OFFERING_USER))?;
+    let row = offering_users::find_visible(&mut *state.connection().await?, scope, uuid)
+        .await?
+        .ok_or(ApiError::NotFound(NO_OFFERING_USER))?;
     let fields = requested_fields(&query);
     Ok(Json(OfferingUserJson { row: &row, base: &base, fields }).into_response())
 }

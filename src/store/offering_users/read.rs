@@ -1,6 +1,6 @@
 //! Reading offering users: the list page, its count, and one visible record.
 
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::{OfferingUserRow, ROW_COLUMNS, ROW_JOINS};
@@ -17,21 +17,21 @@ pub struct ReadScope<'a> {
 }
 
 /// The number of visible rows matching `filter` (the `X-Result-Count`).
-pub async fn count(pool: &PgPool, scope: ReadScope<'_>, filter: &ListFilter) -> sqlx::Result<i64> {
+pub async fn count(conn: &mut PgConnection, scope: ReadScope<'_>, filter: &ListFilter) -> sqlx::Result<i64> {
     if filter.countable_from_counters() {
-        if let Some(n) = count_from_counters(pool, scope, filter).await? {
+        if let Some(n) = count_from_counters(&mut *conn, scope, filter).await? {
             return Ok(n);
         }
     }
-    count_rows(pool, scope, filter).await
+    count_rows(&mut *conn, scope, filter).await
 }
 
 /// The count read from the matching rows themselves.
-async fn count_rows(pool: &PgPool, scope: ReadScope<'_>, filter: &ListFilter) -> sqlx::Result<i64> {
+async fn count_rows(conn: &mut PgConnection, scope: ReadScope<'_>, filter: &ListFilter) -> sqlx::Result<i64> {
     let mut qb = QueryBuilder::new("SELECT count(*) FROM offering_users ou WHERE true");
     push_scope(&mut qb, scope);
     push_filter(&mut qb, filter);
-    qb.build_query_scalar().fetch_one(pool).await
+    qb.build_query_scalar().fetch_one(&mut *conn).await
 }
 
 /// The same count from the counters kept per (offering, state, restriction, consent) by
@@ -42,7 +42,11 @@ async fn count_rows(pool: &PgPool, scope: ReadScope<'_>, filter: &ListFilter) ->
 /// names is one whose records he sees whole (an owner or manager polling his offerings):
 /// then only the consent gate narrows them, and the counters split by consent. `None` when
 /// the caller does not qualify; the caller then counts rows.
-async fn count_from_counters(pool: &PgPool, scope: ReadScope<'_>, filter: &ListFilter) -> sqlx::Result<Option<i64>> {
+async fn count_from_counters(
+    conn: &mut PgConnection,
+    scope: ReadScope<'_>,
+    filter: &ListFilter,
+) -> sqlx::Result<Option<i64>> {
     let reach = match &scope.caller.reach {
         None => None,
         Some(_) if !filter.has_offering_filter() => return Ok(None),
@@ -78,7 +82,7 @@ async fn count_from_counters(pool: &PgPool, scope: ReadScope<'_>, filter: &ListF
     qb.push(" END::bigint FROM (SELECT ARRAY(SELECT o2.id FROM offerings o2 WHERE true");
     push_offering_filter(&mut qb, filter, "o2");
     qb.push(") AS ids, ARRAY(SELECT t.offering_id FROM terms_of_service t WHERE t.is_active) AS gated) f");
-    qb.build_query_scalar().fetch_one(pool).await
+    qb.build_query_scalar().fetch_one(&mut *conn).await
 }
 
 /// The state and restriction filters, over the alias of a counter or a record.
@@ -98,7 +102,7 @@ fn push_counter_filter(qb: &mut QueryBuilder<'_, Postgres>, filter: &ListFilter,
 /// filters and ordering need), so the planner walks an ordered index and stops at the page
 /// size; only then are the at most `limit` rows joined to everything the representation shows.
 pub async fn page(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     scope: ReadScope<'_>,
     filter: &ListFilter,
     order: &[OrderKey],
@@ -106,7 +110,7 @@ pub async fn page(
     offset: i64,
 ) -> sqlx::Result<Vec<OfferingUserRow>> {
     let mut qb = page_query(scope, filter, order, limit, offset, false);
-    qb.build_query_as().fetch_all(pool).await
+    qb.build_query_as().fetch_all(&mut *conn).await
 }
 
 /// One page, as [`page`], with the number of all visible rows matching `filter`, read in
@@ -115,7 +119,7 @@ pub async fn page(
 /// page, so it suits filters that leave few. The total is `None` when the page is empty
 /// (no match, or a page past the end): no row carries it then.
 pub async fn page_with_total(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     scope: ReadScope<'_>,
     filter: &ListFilter,
     order: &[OrderKey],
@@ -123,7 +127,7 @@ pub async fn page_with_total(
     offset: i64,
 ) -> sqlx::Result<(Vec<OfferingUserRow>, Option<i64>)> {
     let mut qb = page_query(scope, filter, order, limit, offset, true);
-    let rows: Vec<TotalledRow> = qb.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<TotalledRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
     let total = rows.first().map(|r| r.total);
     Ok((rows.into_iter().map(|r| r.row).collect(), total))
 }
@@ -209,11 +213,15 @@ fn push_counted_matches(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope<'_
 
 /// The record with this uuid if the caller may see it (list/retrieve visibility, with the
 /// consent gate when `scope.consent_gate`).
-pub async fn find_visible(pool: &PgPool, scope: ReadScope<'_>, uuid: Uuid) -> sqlx::Result<Option<OfferingUserRow>> {
+pub async fn find_visible(
+    conn: &mut PgConnection,
+    scope: ReadScope<'_>,
+    uuid: Uuid,
+) -> sqlx::Result<Option<OfferingUserRow>> {
     let mut qb = QueryBuilder::new("");
     qb.push("SELECT ").push(ROW_COLUMNS).push(ROW_JOINS).push(" WHERE ou.uuid = ").push_bind(uuid);
     push_scope(&mut qb, scope);
-    qb.build_query_as().fetch_optional(pool).await
+    qb.build_query_as().fetch_optional(&mut *conn).await
 }
 
 fn push_scope(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope<'_>) {
