@@ -3,6 +3,8 @@
 pub mod auth;
 pub mod body;
 pub mod commit_gate;
+mod cors;
+mod docs;
 mod guard;
 mod health;
 pub mod offering_users;
@@ -58,6 +60,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Requests in progress at most before new ones are shed with 503.
     pub max_in_flight: usize,
+    /// Origins whose pages may call the API from a browser (`cors`); empty: no CORS headers.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl Default for Settings {
@@ -73,6 +77,7 @@ impl Default for Settings {
             trust_forwarded_headers: false,
             request_timeout: Duration::from_secs(30),
             max_in_flight: 256,
+            cors_allowed_origins: Vec::new(),
         }
     }
 }
@@ -90,6 +95,7 @@ impl Settings {
             trust_forwarded_headers: args.links.trust_forwarded_headers,
             request_timeout: args.limits.request_timeout,
             max_in_flight: args.limits.max_in_flight,
+            cors_allowed_origins: args.cors.cors_allowed_origins.iter().filter(|o| !o.is_empty()).cloned().collect(),
         }
     }
 }
@@ -121,7 +127,11 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(openapi::router())
+        .merge(docs::router()) // the schema's docs page: public, outside the guard like the schema
         .merge(api)
+        // Around every route: preflights are answered before the routes' own `OPTIONS`, and
+        // errors (401, 503) are readable by the allowed pages too.
+        .layer(axum::middleware::from_fn_with_state(cors::policy(&state.settings), cors::cors))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
