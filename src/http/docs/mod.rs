@@ -19,18 +19,19 @@ use axum::Router;
 use super::routes::{allow, both};
 use super::AppState;
 
-/// The Swagger UI version vendored in `assets/swagger-ui/`; a macro so `concat!` can use it.
-macro_rules! swagger_ui_version {
+/// Where the vendored files are served: the Swagger UI version of `assets/swagger-ui/` is in
+/// the path. A macro, so that `concat!` can build the paths and the page from it.
+macro_rules! vendored {
     () => {
-        "5.35.0"
+        "/api/docs/swagger-ui-5.35.0"
     };
 }
 
 /// Where the page is served (also without the trailing slash).
 pub const DOCS_PATH: &str = "/api/docs/";
 const INIT_PATH: &str = "/api/docs/init.js";
-const BUNDLE_PATH: &str = concat!("/api/docs/swagger-ui-", swagger_ui_version!(), "/swagger-ui-bundle.js");
-const CSS_PATH: &str = concat!("/api/docs/swagger-ui-", swagger_ui_version!(), "/swagger-ui.css");
+const BUNDLE_PATH: &str = concat!(vendored!(), "/swagger-ui-bundle.js");
+const CSS_PATH: &str = concat!(vendored!(), "/swagger-ui.css");
 
 const BUNDLE: &[u8] = include_bytes!("../../../assets/swagger-ui/swagger-ui-bundle.js");
 const CSS: &[u8] = include_bytes!("../../../assets/swagger-ui/swagger-ui.css");
@@ -45,14 +46,14 @@ const PAGE: &str = concat!(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Waldur offering users: API docs</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="/api/docs/swagger-ui-"#,
-    swagger_ui_version!(),
+<link rel="stylesheet" href=""#,
+    vendored!(),
     r#"/swagger-ui.css">
 </head>
 <body>
 <div id="swagger-ui"></div>
-<script src="/api/docs/swagger-ui-"#,
-    swagger_ui_version!(),
+<script src=""#,
+    vendored!(),
     r#"/swagger-ui-bundle.js"></script>
 <script src="/api/docs/init.js"></script>
 </body>
