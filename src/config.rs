@@ -87,6 +87,8 @@ pub struct ServeArgs {
     pub limits: LimitArgs,
     #[command(flatten)]
     pub links: LinkArgs,
+    #[command(flatten)]
+    pub cors: CorsArgs,
 }
 
 /// How long and how much: the bounds that keep one client from taking the server down.
@@ -144,6 +146,16 @@ pub struct LinkArgs {
     pub trust_forwarded_headers: bool,
 }
 
+/// Which web pages of other origins may call the API from a browser.
+#[derive(Debug, Clone, Args)]
+pub struct CorsArgs {
+    /// Comma-separated origins (`scheme://host[:port]`, e.g. https://waldur.example.org) whose
+    /// pages may call the API from a browser (CORS). Unset: no CORS headers at all, so browsers
+    /// let only pages of the server's own origin read its answers.
+    #[arg(long, env = "CORS_ALLOWED_ORIGINS", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_allowed_origins: Vec<String>,
+}
+
 /// `30s`, `500ms`, `2m`: humantime's spellings.
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
     humantime::parse_duration(value.trim()).map_err(|e| e.to_string())
@@ -165,6 +177,23 @@ pub fn parse_public_url(value: &str) -> Result<url::Url, String> {
         return Err("expected a URL without query or fragment".into());
     }
     Ok(url)
+}
+
+/// An http(s) origin as browsers send it in `Origin`: scheme, host and a port other than the
+/// scheme's default, lowercase, without path (`https://Example.org:443/` → `https://example.org`).
+/// An empty item is kept empty, and dropped by `Settings`: `CORS_ALLOWED_ORIGINS=` means none.
+pub fn parse_origin(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        return Ok(String::new());
+    }
+    let url = url::Url::parse(value.trim()).map_err(|e| format!("{value:?}: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!("{value:?}: expected an http or https origin with a host"));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(format!("{value:?}: an origin is scheme://host[:port], without path, query or user"));
+    }
+    Ok(url.origin().ascii_serialization())
 }
 
 /// Accepts the spellings people use for booleans in environment variables.

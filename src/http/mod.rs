@@ -3,6 +3,8 @@
 pub mod auth;
 pub mod body;
 pub mod commit_gate;
+mod cors;
+mod docs;
 mod guard;
 mod health;
 mod hosts;
@@ -67,6 +69,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Requests in progress at most before new ones are shed with 503.
     pub max_in_flight: usize,
+    /// Origins whose pages may call the API from a browser (`cors`); empty: no CORS headers.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl Default for Settings {
@@ -82,6 +86,7 @@ impl Default for Settings {
             trust_forwarded_headers: false,
             request_timeout: Duration::from_secs(30),
             max_in_flight: 256,
+            cors_allowed_origins: Vec::new(),
         }
     }
 }
@@ -99,6 +104,7 @@ impl Settings {
             trust_forwarded_headers: args.links.trust_forwarded_headers,
             request_timeout: args.limits.request_timeout,
             max_in_flight: args.limits.max_in_flight,
+            cors_allowed_origins: args.cors.cors_allowed_origins.iter().filter(|o| !o.is_empty()).cloned().collect(),
         }
     }
 }
@@ -167,8 +173,12 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(openapi::router())
+        .merge(docs::router()) // the schema's docs page: public, outside the guard like the schema
         .merge(api)
         .layer(axum::middleware::from_fn_with_state(state.clone(), hosts::require_allowed_host))
+        // Around every route: preflights are answered before the routes' own `OPTIONS`, and
+        // errors (401, 503) are readable by the allowed pages too.
+        .layer(axum::middleware::from_fn_with_state(cors::policy(&state.settings), cors::cors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe::observe))
         .with_state(state)
 }

@@ -1047,8 +1047,8 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), total);
-        // 24 operations of the API reference, the two counts, the four helpers and the two
-        // health checks.
+        // 24 operations of the API reference, the two counts, and the six helpers (the two
+        // hyperlink targets, users/me, the schema and the two health checks).
         assert_eq!(total, 32);
     }
 
