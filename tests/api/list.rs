@@ -334,11 +334,9 @@ async fn a_page_costs_three_statements_whatever_its_size_and_a_search_two() {
     // One connection, so every statement of the request runs on the backend we read the
     // counters of; each autocommit statement is one committed transaction.
     let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect_with(app.db.options()).await.unwrap();
-    let router = waldur_offering_users::app(waldur_offering_users::AppState::new(
-        pool.clone(),
-        waldur_offering_users::http::Settings::default(),
-    ));
-    let single = TestApp { db: TestDatabase::attach(&app.db), router };
+    let state = waldur_offering_users::AppState::new(pool.clone(), waldur_offering_users::http::Settings::default());
+    let router = waldur_offering_users::app(state.clone());
+    let single = TestApp { db: TestDatabase::attach(&app.db), router, state };
     // Warm up: the first use opens the connection.
     assert_eq!(single.get(LIST, "owner-token").await.status, StatusCode::OK);
     let mut costs = Vec::new();

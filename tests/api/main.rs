@@ -19,6 +19,7 @@ mod outage;
 mod permissions;
 mod retrieve_and_links;
 mod routing;
+mod telemetry;
 mod transitions;
 mod transport;
 mod update_delete;

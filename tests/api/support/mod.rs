@@ -23,6 +23,8 @@ pub use fixture::*;
 pub struct TestApp {
     pub db: TestDatabase,
     pub router: Router,
+    /// The router's state (its metrics, for the management router).
+    pub state: AppState,
 }
 
 /// What came back.
@@ -64,8 +66,9 @@ impl TestApp {
 
     pub async fn with_settings(settings: Settings) -> TestApp {
         let db = TestDatabase::new().await;
-        let router = app(AppState::new(db.pool.clone(), settings));
-        TestApp { db, router }
+        let state = AppState::new(db.pool.clone(), settings);
+        let router = app(state.clone());
+        TestApp { db, router, state }
     }
 
     /// A fresh database with `doc` imported.

@@ -17,8 +17,15 @@ use waldur_offering_users::server::{self, Listeners, Transport};
 /// A running server; `stop` shuts it down as SIGTERM would.
 pub struct Served {
     pub address: SocketAddr,
+    /// The management listener's address, when it was started with one.
+    pub admin: Option<SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+}
+
+/// The sessions' time limits of a test server.
+fn test_limits() -> SessionLimits {
+    SessionLimits { statement_timeout: Duration::from_secs(10), idle_in_transaction_timeout: Duration::from_secs(10) }
 }
 
 /// Generous test defaults; tests shorten what they exercise.
@@ -33,11 +40,13 @@ pub fn transport() -> Transport {
 impl Served {
     /// Serves the database behind `options` (already migrated) with `settings`.
     pub async fn start(options: PgConnectOptions, settings: Settings, transport: Transport) -> Served {
-        let limits = SessionLimits {
-            statement_timeout: Duration::from_secs(10),
-            idle_in_transaction_timeout: Duration::from_secs(10),
-        };
-        Self::start_with_limits(options, settings, transport, limits).await
+        Self::start_on(options, settings, transport, test_limits(), None).await
+    }
+
+    /// [`Served::start`] with a management listener too.
+    pub async fn start_with_admin(options: PgConnectOptions, settings: Settings, transport: Transport) -> Served {
+        let admin = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(options, settings, transport, test_limits(), Some(admin)).await
     }
 
     /// [`Served::start`] with the sessions' time limits given.
@@ -47,6 +56,16 @@ impl Served {
         transport: Transport,
         limits: SessionLimits,
     ) -> Served {
+        Self::start_on(options, settings, transport, limits, None).await
+    }
+
+    async fn start_on(
+        options: PgConnectOptions,
+        settings: Settings,
+        transport: Transport,
+        limits: SessionLimits,
+        admin: Option<TcpListener>,
+    ) -> Served {
         let pool = PgPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(db::ACQUIRE_TIMEOUT)
@@ -55,12 +74,13 @@ impl Served {
             .expect("connect");
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
+        let admin_address = admin.as_ref().map(|l| l.local_addr().unwrap());
         let (shutdown, signal) = oneshot::channel::<()>();
-        let listeners = Listeners { api: listener, admin: None };
+        let listeners = Listeners { api: listener, admin };
         let task = tokio::spawn(server::run(pool, options, settings, transport, listeners, async {
             let _ = signal.await;
         }));
-        Served { address, shutdown: Some(shutdown), task: Some(task) }
+        Served { address, admin: admin_address, shutdown: Some(shutdown), task: Some(task) }
     }
 
     /// Starts the shutdown and waits for the server to stop.
