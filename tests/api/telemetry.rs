@@ -39,7 +39,7 @@ fn sample(metrics: &str, series: &str) -> Option<f64> {
 async fn requests_are_counted_by_route_template_method_and_status_class() {
     let app = TestApp::with(&world_of_one()).await;
     assert_eq!(app.get(&detail(OU), "owner-token").await.status, StatusCode::OK);
-    assert_eq!(app.get(&detail(OU).trim_end_matches('/').to_owned(), "owner-token").await.status, StatusCode::OK);
+    assert_eq!(app.get(detail(OU).trim_end_matches('/'), "owner-token").await.status, StatusCode::OK);
     assert_eq!(app.get(&detail("00000000000000000000000000000fff"), "owner-token").await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get(LIST, "owner-token").await.status, StatusCode::OK);
 
