@@ -1,6 +1,7 @@
 //! `/api/marketplace-offering-users/`: every path written out, so this file reads like the
 //! operations table of the API reference.
 
+mod blocking;
 mod checklist;
 mod crud;
 mod input;
