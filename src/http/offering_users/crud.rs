@@ -352,8 +352,8 @@ pub async fn update_comments(
     let mut errors = FieldErrors::default();
     let comment = match body.get("service_provider_comment") {
         None => None,
-        Some(value) => match input::string(value, None) {
-            Ok(text) => Some(input::sanitize_html(&text)),
+        Some(value) => match input::string(value, Some(input::MAX_COMMENT_CHARS)) {
+            Ok(text) => Some(text),
             Err(message) => {
                 errors.add("service_provider_comment", message);
                 None
@@ -371,6 +371,10 @@ pub async fn update_comments(
         },
     };
     errors.into_result()?;
+    let comment = match comment {
+        Some(text) => Some(input::sanitize_html_off_thread(text).await?),
+        None => None,
+    };
 
     let mut changed_fields = Vec::new();
     if comment.as_ref().is_some_and(|c| *c != record.service_provider_comment) {

@@ -9,6 +9,7 @@ mod read;
 mod representation;
 mod transitions;
 
+pub use input::MAX_COMMENT_CHARS;
 pub use representation::full_name;
 
 use axum::extract::{Path, State};
