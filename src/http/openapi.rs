@@ -25,9 +25,10 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
 use super::health;
+use super::offering_users::MAX_COMMENT_CHARS;
 use super::routes::{allow, both};
 use super::AppState;
-use crate::domain::checklist::{Operator, QuestionType};
+use crate::domain::checklist::{Operator, QuestionType, MAX_TEXT_ANSWER_CHARS};
 use crate::domain::listing::{ParamKind, FIELDS, LIST_PARAMETERS, MAX_PAGE_SIZE, ORDERING};
 use crate::domain::state::{CommentEffect, ALL_STATES, ALL_TRANSITIONS};
 
@@ -550,7 +551,15 @@ fn checklist_operations(paths: &mut Paths) {
         json!({
             "operationId": format!("{PREFIX}_submit_answers"),
             "summary": "Submit checklist answers",
-            "description": "answer_data null deletes the caller's answer to that question.",
+            "description": format!(
+                "answer_data null deletes the caller's answer to that question. At most one element per \
+                 question of the checklist. String answers and file names have at most \
+                 {MAX_TEXT_ANSWER_CHARS} characters. A file sent back (stored_file_id, no content) must be \
+                 one stored for this question of this record, and keeps its stored name, size and type. \
+                 The body may be as large as the checklist's file questions need (base64) and the \
+                 server's --max-submit-body-size allows; the files of one record's checklist may take \
+                 at most --checklist-files-quota bytes."
+            ),
             "tags": [TAG],
             "parameters": [uuid_path_parameter()],
             "requestBody": json_body(json!({"type": "array", "items": schema_ref("AnswerSubmitRequest")}), true),
@@ -894,7 +903,7 @@ fn components() -> Value {
             "PatchedOfferingUserServiceProviderCommentRequest": {
                 "type": "object",
                 "properties": {
-                    "service_provider_comment": text(json!({})),
+                    "service_provider_comment": text(json!({"maxLength": MAX_COMMENT_CHARS})),
                     "service_provider_comment_url": text(json!({"description": "A URL (http, https, ftp, ftps) of at most 200 characters, or empty."})),
                 },
             },
@@ -910,7 +919,7 @@ fn components() -> Value {
             "OfferingUserStateTransitionRequest": {
                 "type": "object",
                 "properties": {
-                    "comment": text(json!({"nullable": true, "description": "null: unchanged."})),
+                    "comment": text(json!({"nullable": true, "maxLength": MAX_COMMENT_CHARS, "description": "null: unchanged."})),
                     "comment_url": text(json!({"nullable": true, "description": "A URL, or empty; null: unchanged."})),
                 },
             },
@@ -936,7 +945,9 @@ fn components() -> Value {
                 "type": "object",
                 "properties": {
                     "question_uuid": {"type": "string", "format": "uuid"},
-                    "answer_data": {"nullable": true, "description": "Any JSON value; null deletes the answer."},
+                    "answer_data": {"nullable": true, "description": format!(
+                        "Any JSON value; null deletes the answer. Strings of at most {MAX_TEXT_ANSWER_CHARS} characters."
+                    )},
                 },
                 "required": ["question_uuid", "answer_data"],
             },

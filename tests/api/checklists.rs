@@ -9,29 +9,29 @@ use waldur_offering_users::directory;
 
 use crate::support::*;
 
-const CHECKLIST: &str = "00000000000000000000000000000b01";
+pub(crate) const CHECKLIST: &str = "00000000000000000000000000000b01";
 const OTHER_CHECKLIST: &str = "00000000000000000000000000000b02";
 /// The offering user `user` on the offering with the checklist.
-const OU: &str = "00000000000000000000000000000f01";
+pub(crate) const OU: &str = "00000000000000000000000000000f01";
 /// The offering user `member` on the same offering.
-const OU_MEMBER: &str = "00000000000000000000000000000f02";
+pub(crate) const OU_MEMBER: &str = "00000000000000000000000000000f02";
 
-const Q1: &str = "0000000000000000000000000000b101";
-const Q2: &str = "0000000000000000000000000000b102";
-const Q3: &str = "0000000000000000000000000000b103";
-const Q4: &str = "0000000000000000000000000000b104";
+pub(crate) const Q1: &str = "0000000000000000000000000000b101";
+pub(crate) const Q2: &str = "0000000000000000000000000000b102";
+pub(crate) const Q3: &str = "0000000000000000000000000000b103";
+pub(crate) const Q4: &str = "0000000000000000000000000000b104";
 const QX: &str = "0000000000000000000000000000b201";
 const OPT_HIGH: &str = "0000000000000000000000000000b301";
 const OPT_LOW: &str = "0000000000000000000000000000b302";
 
 /// A minimal PDF (starts with `%PDF-`).
-const PDF_B64: &str = "JVBERi0xLjQKJcfsj6IKMSAwIG9iago8PD4+CmVuZG9iagp0cmFpbGVyCjw8Pj4KJSVFT0YK";
+pub(crate) const PDF_B64: &str = "JVBERi0xLjQKJcfsj6IKMSAwIG9iago8PD4+CmVuZG9iagp0cmFpbGVyCjw8Pj4KJSVFT0YK";
 
-fn b64(bytes: &[u8]) -> String {
+pub(crate) fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-fn question(uuid: &str, description: &str, question_type: &str, extra: Value) -> Value {
+pub(crate) fn question(uuid: &str, description: &str, question_type: &str, extra: Value) -> Value {
     let mut q = json!({"uuid": uuid, "description": description, "question_type": question_type});
     if let (Some(target), Value::Object(extra)) = (q.as_object_mut(), extra) {
         target.extend(extra);
@@ -39,14 +39,14 @@ fn question(uuid: &str, description: &str, question_type: &str, extra: Value) ->
     q
 }
 
-fn checklist(uuid: &str, name: &str, questions: Vec<Value>) -> Value {
+pub(crate) fn checklist(uuid: &str, name: &str, questions: Vec<Value>) -> Value {
     json!({"uuid": uuid, "name": name, "description": format!("{name} description"),
            "checklist_type": "offering_compliance", "questions": questions})
 }
 
 /// The fixture world with `user`'s (and `member`'s) record on OFFERING, whose compliance
 /// checklist has these questions. A second checklist with one question exists too.
-fn doc(questions: Vec<Value>) -> Value {
+pub(crate) fn doc(questions: Vec<Value>) -> Value {
     let mut doc = world_with(vec![
         offering_user(OU, ids::USER, ids::OFFERING, Some("user1"), "OK"),
         offering_user(OU_MEMBER, ids::MEMBER, ids::OFFERING, None, "Requested"),
@@ -67,15 +67,15 @@ fn two_questions() -> Vec<Value> {
     ]
 }
 
-async fn app_with(questions: Vec<Value>) -> TestApp {
+pub(crate) async fn app_with(questions: Vec<Value>) -> TestApp {
     TestApp::with(&doc(questions)).await
 }
 
-async fn submit(app: &TestApp, who: &str, body: Value) -> Reply {
+pub(crate) async fn submit(app: &TestApp, who: &str, body: Value) -> Reply {
     app.post(&action(OU, "submit_answers"), &token(who), body).await
 }
 
-fn answer(question: &str, data: Value) -> Value {
+pub(crate) fn answer(question: &str, data: Value) -> Value {
     json!({"question_uuid": question, "answer_data": data})
 }
 
@@ -83,7 +83,7 @@ async fn user_id(app: &TestApp, uuid: &str) -> i64 {
     sqlx::query_scalar("SELECT id FROM users WHERE uuid = $1::uuid").bind(uuid).fetch_one(&app.db.pool).await.unwrap()
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
+pub(crate) async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&app.db.pool).await.unwrap()
 }
 
@@ -91,7 +91,7 @@ fn keys(value: &Value) -> Vec<String> {
     value.as_object().expect("an object").keys().cloned().collect()
 }
 
-fn ok(reply: &Reply) -> Value {
+pub(crate) fn ok(reply: &Reply) -> Value {
     assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.bytes));
     reply.json()
 }
@@ -530,7 +530,13 @@ async fn an_empty_submission_only_advances_the_completion() {
 
 #[tokio::test]
 async fn malformed_submissions_get_drf_shaped_errors() {
-    let app = app_with(two_questions()).await;
+    // Nine questions, so that nine elements are not refused for their number alone.
+    let mut questions = two_questions();
+    questions.push(question(Q3, "Do you store backups?", "boolean", json!({"order": 3})));
+    questions.extend(
+        (0..6).map(|i| question(&format!("0000000000000000000000000000b1f{i}"), "Filler", "boolean", json!({}))),
+    );
+    let app = app_with(questions).await;
     let other = "0000000000000000000000000000beef";
     let reply = submit(
         &app,
@@ -542,7 +548,7 @@ async fn malformed_submissions_get_drf_shaped_errors() {
             {"answer_data": 1},
             answer(other, json!(1)),
             answer(QX, json!(true)),
-            answer(Q1, json!("yes")),
+            answer(Q3, json!("yes")),
             "text",
             null
         ]),
@@ -558,7 +564,7 @@ async fn malformed_submissions_get_drf_shaped_errors() {
             {"question_uuid": ["This field is required."]},
             {"non_field_errors": ["Question with UUID 00000000-0000-0000-0000-00000000beef does not exist"]},
             {"non_field_errors": ["Question 00000000-0000-0000-0000-00000000b201 does not belong to this checklist"]},
-            {"non_field_errors": ["Answer value 'yes' is not valid for the question 'Do you process personal data?' (type: boolean)."]},
+            {"non_field_errors": ["Answer value 'yes' is not valid for the question 'Do you store backups?' (type: boolean)."]},
             {"non_field_errors": ["Invalid data. Expected a dictionary, but got str."]},
             ["This field may not be null."]
         ])

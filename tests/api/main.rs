@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod checklist_limits;
 mod checklists;
 mod concurrency;
 mod cors;

@@ -135,6 +135,22 @@ async fn pending_action_bodies_are_validated() {
 }
 
 #[tokio::test]
+async fn a_pending_comment_over_ten_thousand_characters_is_400_and_at_the_cap_200() {
+    let app = TestApp::with(&doc("Creating")).await;
+    for name in ["set_pending_account_linking", "set_pending_additional_validation"] {
+        let reply = app.post(&action(OU, name), "owner-token", json!({"comment": "a".repeat(10_001)})).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{name}");
+        assert_eq!(reply.json(), json!({"comment": ["Ensure this field has no more than 10000 characters."]}));
+        assert_eq!(app.state_of(OU).await, "Creating", "nothing changed");
+    }
+    let at_cap = "é".repeat(10_000);
+    let reply = app.post(&action(OU, "set_pending_account_linking"), "owner-token", json!({"comment": at_cap})).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(record(&app).await["service_provider_comment"], at_cap);
+    assert_eq!(app.state_of(OU).await, "Pending account linking");
+}
+
+#[tokio::test]
 async fn a_bad_body_is_answered_after_404_403_and_the_state_and_writes_nothing() {
     let bad = json!({"comment_url": "not a url"});
     let app = TestApp::with(&doc("OK")).await;

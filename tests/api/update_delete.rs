@@ -219,6 +219,26 @@ async fn update_comments_stores_sanitised_html_and_a_valid_url() {
 }
 
 #[tokio::test]
+async fn a_comment_over_ten_thousand_characters_is_400_and_at_the_cap_200() {
+    let app = TestApp::with(&doc("Creating", None)).await;
+    let over = json!({"service_provider_comment": "a".repeat(10_001)});
+    let reply = app.patch(&action(OU, "update_comments"), "owner-token", over).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reply.json(),
+        json!({"service_provider_comment": ["Ensure this field has no more than 10000 characters."]})
+    );
+    assert_eq!(app.get(&detail(OU), "staff-token").await.json()["service_provider_comment"], "");
+    assert!(events(&app).await.is_empty(), "nothing written");
+    // Characters, not bytes: 10,000 two-byte characters are at the cap.
+    let at_cap = "é".repeat(10_000);
+    let reply =
+        app.patch(&action(OU, "update_comments"), "owner-token", json!({"service_provider_comment": at_cap})).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json()["service_provider_comment"], at_cap);
+}
+
+#[tokio::test]
 async fn update_comments_needs_update_permission_and_a_live_record() {
     let app = TestApp::with(&doc("Deleted", Some("gone"))).await;
     let reply =

@@ -2,12 +2,16 @@
 //! and the extension / MIME / size / count limits of a question.
 //!
 //! MIME sniffing is not pure (upstream uses libmagic; we use whatever the HTTP layer
-//! plugs in), so it comes in through [`FileInspector`]; everything else is here.
+//! plugs in), and the files stored earlier live in the database, so both come in through
+//! [`FileInspector`]; everything else is here.
+
+use std::collections::HashMap;
 
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::model::{Question, QuestionType};
+use super::python::parse_py_uuid;
 
 /// What validation needs to know about one new upload, once decoded and sniffed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,17 +25,64 @@ pub struct UploadedFile {
     pub sniffed_mime: Option<String>,
 }
 
-/// Turns the `content` of a new upload into an [`UploadedFile`].
+/// A file stored earlier for the completion being answered, as its row describes it. A
+/// processed entry (`stored_file_id` without `content`) must name one of these stored for
+/// the same question, and is saved with these values, whatever else the client sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    /// The question the file was uploaded for.
+    pub question: Uuid,
+    /// The name it was uploaded with.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The MIME type sniffed when it was uploaded.
+    pub mime_type: String,
+}
+
+impl StoredFile {
+    /// The file as the question's limits see it.
+    fn as_uploaded(&self) -> UploadedFile {
+        UploadedFile { name: self.name.clone(), size: self.size, sniffed_mime: Some(self.mime_type.clone()) }
+    }
+}
+
+/// Turns the `content` of a new upload into an [`UploadedFile`], and finds the files
+/// stored earlier that processed entries name.
 pub trait FileInspector {
     /// `None` when the content is not strict base64 or decodes to no bytes (upstream
     /// rejects both); otherwise its size and sniffed MIME type.
     fn inspect(&self, name: &str, content_base64: &str) -> Option<UploadedFile>;
+
+    /// The file stored for the completion under this id, if there is one.
+    fn stored(&self, id: Uuid) -> Option<&StoredFile>;
 }
 
-/// A [`FileInspector`] that decodes with [`decode_base64_strict`] and sniffs with the
-/// given function, which receives at most the first 1024 bytes. For parity with
-/// libmagic the sniffer should answer `text/plain` for plain text.
-pub struct Base64Files<F>(pub F);
+/// A [`FileInspector`] that decodes with [`decode_base64_strict`], sniffs with the given
+/// function, which receives at most the first 1024 bytes, and knows the completion's stored
+/// files it was given. For parity with libmagic the sniffer should answer `text/plain` for
+/// plain text.
+pub struct Base64Files<F> {
+    sniff: F,
+    stored: HashMap<Uuid, StoredFile>,
+}
+
+impl<F> Base64Files<F> {
+    /// An inspector that knows no stored files.
+    pub fn new(sniff: F) -> Self {
+        Base64Files { sniff, stored: HashMap::new() }
+    }
+
+    /// The same inspector, knowing these stored files by id.
+    pub fn with_stored(self, stored: HashMap<Uuid, StoredFile>) -> Self {
+        Base64Files { stored, ..self }
+    }
+
+    /// The stored files it knows, by id.
+    pub fn stored_files(&self) -> &HashMap<Uuid, StoredFile> {
+        &self.stored
+    }
+}
 
 impl<F> FileInspector for Base64Files<F>
 where
@@ -46,16 +97,20 @@ where
         Some(UploadedFile {
             name: name.to_string(),
             size: u64::try_from(bytes.len()).ok()?,
-            sniffed_mime: (self.0)(head),
+            sniffed_mime: (self.sniff)(head),
         })
+    }
+
+    fn stored(&self, id: Uuid) -> Option<&StoredFile> {
+        self.stored.get(&id)
     }
 }
 
 /// One element of a file answer.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FileEntry<'a> {
-    /// Something the server returned earlier (`stored_file_id` and no `content`): kept
-    /// unchanged on save.
+    /// Something the server returned earlier (`stored_file_id` and no `content`): saved
+    /// as the stored file it names, if that is a file of this question.
     Processed(&'a Value),
     /// A new upload `{"name": …, "content": "<base64>"}`: to decode, sniff and store.
     New {
@@ -140,8 +195,42 @@ pub fn check_uploaded_file(question: &Question, file: &UploadedFile) -> bool {
     true
 }
 
-/// Validates a `file` / `multiple_files` answer: shape, file count, and for each new
-/// upload its content and limits. Processed entries are accepted unchanged.
+/// The id a processed entry names: its `stored_file_id` as a string in any form Python's
+/// `uuid.UUID` reads (we send 32 hex digits).
+pub fn stored_file_id(entry: &Value) -> Option<Uuid> {
+    entry.get("stored_file_id").and_then(Value::as_str).and_then(parse_py_uuid)
+}
+
+/// The stored file a processed entry names, if it was stored for this completion (the
+/// inspector knows only those) and for this question.
+pub fn processed_file<'a>(
+    question: &Question,
+    entry: &Value,
+    inspector: &'a dyn FileInspector,
+) -> Option<&'a StoredFile> {
+    stored_file_id(entry).and_then(|id| inspector.stored(id)).filter(|file| file.question == question.uuid)
+}
+
+/// The `stored_file_id` of the first processed entry of a file answer that does not name a
+/// file stored for this completion and this question (another completion's, another
+/// question's, or none at all); `None` when every processed entry is one of its files.
+pub fn foreign_stored_file<'v>(
+    question: &Question,
+    answer_data: &'v Value,
+    inspector: &dyn FileInspector,
+) -> Option<&'v Value> {
+    let entries = file_entries(question.question_type, answer_data)?;
+    entries.into_iter().find_map(|entry| match entry {
+        FileEntry::Processed(value) if processed_file(question, value, inspector).is_none() => {
+            value.get("stored_file_id")
+        }
+        _ => None,
+    })
+}
+
+/// Validates a `file` / `multiple_files` answer: shape, file count (new and processed
+/// entries together), and each file's limits: a new upload's content as decoded and
+/// sniffed, a processed entry's as its stored row says (it must be a file of this question).
 pub fn is_valid_file_answer(question: &Question, answer_data: &Value, inspector: &dyn FileInspector) -> bool {
     let Some(entries) = file_entries(question.question_type, answer_data) else {
         return false;
@@ -155,7 +244,8 @@ pub fn is_valid_file_answer(question: &Question, answer_data: &Value, inspector:
         }
     }
     entries.iter().all(|entry| match entry {
-        FileEntry::Processed(_) => true,
+        FileEntry::Processed(entry) => processed_file(question, entry, inspector)
+            .is_some_and(|file| check_uploaded_file(question, &file.as_uploaded())),
         FileEntry::Invalid => false,
         FileEntry::New { name, content } => {
             let name_str = match name {
@@ -246,8 +336,26 @@ mod tests {
         }
     }
 
+    /// The file stored for question 7 (`file_question`) that `processed` names.
+    const STORED: u128 = 0x0123456789abcdef0123456789abcdef;
+    /// A 3 MiB PDF stored for question 7, and one stored for question 8.
+    const STORED_BIG: u128 = 0xb16;
+    const STORED_ELSEWHERE: u128 = 0xe15e;
+
+    fn stored(question: u128, name: &str, size: u64, mime_type: &str) -> StoredFile {
+        StoredFile { question: Uuid::from_u128(question), name: name.into(), size, mime_type: mime_type.into() }
+    }
+
     fn inspector() -> impl FileInspector {
-        Base64Files(sniff)
+        Base64Files::new(sniff).with_stored(HashMap::from([
+            (Uuid::from_u128(STORED), stored(7, "old.pdf", 10, "application/pdf")),
+            (Uuid::from_u128(STORED_BIG), stored(7, "big.pdf", 3 * 1024 * 1024, "application/pdf")),
+            (Uuid::from_u128(STORED_ELSEWHERE), stored(8, "other.pdf", 10, "application/pdf")),
+        ]))
+    }
+
+    fn processed(id: u128) -> Value {
+        json!({"name": "x.pdf", "size": 1, "mime_type": "application/pdf", "stored_file_id": Uuid::from_u128(id).simple().to_string()})
     }
 
     fn file_question(ty: QuestionType) -> Question {
@@ -363,6 +471,51 @@ mod tests {
         for (case, question, answer, expected) in table {
             assert_eq!(is_valid_file_answer(question, &answer, &inspector()), expected, "{case}");
         }
+    }
+
+    #[test]
+    fn processed_entries_must_name_a_stored_file_of_the_question_within_its_limits() {
+        let single = file_question(QuestionType::File);
+        let mut small = file_question(QuestionType::File);
+        small.max_file_size_mb = Some(2);
+        let mut txt_only = file_question(QuestionType::File);
+        txt_only.allowed_file_types = vec![".txt".into()];
+        txt_only.allowed_mime_types.clear();
+        let mut two = file_question(QuestionType::MultipleFiles);
+        two.max_files_count = Some(2);
+        let table: Vec<(&str, &Question, Value, bool)> = vec![
+            ("a file of this question", &single, processed(STORED), true),
+            ("hyphenated id", &single, json!({"stored_file_id": Uuid::from_u128(STORED).to_string()}), true),
+            ("another question's file", &single, processed(STORED_ELSEWHERE), false),
+            ("an unknown id", &single, processed(0xdead), false),
+            ("an id that is no uuid", &single, json!({"stored_file_id": "x"}), false),
+            ("an id that is no string", &single, json!({"stored_file_id": 5}), false),
+            ("stored size over the limit", &small, processed(STORED_BIG), false),
+            ("stored name of a type no longer allowed", &txt_only, processed(STORED), false),
+            ("two processed within count", &two, json!([processed(STORED), processed(STORED_BIG)]), true),
+            (
+                "processed and new over count",
+                &two,
+                json!([processed(STORED), processed(STORED_BIG), upload("c.pdf", PDF_B64)]),
+                false,
+            ),
+        ];
+        for (case, question, answer, expected) in table {
+            assert_eq!(is_valid_file_answer(question, &answer, &inspector()), expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn the_first_foreign_stored_file_is_named() {
+        let multi = file_question(QuestionType::MultipleFiles);
+        let inspector = inspector();
+        let elsewhere = processed(STORED_ELSEWHERE);
+        let answer = json!([processed(STORED), upload("a.pdf", PDF_B64), elsewhere, processed(0xdead)]);
+        assert_eq!(foreign_stored_file(&multi, &answer, &inspector), Some(&elsewhere["stored_file_id"]));
+        let mine = json!([processed(STORED), upload("a.pdf", PDF_B64)]);
+        assert_eq!(foreign_stored_file(&multi, &mine, &inspector), None);
+        // Not a file answer at all: nothing to name (the type check rejects it).
+        assert_eq!(foreign_stored_file(&multi, &json!("x"), &inspector), None);
     }
 
     #[test]

@@ -4,8 +4,13 @@
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
+use std::collections::HashSet;
+
 use super::dates::{is_valid_date, is_valid_datetime};
-use super::files::{is_valid_file_answer, FileInspector};
+use super::files::{
+    classify_file, foreign_stored_file, is_valid_file_answer, stored_file_id, FileEntry, FileInspector,
+};
+use super::limits::MAX_TEXT_ANSWER_CHARS;
 use super::model::{Question, QuestionType};
 use super::python::{is_py_int_str, parse_drf_uuid, parse_py_float, parse_py_uuid, py_str, py_type_name, PyNumber};
 
@@ -17,6 +22,11 @@ pub const MSG_NULL: &str = "This field may not be null.";
 pub const MSG_INVALID_UUID: &str = "Must be a valid UUID.";
 /// The message for a `null` request body.
 pub const MSG_NO_DATA: &str = "No data provided";
+
+/// Django's message for a string over a length limit.
+pub fn too_long_message(max: usize) -> String {
+    format!("Ensure this field has no more than {max} characters.")
+}
 
 /// The question's display string used in messages: the description if it has at most
 /// 50 characters, else its first 50 characters and `...` (upstream `Question.__str__`).
@@ -117,8 +127,7 @@ pub enum QuestionLookup<'a> {
     Missing,
 }
 
-/// One validated element of a submission, in request order (duplicates kept: the
-/// last one wins when applied in order).
+/// One validated element of a submission, in request order (at most one per question).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidAnswer {
     /// The question answered.
@@ -163,15 +172,42 @@ pub fn submission_question_uuids(body: &Value) -> Vec<Uuid> {
     uuids
 }
 
+/// The ids of the stored files that a submission's processed file entries name (in an
+/// `answer_data` object or list), so that the store layer can load them in one query
+/// before calling [`validate_submission`].
+pub fn submission_stored_file_ids(body: &Value) -> Vec<Uuid> {
+    let Value::Array(elements) = body else {
+        return Vec::new();
+    };
+    let entries = elements.iter().filter_map(|e| e.get("answer_data")).flat_map(|data| match data {
+        Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    });
+    let mut ids: Vec<Uuid> = entries
+        .filter(|entry| matches!(classify_file(entry), FileEntry::Processed(_)))
+        .filter_map(stored_file_id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 /// Validates a whole `submit_answers` body (spec §3.1, §3.4) before anything is
 /// written. The caller passes an empty request body as `[]` (DRF's form fallback reads
 /// it as an empty list) and a JSON `null` body as `Value::Null`.
 ///
+/// A list longer than `question_count` (the checklist's questions) is refused as a whole,
+/// before any element is looked at: a valid submission answers each question at most once
+/// (upstream accepts repeats and lets the last win; we refuse them).
+///
 /// Per element, in order: field checks (`question_uuid`, `answer_data`), then the
 /// question lookup (`Missing` → "does not exist", `OtherChecklist` → "does not belong"),
-/// then the type check of a non-null answer. Visibility and `required` play no part.
+/// then "answered more than once" for a question an earlier element answered, then the
+/// length of its strings, the files it refers back to, and the type check of a non-null
+/// answer. Visibility and `required` play no part.
 pub fn validate_submission<'q>(
     body: &Value,
+    question_count: usize,
     lookup: impl Fn(Uuid) -> QuestionLookup<'q>,
     files: &dyn FileInspector,
 ) -> Result<Vec<ValidAnswer>, SubmissionError> {
@@ -185,11 +221,18 @@ pub fn validate_submission<'q>(
             ))))
         }
     };
+    if elements.len() > question_count {
+        // DRF's ListSerializer `max_length` message.
+        return Err(SubmissionError::Body(non_field_errors(format!(
+            "Ensure this field has no more than {question_count} elements."
+        ))));
+    }
     let mut valid = Vec::with_capacity(elements.len());
     let mut entries = Vec::with_capacity(elements.len());
+    let mut answered = HashSet::with_capacity(elements.len());
     let mut failed = false;
     for element in elements {
-        match validate_element(element, &lookup, files) {
+        match validate_element(element, &lookup, &mut answered, files) {
             Ok(answer) => {
                 valid.push(answer);
                 entries.push(Value::Object(Map::new()));
@@ -210,6 +253,7 @@ pub fn validate_submission<'q>(
 fn validate_element<'q>(
     element: &Value,
     lookup: &impl Fn(Uuid) -> QuestionLookup<'q>,
+    answered: &mut HashSet<Uuid>,
     files: &dyn FileInspector,
 ) -> Result<ValidAnswer, Value> {
     let fields = match element {
@@ -259,14 +303,37 @@ fn validate_element<'q>(
         }
         QuestionLookup::Found(question) => question,
     };
+    // Any form of the uuid counts: hex and hyphenated name the same question.
+    if !answered.insert(uuid) {
+        return Err(non_field_errors(format!("Question {} is answered more than once.", uuid.hyphenated())));
+    }
     // PostgreSQL's jsonb cannot hold U+0000, and Django refuses it in text anyway.
     if contains_nul(answer_data) {
         return Err(json!({"answer_data": ["Null characters are not allowed."]}));
+    }
+    if has_long_string(answer_data, MAX_TEXT_ANSWER_CHARS) {
+        return Err(json!({"answer_data": [too_long_message(MAX_TEXT_ANSWER_CHARS)]}));
+    }
+    if let Some(id) = foreign_stored_file(question, answer_data, files) {
+        return Err(non_field_errors(format!("Stored file '{}' is not a file of this question.", py_str(id))));
     }
     if !answer_data.is_null() && !is_valid_answer(question, answer_data, files) {
         return Err(non_field_errors(invalid_answer_message(question, answer_data)));
     }
     Ok(ValidAnswer { question: uuid, answer_data: answer_data.clone() })
+}
+
+/// Whether a string of the answer that would be stored is over `max` characters: the
+/// answer itself, the items of a list, a file's `name`. A file's `content` is bounded by
+/// the question's size limit instead, and other keys of a file object are not kept.
+fn has_long_string(value: &Value, max: usize) -> bool {
+    match value {
+        // A string of at most `max` bytes has at most `max` characters: count only longer ones.
+        Value::String(s) => s.len() > max && s.chars().count() > max,
+        Value::Array(items) => items.iter().any(|item| has_long_string(item, max)),
+        Value::Object(map) => map.get("name").is_some_and(|name| has_long_string(name, max)),
+        _ => false,
+    }
 }
 
 /// Whether a NUL character hides in any string (or key) of `value`.
@@ -295,7 +362,7 @@ mod tests {
     }
 
     fn files() -> impl FileInspector {
-        Base64Files(sniff)
+        Base64Files::new(sniff)
     }
 
     fn q(ty: QuestionType) -> Question {
@@ -622,10 +689,16 @@ mod tests {
         (number, file, Uuid::from_u128(3), Uuid::from_u128(4))
     }
 
+    /// Validates against a checklist of ten questions, two of which the tests answer.
     fn run(body: Value) -> Result<Vec<ValidAnswer>, SubmissionError> {
+        run_with(body, 10)
+    }
+
+    fn run_with(body: Value, question_count: usize) -> Result<Vec<ValidAnswer>, SubmissionError> {
         let (number, file, other, _missing) = submission_fixture();
         validate_submission(
             &body,
+            question_count,
             |uuid| {
                 if uuid == number.uuid {
                     QuestionLookup::Found(&number)
@@ -646,19 +719,122 @@ mod tests {
         let number = Uuid::from_u128(1);
         let file = Uuid::from_u128(2);
         let body = json!([
-            {"question_uuid": number.simple().to_string(), "answer_data": 50000},
-            {"question_uuid": number.hyphenated().to_string(), "answer_data": null},
             {"question_uuid": file.to_string(), "answer_data": {"name": "p.pdf", "content": PDF_B64}},
             {"question_uuid": 1, "answer_data": "7"},
         ]);
         let expected = vec![
-            ValidAnswer { question: number, answer_data: json!(50000) },
-            ValidAnswer { question: number, answer_data: Value::Null },
             ValidAnswer { question: file, answer_data: json!({"name": "p.pdf", "content": PDF_B64}) },
             ValidAnswer { question: number, answer_data: json!("7") },
         ];
         assert_eq!(run(body), Ok(expected));
+        let body = json!([{"question_uuid": number.hyphenated().to_string(), "answer_data": null}]);
+        assert_eq!(run(body), Ok(vec![ValidAnswer { question: number, answer_data: Value::Null }]));
         assert_eq!(run(json!([])), Ok(vec![]));
+        assert_eq!(run_with(json!([]), 0), Ok(vec![]));
+    }
+
+    #[test]
+    fn each_question_is_answered_at_most_once() {
+        let number = Uuid::from_u128(1);
+        let repeated = format!("Question {} is answered more than once.", number.hyphenated());
+        let table = vec![
+            (
+                json!([{"question_uuid": number.simple().to_string(), "answer_data": 5},
+                       {"question_uuid": number.hyphenated().to_string(), "answer_data": null}]),
+                json!([{}, {"non_field_errors": [repeated]}]),
+            ),
+            // Every repeat is named, even after an invalid first answer.
+            (
+                json!([{"question_uuid": 1, "answer_data": "abc"},
+                       {"question_uuid": Uuid::from_u128(2).to_string(), "answer_data": null},
+                       {"question_uuid": number.to_string(), "answer_data": 7},
+                       {"question_uuid": number.to_string(), "answer_data": 8}]),
+                json!([
+                    {"non_field_errors": ["Answer value 'abc' is not valid for the question 'How many?' (type: number)."]},
+                    {},
+                    {"non_field_errors": [repeated]},
+                    {"non_field_errors": [repeated]},
+                ]),
+            ),
+        ];
+        for (body, expected) in table {
+            assert_eq!(run(body.clone()).map_err(|e| e.to_json()), Err(expected), "body {body}");
+        }
+    }
+
+    #[test]
+    fn more_elements_than_questions_is_refused_before_any_element_is_read() {
+        let answer = json!({"question_uuid": Uuid::from_u128(1).to_string(), "answer_data": 5});
+        let table = vec![
+            (
+                json!([answer.clone(), answer.clone(), answer.clone()]),
+                2,
+                "Ensure this field has no more than 2 elements.",
+            ),
+            (json!(["not even an object"]), 0, "Ensure this field has no more than 0 elements."),
+        ];
+        for (body, count, message) in table {
+            assert_eq!(run_with(body, count), Err(SubmissionError::Body(json!({"non_field_errors": [message]}))));
+        }
+    }
+
+    #[test]
+    fn string_answers_and_file_names_are_capped() {
+        let question = q(QuestionType::TextArea);
+        let mut files_question = Question::new(Uuid::from_u128(1), "Files", QuestionType::MultipleFiles);
+        files_question.max_files_count = Some(2);
+        let at_cap = "é".repeat(MAX_TEXT_ANSWER_CHARS);
+        let over = "a".repeat(MAX_TEXT_ANSWER_CHARS + 1);
+        let too_long = json!([{"answer_data": [too_long_message(MAX_TEXT_ANSWER_CHARS)]}]);
+        let text = "SGVsbG8K";
+        let table: Vec<(&Question, Value, Option<Value>)> = vec![
+            (&question, json!(at_cap), None),
+            (&question, json!(over), Some(too_long.clone())),
+            (
+                &files_question,
+                json!([{"name": format!("{}.txt", "n".repeat(MAX_TEXT_ANSWER_CHARS)), "content": text}]),
+                Some(too_long.clone()),
+            ),
+            (&files_question, json!([{"name": "short.txt", "content": text}]), None),
+        ];
+        for (question, answer_data, expected) in table {
+            let lookup = |_| QuestionLookup::Found(question);
+            let body = json!([{"question_uuid": Uuid::from_u128(1).to_string(), "answer_data": answer_data}]);
+            let result = validate_submission(&body, 1, lookup, &files()).err().map(|e| e.to_json());
+            assert_eq!(result, expected, "{:.60}", body.to_string());
+        }
+        assert_eq!(too_long_message(10_000), "Ensure this field has no more than 10000 characters.");
+    }
+
+    #[test]
+    fn a_processed_entry_must_be_a_stored_file_of_the_question() {
+        use super::super::files::StoredFile;
+        use std::collections::HashMap;
+        let mut question = Question::new(Uuid::from_u128(1), "Files", QuestionType::MultipleFiles);
+        question.max_files_count = Some(3);
+        let mine = Uuid::from_u128(0xf1);
+        let theirs = Uuid::from_u128(0xf2);
+        let stored = |q: u128| StoredFile {
+            question: Uuid::from_u128(q),
+            name: "a.pdf".into(),
+            size: 10,
+            mime_type: "application/pdf".into(),
+        };
+        let inspector = Base64Files::new(sniff).with_stored(HashMap::from([(mine, stored(1)), (theirs, stored(2))]));
+        let entry = |id: Uuid| json!({"stored_file_id": id.simple().to_string(), "name": "a.pdf"});
+        let lookup = |_| QuestionLookup::Found(&question);
+        let body = |items: Value| json!([{"question_uuid": Uuid::from_u128(1).to_string(), "answer_data": items}]);
+        let ok = validate_submission(&body(json!([entry(mine)])), 1, lookup, &inspector);
+        assert!(ok.is_ok(), "{ok:?}");
+        for (id, shown) in
+            [(theirs, theirs.simple().to_string()), (Uuid::from_u128(0xf3), "000000000000000000000000000000f3".into())]
+        {
+            let err = validate_submission(&body(json!([entry(mine), entry(id)])), 1, lookup, &inspector).unwrap_err();
+            assert_eq!(
+                err.to_json(),
+                json!([{"non_field_errors": [format!("Stored file '{shown}' is not a file of this question.")]}])
+            );
+        }
     }
 
     #[test]
@@ -675,7 +851,7 @@ mod tests {
         let missing = Uuid::from_u128(4);
         let table = vec![
             (
-                json!([{"question_uuid": number, "answer_data": 5}, {"question_uuid": number, "answer_data": "abc"}]),
+                json!([{"question_uuid": Uuid::from_u128(2).to_string(), "answer_data": null}, {"question_uuid": number, "answer_data": "abc"}]),
                 json!([{}, {"non_field_errors": ["Answer value 'abc' is not valid for the question 'How many?' (type: number)."]}]),
             ),
             (json!([{"question_uuid": number}]), json!([{"answer_data": ["This field is required."]}])),
@@ -755,11 +931,30 @@ mod tests {
     }
 
     #[test]
+    fn submission_stored_file_ids_collects_processed_entries_only() {
+        let a = Uuid::from_u128(0xa);
+        let b = Uuid::from_u128(0xb);
+        let body = json!([
+            {"question_uuid": "x", "answer_data": {"stored_file_id": b.simple().to_string(), "name": "b"}},
+            {"question_uuid": "y", "answer_data": [
+                {"stored_file_id": a.to_string()},
+                {"stored_file_id": Uuid::from_u128(0xc).simple().to_string(), "content": "QUJD"},
+                {"stored_file_id": "not a uuid"},
+                {"stored_file_id": b.simple().to_string()},
+            ]},
+            {"question_uuid": "z", "answer_data": "text"},
+            "junk",
+        ]);
+        assert_eq!(submission_stored_file_ids(&body), vec![a, b]);
+        assert_eq!(submission_stored_file_ids(&json!({})), Vec::<Uuid>::new());
+    }
+
+    #[test]
     fn nul_characters_in_answers_are_rejected_before_storage() {
         let question = q(QuestionType::TextInput);
         let lookup = |_| QuestionLookup::Found(&question);
         let body = json!([{"question_uuid": Uuid::from_u128(1).to_string(), "answer_data": "a\u{0}b"}]);
-        match validate_submission(&body, lookup, &files()) {
+        match validate_submission(&body, 1, lookup, &files()) {
             Err(SubmissionError::Elements(entries)) => {
                 assert_eq!(entries, vec![json!({"answer_data": ["Null characters are not allowed."]})])
             }

@@ -5,44 +5,31 @@
 //! offering has no checklist (or the record no completion for it) → 400 for a bad body.
 
 mod files;
+mod submit;
 mod wire;
 
-use std::collections::{HashMap, HashSet};
-
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sqlx::{PgConnection, Postgres, Transaction};
-use uuid::Uuid;
 
+use self::submit::submit_answers;
 use self::wire::{template_json, Audience, Loaded};
 use crate::domain::checklist::python::parse_py_uuid;
-use crate::domain::checklist::{
-    completion_metrics, should_trigger_review, submission_question_uuids, validate_submission, Answer, Question,
-    QuestionLookup,
-};
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
-use crate::http::commit_gate;
-use crate::http::request::{body_value, offering_user_uuid, QueryPairs};
+use crate::http::request::{offering_user_uuid, QueryPairs};
 use crate::http::routes::{allow, both};
 use crate::http::AppState;
-use crate::store::checklists::{self as store, QuestionRecord};
+use crate::store::checklists as store;
 use crate::store::Caller;
 
 const NO_CHECKLIST: &str = "No checklist configured for this object";
 const NO_TEMPLATE_CHECKLIST: &str = "No checklist configured for new objects";
 const PARENT_REQUIRED: &str = "parent_uuid query parameter is required";
 const PARENT_NOT_FOUND: &str = "Parent object not found";
-const SUBMITTED: &str = "Answers submitted successfully";
-
-/// File answers travel as base64 inside JSON; axum's default 2 MB body limit would turn a
-/// size-limit validation error into a 413, so `submit_answers` accepts bodies up to this.
-const SUBMIT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 const GET_ONLY: &str = "GET, HEAD, OPTIONS";
 
@@ -57,17 +44,15 @@ pub fn routes() -> Router<AppState> {
     let r = both(r, &format!("{base}/{{uuid}}/completion_status/"), allow(GET_ONLY, get(completion_status)));
     let r =
         both(r, &format!("{base}/{{uuid}}/completion_review_status/"), allow(GET_ONLY, get(completion_review_status)));
-    both(
-        r,
-        &format!("{base}/{{uuid}}/submit_answers/"),
-        allow("POST, OPTIONS", post(submit_answers).layer(DefaultBodyLimit::max(SUBMIT_BODY_LIMIT))),
-    )
+    // No body limit layer: the handler reads the body itself, within its checklist's limit,
+    // once it knows who is asking (submit.rs).
+    both(r, &format!("{base}/{{uuid}}/submit_answers/"), allow("POST, OPTIONS", post(submit_answers)))
 }
 
 /// A read-only transaction on one snapshot, so that a response never mixes the answers
 /// of before and after a concurrent submission.
 async fn snapshot(state: &AppState) -> ApiResult<Transaction<'static, Postgres>> {
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
     Ok(tx)
 }
@@ -159,81 +144,6 @@ async fn completion_view(
     let loaded = load(&mut tx, completion_id).await?;
     tx.commit().await?;
     Ok(Json(loaded.completion_json(&loaded.metrics(), audience)))
-}
-
-/// The submission as DRF reads it (§3.4): no body at all is an empty list (the form-data
-/// fallback), anything else is parsed as the request's content type says.
-fn submission_body(headers: &HeaderMap, body: &Bytes) -> ApiResult<Value> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Array(Vec::new()));
-    }
-    if headers.get(CONTENT_TYPE).is_none() {
-        // No content type: DRF parses nothing and sees the form fallback, an empty list.
-        return Ok(Value::Array(Vec::new()));
-    }
-    body_value(headers, body)
-}
-
-/// `POST {uuid}/submit_answers/` (§3, §8.5): validate every element, then apply them in
-/// order (`null` deletes the caller's own answer), store uploads, recompute the stored
-/// status; all in one transaction, serialized per completion.
-async fn submit_answers(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(raw_uuid): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult<Json<Value>> {
-    let mut tx = state.pool.begin().await?;
-    let completion_id = authorize(&mut tx, &caller, &raw_uuid, Audience::User).await?;
-    if !store::lock_completion(&mut tx, completion_id).await? {
-        return Err(ApiError::Detail(NO_CHECKLIST.to_owned()));
-    }
-    // DRF parses the body lazily, after the permission checks: a bad body is the last 400.
-    let body = submission_body(&headers, &body)?;
-
-    let completion = store::completion(&mut tx, completion_id).await?;
-    let records = store::checklist_questions(&mut tx, completion.checklist_id).await?;
-    let by_uuid: HashMap<Uuid, &QuestionRecord> = records.iter().map(|r| (r.question.uuid, r)).collect();
-    let foreign: Vec<Uuid> =
-        submission_question_uuids(&body).into_iter().filter(|u| !by_uuid.contains_key(u)).collect();
-    let elsewhere: HashSet<Uuid> =
-        if foreign.is_empty() { HashSet::new() } else { store::existing_question_uuids(&mut tx, &foreign).await? };
-    let inspector = files::inspector();
-    let lookup = |uuid: Uuid| match by_uuid.get(&uuid) {
-        Some(record) => QuestionLookup::Found(&record.question),
-        None if elsewhere.contains(&uuid) => QuestionLookup::OtherChecklist,
-        None => QuestionLookup::Missing,
-    };
-    let valid = validate_submission(&body, lookup, &inspector).map_err(|e| ApiError::Invalid(e.to_json()))?;
-
-    for answer in valid {
-        let Some(record) = by_uuid.get(&answer.question) else {
-            continue; // validation resolved every element to a question of this checklist
-        };
-        if answer.answer_data.is_null() {
-            store::delete_answer(&mut tx, completion_id, record.id, caller.id).await?;
-            continue;
-        }
-        let data =
-            files::store_uploads(&mut tx, completion_id, caller.id, record.question.question_type, answer.answer_data)
-                .await?;
-        let requires_review = should_trigger_review(&record.question, &data);
-        store::upsert_answer(&mut tx, completion_id, record.id, caller.id, &data, requires_review).await?;
-    }
-
-    let answers = store::completion_answers(&mut tx, completion_id).await?;
-    let domain_answers: Vec<Answer> = answers.iter().map(|a| a.answer.clone()).collect();
-    let questions: Vec<Question> = records.iter().map(|r| r.question.clone()).collect();
-    let metrics = completion_metrics(&questions, &domain_answers);
-    store::save_completion_status(&mut tx, completion_id, metrics.is_completed, metrics.requires_review).await?;
-    store::delete_unreferenced_files(&mut tx, completion_id).await?;
-    // Re-read only the completion (its flags and `modified` just changed).
-    let completion = store::completion(&mut tx, completion_id).await?;
-    let checklist = store::checklist(&mut tx, completion.checklist_id).await?;
-    commit_gate::commit(tx).await?;
-    let loaded = Loaded { checklist, completion, questions: records, answers };
-    Ok(Json(json!({"detail": SUBMITTED, "completion": loaded.completion_json(&metrics, Audience::User)})))
 }
 
 /// `GET checklist-template/?parent_uuid=` (§8.6, decisions.md 18): `parent_uuid` names an

@@ -82,7 +82,7 @@ pub async fn create(
     let offering_ref = reference(&body, "offering")?;
     let user_ref = reference(&body, "user")?;
 
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.begin().await?;
     let mut errors = FieldErrors::default();
     let prefix = script_prefix(&state.settings);
     let offering_uuid = resolve_reference(&offering_ref, "offering", OFFERING_ROUTE, prefix, &mut errors)?;
@@ -212,7 +212,7 @@ pub async fn update(
     QueryPairs(query): QueryPairs,
     RawBody(body): RawBody,
 ) -> ApiResult<Response> {
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.begin().await?;
     let record = target(&mut tx, &caller, &raw_uuid, UPDATE_USER, None).await?;
     let body = body_object(&headers, &body)?;
 
@@ -282,7 +282,7 @@ pub async fn destroy(
     caller: Caller,
     Path(raw_uuid): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.begin().await?;
     let record = target(&mut tx, &caller, &raw_uuid, DELETE_USER, None).await?;
     if !record.permitted {
         return Err(ApiError::Forbidden("You do not have permission to delete this user.".into()));
@@ -309,7 +309,7 @@ pub async fn update_restricted(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> ApiResult<StatusCode> {
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.begin().await?;
     let record = target(&mut tx, &caller, &raw_uuid, UPDATE_USER, Some(UPDATE_RESTRICTION)).await?;
     let body = body_object(&headers, &body)?;
     let restricted = match body.get("is_restricted") {
@@ -343,7 +343,7 @@ pub async fn update_comments(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> ApiResult<Json<Value>> {
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.begin().await?;
     let record = target(&mut tx, &caller, &raw_uuid, UPDATE_USER, None).await?;
     if !record.permitted {
         return Err(ApiError::forbidden());
@@ -355,8 +355,8 @@ pub async fn update_comments(
     let mut errors = FieldErrors::default();
     let comment = match body.get("service_provider_comment") {
         None => None,
-        Some(value) => match input::string(value, None) {
-            Ok(text) => Some(input::sanitize_html(&text)),
+        Some(value) => match input::string(value, Some(input::MAX_COMMENT_CHARS)) {
+            Ok(text) => Some(text),
             Err(message) => {
                 errors.add("service_provider_comment", message);
                 None
@@ -374,6 +374,10 @@ pub async fn update_comments(
         },
     };
     errors.into_result()?;
+    let comment = match comment {
+        Some(text) => Some(input::sanitize_html_off_thread(text).await?),
+        None => None,
+    };
 
     let mut changed_fields = Vec::new();
     if comment.as_ref().is_some_and(|c| *c != record.service_provider_comment) {

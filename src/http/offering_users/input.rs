@@ -4,7 +4,9 @@
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::blocking;
 use crate::domain::listing::strip_script_prefix;
+use crate::error::ApiResult;
 use crate::http::request::python_type_name;
 
 /// The routes a hyperlink may name; any other path is "No URL match".
@@ -113,10 +115,24 @@ pub fn url(value: &Value) -> Result<String, String> {
     }
 }
 
+/// Most characters of a service-provider comment (`service_provider_comment`, and the
+/// `comment` of the pending actions). Upstream has no limit; HTML sanitizing takes time
+/// that grows faster than the text (unclosed nested tags), so the limit is what bounds it.
+pub const MAX_COMMENT_CHARS: usize = 10_000;
+
 /// Removes everything but safe HTML (ammonia's allow-list): `<p>` survives, `<script>` and
 /// event-handler attributes such as `onerror` do not.
 pub fn sanitize_html(text: &str) -> String {
     ammonia::clean(text)
+}
+
+/// [`sanitize_html`] on a blocking thread: even at [`MAX_COMMENT_CHARS`], crafted HTML takes
+/// tens of milliseconds to clean, too long to hold an async worker.
+pub async fn sanitize_html_off_thread(text: String) -> ApiResult<String> {
+    if text.is_empty() {
+        return Ok(text);
+    }
+    blocking::run(move || sanitize_html(&text)).await
 }
 
 #[cfg(test)]
@@ -166,6 +182,24 @@ mod tests {
         for bad in ["not a url", "javascript:alert(1)", "http://", "mailto:a@b.c"] {
             assert_eq!(url(&json!(bad)).unwrap_err(), "Enter a valid URL.", "{bad}");
         }
+    }
+
+    #[test]
+    fn comments_over_the_cap_get_djangos_message() {
+        let at_cap = "é".repeat(MAX_COMMENT_CHARS);
+        assert_eq!(string(&json!(at_cap), Some(MAX_COMMENT_CHARS)).unwrap(), at_cap);
+        let over = "a".repeat(MAX_COMMENT_CHARS + 1);
+        assert_eq!(
+            string(&json!(over), Some(MAX_COMMENT_CHARS)).unwrap_err(),
+            "Ensure this field has no more than 10000 characters."
+        );
+    }
+
+    #[tokio::test]
+    async fn sanitizing_off_thread_gives_the_same_html() {
+        let dirty = "<p>ok</p><script>x</script>";
+        assert_eq!(sanitize_html_off_thread(dirty.to_owned()).await.unwrap(), sanitize_html(dirty));
+        assert_eq!(sanitize_html_off_thread(String::new()).await.unwrap(), "");
     }
 
     #[test]

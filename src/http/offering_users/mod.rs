@@ -1,6 +1,7 @@
 //! `/api/marketplace-offering-users/`: every path written out, so this file reads like the
 //! operations table of the API reference.
 
+mod blocking;
 mod checklist;
 mod crud;
 mod input;
@@ -8,6 +9,7 @@ mod read;
 mod representation;
 mod transitions;
 
+pub use input::MAX_COMMENT_CHARS;
 pub use representation::full_name;
 
 use axum::extract::{Path, State};

@@ -32,7 +32,10 @@ pub async fn run(
     // The body is read first but its errors are answered last: the statement then only
     // looks the record up, so that 404, 403 and the state's 400 still come before them.
     let from_body = match transition.comment_effect() {
-        CommentEffect::FromBody => body_object(&headers, &body).and_then(|body| comment_fields(&body)),
+        CommentEffect::FromBody => match body_object(&headers, &body).and_then(|body| comment_fields(&body)) {
+            Ok((Some(comment), url)) => input::sanitize_html_off_thread(comment).await.map(|c| (Some(c), url)),
+            other => other,
+        },
         // Other actions take no body; whatever arrives is ignored, as upstream does.
         _ => Ok((None, None)),
     };
@@ -45,7 +48,7 @@ pub async fn run(
     let write = TransitionWrite { transition, comment, comment_url, new_values: &new_values, apply: from_body.is_ok() };
     // The statement commits on its own: take the connection first, so that only the
     // statement itself runs past the gate.
-    let mut conn = state.pool.acquire().await?;
+    let mut conn = state.connection().await?;
     commit_gate::enter()?;
     let outcome = store::run_transition(&mut conn, &caller, uuid, UPDATE_USER, write)
         .await?
@@ -80,12 +83,13 @@ fn audit_new_values(transition: Transition, comment: Option<&str>, comment_url: 
 
 /// `comment` and `comment_url` of the two pending actions: absent or `null` leaves the
 /// stored value unchanged (the site agent always sends `"comment_url": null`), `""` clears.
+/// The comment comes back as sent, still to be sanitized.
 fn comment_fields(body: &Map<String, Value>) -> ApiResult<(Option<String>, Option<String>)> {
     let mut errors = Map::new();
     let comment = match body.get("comment") {
         None | Some(Value::Null) => None,
-        Some(value) => match input::string(value, None) {
-            Ok(text) => Some(input::sanitize_html(&text)),
+        Some(value) => match input::string(value, Some(input::MAX_COMMENT_CHARS)) {
+            Ok(text) => Some(text),
             Err(message) => {
                 errors.insert("comment".into(), json!([message]));
                 None

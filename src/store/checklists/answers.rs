@@ -1,6 +1,6 @@
-//! The writes of `submit_answers` (checklists.md §3.5): answers keyed by (completion,
-//! question, user), uploaded files in PostgreSQL (decisions.md 22), and the completion's
-//! stored status.
+//! The answer writes of `submit_answers` (checklists.md §3.5): answers keyed by (completion,
+//! question, user), one statement per kind whatever the number of answers, and the
+//! completion's stored status.
 
 use std::collections::HashSet;
 
@@ -18,90 +18,78 @@ pub async fn existing_question_uuids(conn: &mut PgConnection, uuids: &[Uuid]) ->
     Ok(found.into_iter().collect())
 }
 
-/// Deletes the caller's own answer to a question; a missing row is a no-op (§3.5).
-pub async fn delete_answer(
+/// Deletes the caller's own answers to these questions; a missing row is a no-op (§3.5).
+pub async fn delete_answers(
     conn: &mut PgConnection,
     completion_id: i64,
-    question_id: i64,
     user_id: i64,
+    question_ids: &[i64],
 ) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM checklist_answers WHERE completion_id = $1 AND question_id = $2 AND user_id = $3")
+    if question_ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query("DELETE FROM checklist_answers WHERE completion_id = $1 AND user_id = $2 AND question_id = ANY($3)")
         .bind(completion_id)
-        .bind(question_id)
         .bind(user_id)
+        .bind(question_ids)
         .execute(conn)
         .await?;
     Ok(())
 }
 
-/// Creates or replaces the caller's answer to a question. `requires_review` is written on
-/// every save (R2, decisions.md 16; R1 kept the flag of the first save). `modified` takes
-/// the clock, not the transaction start, so that the latest save of one request wins.
-pub async fn upsert_answer(
+/// One answer to save: the question's internal id, the answer as stored (uploads already
+/// replaced by their references) and its review flag.
+#[derive(Debug, Clone)]
+pub struct AnswerWrite {
+    /// Internal id of the question answered.
+    pub question_id: i64,
+    /// The answer to store.
+    pub answer_data: Value,
+    /// Whether this answer triggers a review (recomputed on every save, R2).
+    pub requires_review: bool,
+}
+
+/// Creates or replaces the caller's answers, at most one per question. `requires_review` is
+/// written on every save (R2, decisions.md 16; R1 kept the flag of the first save).
+/// `modified` takes the clock, not the transaction start, row by row in the order given, so
+/// that the latest save wins among the answers of several users.
+pub async fn upsert_answers(
     conn: &mut PgConnection,
     completion_id: i64,
-    question_id: i64,
     user_id: i64,
-    answer_data: &Value,
-    requires_review: bool,
+    answers: Vec<AnswerWrite>,
 ) -> sqlx::Result<()> {
+    if answers.is_empty() {
+        return Ok(());
+    }
+    let mut question_ids = Vec::with_capacity(answers.len());
+    let mut data = Vec::with_capacity(answers.len());
+    let mut flags = Vec::with_capacity(answers.len());
+    for answer in answers {
+        question_ids.push(answer.question_id);
+        data.push(answer.answer_data);
+        flags.push(answer.requires_review);
+    }
     sqlx::query(
         "INSERT INTO checklist_answers (uuid, completion_id, question_id, user_id, answer_data, requires_review, \
                                         created, modified) \
-         VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, clock_timestamp(), clock_timestamp()) \
+         SELECT gen_random_uuid(), $1, d.question_id, $2, d.answer_data, d.requires_review, \
+                clock_timestamp(), clock_timestamp() \
+         FROM unnest($3::bigint[], $4::jsonb[], $5::bool[]) WITH ORDINALITY \
+              AS d(question_id, answer_data, requires_review, ord) \
+         ORDER BY d.ord \
          ON CONFLICT ON CONSTRAINT checklist_answers_completion_question_user_key DO UPDATE \
          SET answer_data = EXCLUDED.answer_data, requires_review = EXCLUDED.requires_review, \
              modified = clock_timestamp()",
     )
     .bind(completion_id)
-    .bind(question_id)
     .bind(user_id)
-    .bind(answer_data)
-    .bind(requires_review)
+    .bind(question_ids)
+    .bind(data)
+    .bind(flags)
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// Stores an uploaded file's bytes and returns the uuid answers refer to it by.
-pub async fn store_file(
-    conn: &mut PgConnection,
-    completion_id: i64,
-    uploaded_by: i64,
-    name: &str,
-    mime_type: &str,
-    content: &[u8],
-) -> sqlx::Result<Uuid> {
-    let size = i64::try_from(content.len()).unwrap_or(i64::MAX);
-    sqlx::query_scalar(
-        "INSERT INTO checklist_files (uuid, completion_id, uploaded_by, name, mime_type, size, content) \
-         VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6) RETURNING uuid",
-    )
-    .bind(completion_id)
-    .bind(uploaded_by)
-    .bind(name)
-    .bind(mime_type)
-    .bind(size)
-    .bind(content)
-    .fetch_one(conn)
-    .await
-}
-
-/// Deletes the files of a completion that no answer of it refers to any more (replaced or
-/// deleted file answers), so that the bytes do not pile up. A file answer is stored as one
-/// `{…, "stored_file_id": hex}` object, a multiple-files answer as a list of them.
-pub async fn delete_unreferenced_files(conn: &mut PgConnection, completion_id: i64) -> sqlx::Result<u64> {
-    Ok(sqlx::query(
-        "DELETE FROM checklist_files f WHERE f.completion_id = $1 AND NOT EXISTS ( \
-             SELECT 1 FROM checklist_answers a, \
-                  LATERAL (SELECT jsonb_build_object('stored_file_id', replace(f.uuid::text, '-', '')) AS ref) r \
-             WHERE a.completion_id = f.completion_id \
-               AND (a.answer_data @> r.ref OR a.answer_data @> jsonb_build_array(r.ref)))",
-    )
-    .bind(completion_id)
-    .execute(conn)
-    .await?
-    .rows_affected())
 }
 
 /// Saves the recomputed status; `modified` advances even when nothing changed (an empty

@@ -9,7 +9,9 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::checklist::{Answer, Dependency, DependencyLogic, Operator, Question, QuestionOption, QuestionType};
+use crate::domain::checklist::{
+    Answer, AnswerAllowance, Dependency, DependencyLogic, Operator, Question, QuestionOption, QuestionType,
+};
 
 /// A question as the rules need it, plus what only the wire needs.
 #[derive(Debug, Clone)]
@@ -165,6 +167,26 @@ pub async fn checklist_questions(conn: &mut PgConnection, checklist_id: i64) -> 
                 guidance_operator_text: r.guidance_operator,
                 operator_text: r.operator,
             })
+        })
+        .collect()
+}
+
+/// What each question of a completion's checklist lets an answer carry (its type and file
+/// limits): the size of a `submit_answers` body is judged by these before it is read.
+pub async fn answer_allowances(conn: &mut PgConnection, completion_id: i64) -> sqlx::Result<Vec<AnswerAllowance>> {
+    let rows: Vec<(String, Option<i32>, Option<i32>)> = sqlx::query_as(
+        "SELECT q.question_type, q.max_file_size_mb, q.max_files_count \
+         FROM checklist_completions c JOIN checklist_questions q ON q.checklist_id = c.checklist_id \
+         WHERE c.id = $1",
+    )
+    .bind(completion_id)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|(question_type, max_file_size_mb, max_files_count)| {
+            let question_type = QuestionType::parse(&question_type)
+                .ok_or_else(|| sqlx::Error::Decode(format!("unknown question type {question_type:?}").into()))?;
+            Ok(AnswerAllowance { question_type, max_file_size_mb, max_files_count })
         })
         .collect()
 }

@@ -4,9 +4,11 @@
 
 mod answers;
 mod content;
+mod files;
 
 pub use answers::*;
 pub use content::*;
+pub use files::*;
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, QueryBuilder};

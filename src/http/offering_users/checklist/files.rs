@@ -1,13 +1,18 @@
-//! File answers on the way in: MIME sniffing for validation, and replacing each new upload
-//! by the stored-file object once its bytes are in PostgreSQL (checklists.md §3.3,
+//! Answers on the way in: MIME sniffing for validation, and the writes a validated
+//! submission makes, each new upload replaced by the stored-file object it will be saved
+//! under and each processed entry rebuilt from its stored row (checklists.md §3.3, §3.5,
 //! decisions.md 22).
 
+use std::collections::HashMap;
+
 use serde_json::Value;
-use sqlx::PgConnection;
+use uuid::Uuid;
 
 use crate::domain::checklist::{
-    classify_file, decode_base64_strict, stored_file_json, Base64Files, FileEntry, QuestionType,
+    classify_file, decode_base64_strict, should_trigger_review, stored_file_id, stored_file_json, Base64Files,
+    FileEntry, QuestionType, StoredFile, ValidAnswer,
 };
+use crate::store::checklists::{AnswerWrite, NewFile, QuestionRecord};
 
 /// How many leading bytes the sniffer looks at, as upstream's `magic.from_buffer(f.read(1024))`.
 const SNIFF_BYTES: usize = 1024;
@@ -43,16 +48,99 @@ fn looks_like_text(head: &[u8]) -> bool {
 /// A MIME sniffer as [`Base64Files`] takes it.
 pub type Sniffer = fn(&[u8]) -> Option<String>;
 
-/// The inspector validation uses: strict base64, then [`sniff_mime`] on the first 1024 bytes.
-pub fn inspector() -> Base64Files<Sniffer> {
-    Base64Files(sniff_mime as Sniffer)
+/// The inspector validation uses: strict base64, then [`sniff_mime`] on the first 1024
+/// bytes; and the completion's stored files that processed entries may name.
+pub fn inspector(stored: HashMap<Uuid, StoredFile>) -> Base64Files<Sniffer> {
+    Base64Files::new(sniff_mime as Sniffer).with_stored(stored)
+}
+
+/// What a validated submission writes, one statement per kind.
+#[derive(Debug, Default)]
+pub struct Writes {
+    /// Questions whose answer of the caller is deleted (`answer_data: null`).
+    pub deletes: Vec<i64>,
+    /// The answers to create or replace, uploads replaced by their references.
+    pub upserts: Vec<AnswerWrite>,
+    /// The new uploads to store.
+    pub new_files: Vec<NewFile>,
+}
+
+impl Writes {
+    /// Bytes of the new uploads.
+    pub fn new_bytes(&self) -> u64 {
+        self.new_files.iter().map(|f| u64::try_from(f.content.len()).unwrap_or(u64::MAX)).sum()
+    }
+}
+
+/// Turns validated answers into the writes: `null` deletes; a new upload is decoded,
+/// sniffed and given the id it will be stored under; a processed entry is rebuilt from the
+/// stored file it names (validation made sure it is one of this question's), so that its
+/// name, size and MIME type are the stored ones and other keys are dropped.
+pub fn plan_writes(
+    valid: Vec<ValidAnswer>,
+    questions: &HashMap<Uuid, &QuestionRecord>,
+    stored: &HashMap<Uuid, StoredFile>,
+) -> Writes {
+    let mut writes = Writes::default();
+    for answer in valid {
+        let Some(record) = questions.get(&answer.question) else {
+            continue; // validation resolved every element to a question of this checklist
+        };
+        if answer.answer_data.is_null() {
+            writes.deletes.push(record.id);
+            continue;
+        }
+        let mut rebuild = |entry: Value| file_entry(entry, record.id, stored, &mut writes.new_files);
+        let answer_data = match (record.question.question_type, answer.answer_data) {
+            (QuestionType::File, entry @ Value::Object(_)) => rebuild(entry),
+            (QuestionType::MultipleFiles, Value::Array(items)) => {
+                Value::Array(items.into_iter().map(&mut rebuild).collect())
+            }
+            (_, other) => other,
+        };
+        let requires_review = should_trigger_review(&record.question, &answer_data);
+        writes.upserts.push(AnswerWrite { question_id: record.id, answer_data, requires_review });
+    }
+    writes
+}
+
+/// One file object of a validated answer, as it is saved.
+fn file_entry(
+    entry: Value,
+    question_id: i64,
+    stored: &HashMap<Uuid, StoredFile>,
+    new_files: &mut Vec<NewFile>,
+) -> Value {
+    match classify_file(&entry) {
+        FileEntry::Processed(_) => match stored_file_id(&entry).and_then(|id| stored.get(&id).map(|f| (id, f))) {
+            Some((id, file)) => stored_file_json(&Value::String(file.name.clone()), file.size, &file.mime_type, id),
+            None => entry, // unreachable: validation accepted only stored files of this question
+        },
+        FileEntry::New { name, content } => match upload(name, content) {
+            Some(file) => {
+                let id = Uuid::new_v4();
+                let size = u64::try_from(file.content.len()).unwrap_or(u64::MAX);
+                let saved = stored_file_json(name, size, &file.mime_type, id);
+                new_files.push(NewFile {
+                    uuid: id,
+                    question_id,
+                    name: file.name,
+                    mime_type: file.mime_type,
+                    content: file.content,
+                });
+                saved
+            }
+            None => entry, // unreachable: validation decoded this content
+        },
+        FileEntry::Invalid => entry,
+    }
 }
 
 /// An upload to store: its name, sniffed type and bytes.
-pub struct Upload {
-    pub name: String,
-    pub mime_type: String,
-    pub content: Vec<u8>,
+struct Upload {
+    name: String,
+    mime_type: String,
+    content: Vec<u8>,
 }
 
 /// Decodes a validated new upload.
@@ -65,44 +153,6 @@ fn upload(name: &Value, content: &str) -> Option<Upload> {
         other => other.to_string(),
     };
     Some(Upload { name, mime_type, content: bytes })
-}
-
-/// Stores every new upload of a validated `file` / `multiple_files` answer and returns the
-/// answer to save: each upload replaced by `{"name", "size", "mime_type", "stored_file_id"}`,
-/// processed entries kept unchanged. Other question types pass through.
-pub async fn store_uploads(
-    conn: &mut PgConnection,
-    completion_id: i64,
-    user_id: i64,
-    question_type: QuestionType,
-    answer_data: Value,
-) -> sqlx::Result<Value> {
-    match (question_type, answer_data) {
-        (QuestionType::File, data @ Value::Object(_)) => store_one(conn, completion_id, user_id, data).await,
-        (QuestionType::MultipleFiles, Value::Array(items)) => {
-            let mut stored = Vec::with_capacity(items.len());
-            for item in items {
-                stored.push(store_one(conn, completion_id, user_id, item).await?);
-            }
-            Ok(Value::Array(stored))
-        }
-        (_, other) => Ok(other),
-    }
-}
-
-async fn store_one(conn: &mut PgConnection, completion_id: i64, user_id: i64, entry: Value) -> sqlx::Result<Value> {
-    let FileEntry::New { name, content } = classify_file(&entry) else {
-        return Ok(entry);
-    };
-    // Validation has accepted this entry, so the content decodes.
-    let Some(file) = upload(name, content) else {
-        return Ok(entry);
-    };
-    let stored_id =
-        crate::store::checklists::store_file(conn, completion_id, user_id, &file.name, &file.mime_type, &file.content)
-            .await?;
-    let size = u64::try_from(file.content.len()).unwrap_or(u64::MAX);
-    Ok(stored_file_json(name, size, &file.mime_type, stored_id))
 }
 
 #[cfg(test)]

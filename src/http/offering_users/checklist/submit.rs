@@ -1,0 +1,162 @@
+//! `POST {uuid}/submit_answers/` (checklists.md §3, §8.5), bounded in what one request may
+//! cost the server:
+//!
+//! 1. A short read on a pooled connection, given back at once: 404 → 403 → 400 (no
+//!    checklist) as for every action, and the body limit this checklist's questions need.
+//! 2. The body, read within that limit (413 beyond it, before a byte is read when
+//!    `Content-Length` says so) while the request holds no connection, and parsed.
+//! 3. One write transaction: the record and the completion again (now locked), every
+//!    element validated before anything is written, then one statement per kind of write.
+
+use std::collections::{HashMap, HashSet};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::HeaderMap;
+use axum::Json;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::files::{inspector, plan_writes, Writes};
+use super::wire::{Audience, Loaded};
+use super::{authorize, NO_CHECKLIST};
+use crate::domain::checklist::{
+    completion_metrics, submission_question_uuids, submission_stored_file_ids, submit_body_limit, validate_submission,
+    Answer, AnswerAllowance, Question, QuestionLookup, StoredFile, SubmissionError,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::http::body::read_limited;
+use crate::http::commit_gate;
+use crate::http::offering_users::blocking;
+use crate::http::request::body_value;
+use crate::http::AppState;
+use crate::store::checklists::{self as store, QuestionRecord};
+use crate::store::Caller;
+
+const SUBMITTED: &str = "Answers submitted successfully";
+
+/// The submission as DRF reads it (§3.4): no body at all is an empty list (the form-data
+/// fallback), anything else is parsed as the request's content type says.
+fn submission_body(headers: &HeaderMap, body: &Bytes) -> ApiResult<Value> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Array(Vec::new()));
+    }
+    if headers.get(CONTENT_TYPE).is_none() {
+        // No content type: DRF parses nothing and sees the form fallback, an empty list.
+        return Ok(Value::Array(Vec::new()));
+    }
+    body_value(headers, body)
+}
+
+/// The message of a submission that would leave its completion over the files quota.
+fn over_quota(quota: usize) -> ApiError {
+    ApiError::Detail(format!("The files of this checklist would take more than the {quota} bytes allowed."))
+}
+
+/// The body limit of a checklist with these questions (`Settings::max_submit_body_size` at most).
+fn body_limit<'a>(state: &AppState, questions: impl IntoIterator<Item = &'a Question>) -> usize {
+    let allowances: Vec<AnswerAllowance> = questions.into_iter().map(AnswerAllowance::from).collect();
+    submit_body_limit(&allowances, state.settings.max_submit_body_size)
+}
+
+/// `POST {uuid}/submit_answers/`: validate every element, then apply them (`null` deletes the
+/// caller's own answer), store uploads, recompute the stored status; the writes in one
+/// transaction, serialized per completion.
+pub async fn submit_answers(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw_uuid): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    let limit = {
+        let mut conn = state.connection().await?;
+        let completion_id = authorize(&mut conn, &caller, &raw_uuid, Audience::User).await?;
+        let allowances = store::answer_allowances(&mut conn, completion_id).await?;
+        submit_body_limit(&allowances, state.settings.max_submit_body_size)
+    };
+    let bytes = read_limited(&headers, body, limit).await?;
+    let body_size = bytes.len();
+    // DRF parses the body lazily, after the permission checks: a bad body is the last 400.
+    let body = blocking::run(move || submission_body(&headers, &bytes)).await??;
+
+    let mut tx = state.begin().await?;
+    let completion_id = authorize(&mut tx, &caller, &raw_uuid, Audience::User).await?;
+    if !store::lock_completion(&mut tx, completion_id).await? {
+        return Err(ApiError::Detail(NO_CHECKLIST.to_owned()));
+    }
+    let completion = store::completion(&mut tx, completion_id).await?;
+    let records = store::checklist_questions(&mut tx, completion.checklist_id).await?;
+    // The checklist may have changed since the first read: its limit is the one that counts.
+    let limit = body_limit(&state, records.iter().map(|r| &r.question));
+    if body_size > limit {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+
+    // What validation looks up, in one query each; nothing for a list that is refused for
+    // its length alone.
+    let within_count = body.as_array().is_none_or(|elements| elements.len() <= records.len());
+    let (elsewhere, stored) = if within_count {
+        let known: HashSet<Uuid> = records.iter().map(|r| r.question.uuid).collect();
+        let foreign: Vec<Uuid> = submission_question_uuids(&body).into_iter().filter(|u| !known.contains(u)).collect();
+        let elsewhere =
+            if foreign.is_empty() { HashSet::new() } else { store::existing_question_uuids(&mut tx, &foreign).await? };
+        let stored = store::stored_files(&mut tx, completion_id, &submission_stored_file_ids(&body)).await?;
+        (elsewhere, stored)
+    } else {
+        (HashSet::new(), HashMap::new())
+    };
+    // Decoding and sniffing the uploads is the costly part: off the async workers.
+    let (records, planned) = blocking::run(move || {
+        let planned = check_and_plan(&body, &records, &elsewhere, stored);
+        (records, planned)
+    })
+    .await?;
+    let writes = planned.map_err(|e| ApiError::Invalid(e.to_json()))?;
+    let quota = state.settings.checklist_files_quota;
+    if writes.new_bytes() > u64::try_from(quota).unwrap_or(u64::MAX) {
+        return Err(over_quota(quota));
+    }
+
+    store::delete_answers(&mut tx, completion_id, caller.id, &writes.deletes).await?;
+    store::upsert_answers(&mut tx, completion_id, caller.id, writes.upserts).await?;
+    store::store_files(&mut tx, completion_id, caller.id, writes.new_files).await?;
+    store::delete_unreferenced_files(&mut tx, completion_id).await?;
+    // Exact only now: the files other answers stopped referring to are gone.
+    if store::files_bytes(&mut tx, completion_id).await? > u64::try_from(quota).unwrap_or(u64::MAX) {
+        tx.rollback().await?;
+        return Err(over_quota(quota));
+    }
+
+    let answers = store::completion_answers(&mut tx, completion_id).await?;
+    let domain_answers: Vec<Answer> = answers.iter().map(|a| a.answer.clone()).collect();
+    let questions: Vec<Question> = records.iter().map(|r| r.question.clone()).collect();
+    let metrics = completion_metrics(&questions, &domain_answers);
+    store::save_completion_status(&mut tx, completion_id, metrics.is_completed, metrics.requires_review).await?;
+    // Re-read only the completion (its flags and `modified` just changed).
+    let completion = store::completion(&mut tx, completion_id).await?;
+    let checklist = store::checklist(&mut tx, completion.checklist_id).await?;
+    commit_gate::commit(tx).await?;
+    let loaded = Loaded { checklist, completion, questions: records, answers };
+    Ok(Json(json!({"detail": SUBMITTED, "completion": loaded.completion_json(&metrics, Audience::User)})))
+}
+
+/// Validates the whole submission against the checklist's questions and the completion's
+/// stored files, then plans its writes.
+fn check_and_plan(
+    body: &Value,
+    records: &[QuestionRecord],
+    elsewhere: &HashSet<Uuid>,
+    stored: HashMap<Uuid, StoredFile>,
+) -> Result<Writes, SubmissionError> {
+    let by_uuid: HashMap<Uuid, &QuestionRecord> = records.iter().map(|r| (r.question.uuid, r)).collect();
+    let lookup = |uuid: Uuid| match by_uuid.get(&uuid) {
+        Some(record) => QuestionLookup::Found(&record.question),
+        None if elsewhere.contains(&uuid) => QuestionLookup::OtherChecklist,
+        None => QuestionLookup::Missing,
+    };
+    let inspector = inspector(stored);
+    let valid = validate_submission(body, records.len(), lookup, &inspector)?;
+    Ok(plan_writes(valid, &by_uuid, inspector.stored_files()))
+}
