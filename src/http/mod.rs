@@ -71,6 +71,9 @@ pub struct Settings {
     pub max_in_flight: usize,
     /// Origins whose pages may call the API from a browser (`cors`); empty: no CORS headers.
     pub cors_allowed_origins: Vec<String>,
+    /// Whether requests are counted in the metrics (off when no management listener serves
+    /// them).
+    pub record_metrics: bool,
 }
 
 impl Default for Settings {
@@ -86,6 +89,7 @@ impl Default for Settings {
             trust_forwarded_headers: false,
             request_timeout: Duration::from_secs(30),
             max_in_flight: 256,
+            record_metrics: true,
             cors_allowed_origins: Vec::new(),
         }
     }
@@ -104,6 +108,7 @@ impl Settings {
             trust_forwarded_headers: args.links.trust_forwarded_headers,
             request_timeout: args.limits.request_timeout,
             max_in_flight: args.limits.max_in_flight,
+            record_metrics: !matches!(args.admin_bind.as_str(), "off" | ""),
             cors_allowed_origins: args.cors.cors_allowed_origins.iter().filter(|o| !o.is_empty()).cloned().collect(),
         }
     }

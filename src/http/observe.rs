@@ -19,7 +19,9 @@ use uuid::Uuid;
 use super::AppState;
 use crate::domain::state::ALL_TRANSITIONS;
 use crate::error::{AuthFailure, DatabaseErrorKind, Unavailable};
-use crate::telemetry::metrics::{status_class, ErrorKind, Reason, RequestLabels, RouteLabels, TransitionLabels};
+use crate::telemetry::metrics::{
+    status_class, ErrorKind, Metrics, Reason, RequestLabels, RouteLabels, TransitionLabels,
+};
 
 /// The request-id header, in and out.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -45,16 +47,32 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     request.extensions_mut().insert(user.clone());
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
 
-    let metrics = &state.metrics;
-    metrics.in_flight.inc();
+    let record = state.settings.record_metrics;
+    if record {
+        state.metrics.in_flight.inc();
+    }
     let mut response = next.run(request).instrument(span.clone()).await;
-    metrics.in_flight.dec();
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
+    if record {
+        state.metrics.in_flight.dec();
+        count(&state.metrics, route, method, status, elapsed.as_secs_f64(), &response);
+    }
+    span.in_scope(|| match user.0.get() {
+        Some(user) => {
+            tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, user = %user.simple(), "request")
+        }
+        None => tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request"),
+    });
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
 
-    let labels = RouteLabels { route, method: method.as_str().to_owned() };
-    metrics.latency.get_or_create(&labels).observe(elapsed.as_secs_f64());
-    let RouteLabels { route, method: method_label } = labels;
+/// Counts a finished request: by route, method and status; its latency; a state action's
+/// outcome; and what the response says of 503s, database errors and failed tokens.
+fn count(metrics: &Metrics, route: String, method: Method, status: u16, seconds: f64, response: &Response) {
     if method == Method::POST {
         if let Some(action) = transition_action(&route) {
             metrics.transitions.get_or_create(&TransitionLabels { action, outcome: status }).inc();
@@ -69,17 +87,10 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     if let Some(AuthFailure(reason)) = response.extensions().get::<AuthFailure>() {
         metrics.auth_failures.get_or_create(&Reason { reason }).inc();
     }
-    span.in_scope(|| match user.0.get() {
-        Some(user) => {
-            tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, user = %user.simple(), "request")
-        }
-        None => tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request"),
-    });
-    metrics.requests.get_or_create(&RequestLabels { route, method: method_label, status: status_class(status) }).inc();
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert(REQUEST_ID, value);
-    }
-    response
+    let labels = RouteLabels { route, method: method.as_str().to_owned() };
+    metrics.latency.get_or_create(&labels).observe(seconds);
+    let RouteLabels { route, method } = labels;
+    metrics.requests.get_or_create(&RequestLabels { route, method, status: status_class(status) }).inc();
 }
 
 /// The route template as the API documents it: API paths with their trailing slash (each is

@@ -109,7 +109,7 @@ API_PORT=$(free_port)
 PAGE_PORT=$(free_port)
 while [ "$PAGE_PORT" = "$API_PORT" ]; do PAGE_PORT=$(free_port); done
 API_URL=http://127.0.0.1:$API_PORT
-"${db_env[@]}" RUST_LOG=${RUST_LOG:-warn} "$BIN" serve --bind "127.0.0.1:$API_PORT" \
+"${db_env[@]}" RUST_LOG=${RUST_LOG:-warn} "$BIN" serve --bind "127.0.0.1:$API_PORT" --admin-bind off \
   --cors-allowed-origins "http://127.0.0.1:$PAGE_PORT" >"$WORK/server.log" 2>&1 </dev/null &
 SERVER_PID=$!
 deadline=$((SECONDS + 60))

@@ -166,7 +166,7 @@ EOF
   fi
   PORT=$(free_port)
   BASE_URL=http://127.0.0.1:$PORT
-  "${db_env[@]}" RUST_LOG=${RUST_LOG:-warn} "$BIN" serve --bind "127.0.0.1:$PORT" >"$log" 2>&1 </dev/null &
+  "${db_env[@]}" RUST_LOG=${RUST_LOG:-warn} "$BIN" serve --bind "127.0.0.1:$PORT" --admin-bind off >"$log" 2>&1 </dev/null &
   SERVER_PID=$!
   if ! "$PYTHON" - "$BASE_URL" "$SERVER_PID" <<'EOF'; then
 import os, sys, time, urllib.request, urllib.error

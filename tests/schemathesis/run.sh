@@ -114,7 +114,7 @@ if ! "${db_env[@]}" "$BIN" import "$HERE/directory.json" >"$WORK/import.log" 2>&
 fi
 PORT=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 BASE_URL=http://127.0.0.1:$PORT
-"${db_env[@]}" RUST_LOG=${RUST_LOG:-warn} "$BIN" serve --bind "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 </dev/null &
+"${db_env[@]}" RUST_LOG=${RUST_LOG:-warn} "$BIN" serve --bind "127.0.0.1:$PORT" --admin-bind off >"$WORK/server.log" 2>&1 </dev/null &
 SERVER_PID=$!
 if ! "$PYTHON" - "$BASE_URL/api/schema/" "$SERVER_PID" "$WORK/schema.json" <<'EOF'; then
 import os, sys, time, urllib.request

@@ -33,6 +33,8 @@ impl Server {
             .args(["serve", "--bind", &addr.to_string(), "--pool-size", &pool_size.to_string()])
             .env("DATABASE_URL", database_url)
             .env("RUST_LOG", rust_log)
+            // Metrics on (a management listener on a free port) unless the caller says `off`.
+            .env("ADMIN_BIND", std::env::var("ADMIN_BIND").unwrap_or_else(|_| "127.0.0.1:0".to_owned()))
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
