@@ -117,6 +117,10 @@ pub struct LimitArgs {
     /// Largest submit_answers body, whatever the checklist's file questions allow.
     #[arg(long, env = "MAX_SUBMIT_ANSWERS_BODY_SIZE", default_value = "32MiB", value_parser = parse_size)]
     pub max_submit_body_size: usize,
+    /// Bytes of submit_answers bodies held in memory at once, server-wide; a body that finds
+    /// it spent is answered 503 with Retry-After.
+    #[arg(long, env = "LARGE_BODY_BUDGET", default_value = "96MiB", value_parser = parse_size)]
+    pub large_body_budget: usize,
     /// Bytes of uploaded files one checklist completion may hold in all.
     #[arg(long, env = "CHECKLIST_FILES_QUOTA", default_value = "64MiB", value_parser = parse_size)]
     pub checklist_files_quota: usize,

@@ -32,6 +32,7 @@ use crate::db::monitor::DatabaseStatus;
 use crate::error::ApiError;
 use crate::store::counters::FoldProgress;
 use crate::telemetry::metrics::Metrics;
+use body::BodyBudget;
 
 /// What handlers share.
 #[derive(Clone)]
@@ -42,6 +43,8 @@ pub struct AppState {
     pub database: DatabaseStatus,
     /// One permit per request in progress (`Settings::max_in_flight`).
     pub in_flight: Arc<Semaphore>,
+    /// Large bodies held in memory at once (`Settings::large_body_budget`).
+    pub body_budget: BodyBudget,
     /// What `/metrics` serves.
     pub metrics: Arc<Metrics>,
     /// What the background count fold has done (a gauge of `/metrics`).
@@ -57,6 +60,8 @@ pub struct Settings {
     pub max_body_size: usize,
     /// Ceiling of a `submit_answers` body, whatever its checklist allows.
     pub max_submit_body_size: usize,
+    /// Bytes of large bodies (`submit_answers`) held in memory at once, server-wide.
+    pub large_body_budget: usize,
     /// Bytes of uploaded files one checklist completion may hold.
     pub checklist_files_quota: usize,
     /// The root of every hyperlink when set; else the request's host.
@@ -83,6 +88,7 @@ impl Default for Settings {
             enforce_user_consent: true,
             max_body_size: 256 * 1024,
             max_submit_body_size: 32 * 1024 * 1024,
+            large_body_budget: 96 * 1024 * 1024,
             checklist_files_quota: 64 * 1024 * 1024,
             public_url: None,
             allowed_hosts: Vec::new(),
@@ -102,6 +108,7 @@ impl Settings {
             enforce_user_consent: args.enforce_user_consent,
             max_body_size: args.limits.max_body_size,
             max_submit_body_size: args.limits.max_submit_body_size,
+            large_body_budget: args.limits.large_body_budget,
             checklist_files_quota: args.limits.checklist_files_quota,
             public_url: args.links.public_url.clone(),
             allowed_hosts: args.links.allowed_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).collect(),
@@ -119,11 +126,13 @@ impl AppState {
     /// [`AppState::monitored_by`]).
     pub fn new(pool: PgPool, settings: Settings) -> Self {
         let in_flight = Arc::new(Semaphore::new(settings.max_in_flight));
+        let body_budget = BodyBudget::new(settings.large_body_budget);
         AppState {
             pool,
             settings: Arc::new(settings),
             database: DatabaseStatus::unmonitored(),
             in_flight,
+            body_budget,
             metrics: Arc::new(Metrics::new()),
             fold: Arc::new(FoldProgress::default()),
         }

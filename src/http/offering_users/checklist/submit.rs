@@ -26,7 +26,7 @@ use crate::domain::checklist::{
     Answer, AnswerAllowance, Question, QuestionLookup, StoredFile, SubmissionError,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::http::body::read_limited;
+use crate::http::body::read_budgeted;
 use crate::http::commit_gate;
 use crate::http::offering_users::blocking;
 use crate::http::request::body_value;
@@ -76,7 +76,8 @@ pub async fn submit_answers(
         let allowances = store::answer_allowances(&mut conn, completion_id).await?;
         submit_body_limit(&allowances, state.settings.max_submit_body_size)
     };
-    let bytes = read_limited(&headers, body, limit).await?;
+    // Held until the request ends: the body and what is parsed from it stay in memory.
+    let (bytes, _share) = read_budgeted(&headers, body, limit, &state.body_budget).await?;
     let body_size = bytes.len();
     // DRF parses the body lazily, after the permission checks: a bad body is the last 400.
     let body = blocking::run(move || submission_body(&headers, &bytes)).await??;
