@@ -3,7 +3,6 @@
 //!
 //! The library holds everything; `main.rs` only parses the command line and calls in here,
 //! so the integration tests drive the very same router with `app(state)`.
-#![forbid(unsafe_code)]
 
 pub mod config;
 pub mod db;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::support::proxy::DbProxy;
-use crate::support::served::{transport, Served};
+use crate::support::served::{raw_request, transport, Served};
 use crate::support::*;
 use waldur_offering_users::http::Settings;
 
@@ -81,8 +81,7 @@ async fn a_request_in_progress_when_the_database_goes_is_answered_503_and_nothin
     let in_progress = tokio::spawn(async move {
         let body = json!({"username": "written-in-the-outage"}).to_string();
         let started = Instant::now();
-        let reply =
-            crate::support::served::raw_request(address, "PATCH", &detail(OU), Some("owner-token"), Some(&body)).await;
+        let reply = raw_request(address, "PATCH", &detail(OU), Some("owner-token"), Some(&body)).await;
         (reply, started)
     });
     tokio::time::sleep(Duration::from_millis(500)).await;

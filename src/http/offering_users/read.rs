@@ -36,7 +36,7 @@ pub async fn list(
         (Page::resolve(params.page, count, params.page_size)?, Vec::new())
     } else {
         let (page, rows) = read_page(&mut *state.connection().await?, scope, &params).await?;
-        let items: Vec<OfferingUserJson> =
+        let items: Vec<OfferingUserJson<'_>> =
             rows.iter().map(|row| OfferingUserJson { row, base: &base, fields: params.fields }).collect();
         (page, serde_json::to_vec(&items).map_err(|e| ApiError::Internal(e.to_string()))?)
     };

@@ -9,7 +9,7 @@
 //!    same concurrency.
 //! 4. Prints a markdown table and writes it into `BENCHMARKS.md` under `## Scale <scale>`.
 //!
-//! `cargo build --release && cargo run --release --bin bench -- --scale 100k`
+//! `cargo build --release && cargo run --release -p waldur-bench -- --scale 100k`
 
 mod load;
 mod replay;
