@@ -119,7 +119,7 @@ pub struct LimitArgs {
     pub max_submit_body_size: usize,
     /// Bytes of submit_answers bodies held in memory at once, server-wide; a body that finds
     /// it spent is answered 503 with Retry-After.
-    #[arg(long, env = "LARGE_BODY_BUDGET", default_value = "96MiB", value_parser = parse_size)]
+    #[arg(long, env = "LARGE_BODY_BUDGET", default_value = "64MiB", value_parser = parse_size)]
     pub large_body_budget: usize,
     /// Bytes of uploaded files one checklist completion may hold in all.
     #[arg(long, env = "CHECKLIST_FILES_QUOTA", default_value = "64MiB", value_parser = parse_size)]

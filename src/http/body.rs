@@ -10,7 +10,6 @@ use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_LENGTH;
 use axum::http::HeaderMap;
-use bytes::BytesMut;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -113,20 +112,29 @@ pub async fn read_budgeted(
         }
     }
     let mut body = body;
-    let mut received = BytesMut::new();
+    // Charged by what is allocated, not what is used: a buffer grows by doubling.
+    let mut received: Vec<u8> = Vec::new();
+    if let Some(length) = declared_length(headers) {
+        received.reserve_exact(usize::try_from(length).unwrap_or(limit));
+    }
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
             tracing::debug!(error = %e, "request body could not be read");
             ApiError::Detail("The request body could not be read.".to_owned())
         })?;
         let Ok(chunk) = frame.into_data() else { continue };
-        if received.len() + chunk.len() > limit {
+        let needed = received.len() + chunk.len();
+        if needed > limit {
             return Err(ApiError::PayloadTooLarge { limit });
         }
-        if !budget.take(&mut share, (received.len() + chunk.len()) as u64) {
-            return Err(busy());
+        if needed > received.capacity() {
+            let grown = needed.max(received.capacity().saturating_mul(2)).min(limit);
+            if !budget.take(&mut share, grown as u64) {
+                return Err(busy());
+            }
+            received.reserve_exact(grown - received.len());
         }
         received.extend_from_slice(&chunk);
     }
-    Ok((received.freeze(), share))
+    Ok((Bytes::from(received), share))
 }

@@ -88,7 +88,7 @@ impl Default for Settings {
             enforce_user_consent: true,
             max_body_size: 256 * 1024,
             max_submit_body_size: 32 * 1024 * 1024,
-            large_body_budget: 96 * 1024 * 1024,
+            large_body_budget: 64 * 1024 * 1024,
             checklist_files_quota: 64 * 1024 * 1024,
             public_url: None,
             allowed_hosts: Vec::new(),
