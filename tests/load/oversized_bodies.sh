@@ -76,7 +76,7 @@ EOF
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
-DATABASE_URL=$url "$binary" serve --bind "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+DATABASE_URL=$url "$binary" serve --bind "127.0.0.1:$port" --admin-bind off >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 300); do
     curl -sf "$base/health/ready" >/dev/null && break

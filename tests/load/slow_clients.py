@@ -56,7 +56,7 @@ def main():
 
     port = free_port()
     server = subprocess.Popen(
-        [args.binary, "serve", "--bind", f"127.0.0.1:{port}", *args.server_flags],
+        [args.binary, "serve", "--bind", f"127.0.0.1:{port}", "--admin-bind", "off", *args.server_flags],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
