@@ -6,6 +6,8 @@ use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::visibility::active_role;
+
 /// The authenticated user a request acts for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
@@ -77,7 +79,7 @@ pub fn hash_key(key: &str) -> [u8; 32] {
 
 /// The token whose key hashes to `hash`, with its user and his reach: one statement.
 pub async fn token_by_hash(conn: &mut PgConnection, hash: &[u8; 32]) -> sqlx::Result<Option<TokenRecord>> {
-    let record: Option<TokenRecord> = sqlx::query_as(
+    let record: Option<TokenRecord> = sqlx::query_as(concat!(
         "SELECT t.key_sha256, u.id AS user_id, u.uuid AS user_uuid, u.is_staff, u.is_support, \
                 u.is_active, u.token_lifetime, t.created, \
                 reach.offerings AS reach_offerings, reach.users AS reach_users, \
@@ -87,7 +89,9 @@ pub async fn token_by_hash(conn: &mut PgConnection, hash: &[u8; 32]) -> sqlx::Re
          LEFT JOIN LATERAL ( \
              WITH mine AS ( \
                  SELECT r.customer_id, r.project_id, r.offering_id FROM user_roles r \
-                 WHERE r.user_id = u.id AND r.is_active AND (r.expiration_time IS NULL OR r.expiration_time > now())), \
+                 WHERE r.user_id = u.id AND ",
+        active_role!(),
+        "), \
              customers_seen AS ( \
                  SELECT customer_id AS id FROM mine WHERE customer_id IS NOT NULL \
                  UNION SELECT p.customer_id FROM projects p JOIN mine ON mine.project_id = p.id), \
@@ -99,16 +103,20 @@ pub async fn token_by_hash(conn: &mut PgConnection, hash: &[u8; 32]) -> sqlx::Re
                        AND (o.customer_id IN (SELECT customer_id FROM mine) \
                             OR o.id IN (SELECT offering_id FROM mine))) AS offerings, \
                  array(SELECT r.user_id FROM user_roles r JOIN customers_seen cs ON cs.id = r.customer_id \
-                       WHERE r.is_active AND (r.expiration_time IS NULL OR r.expiration_time > now()) \
+                       WHERE ",
+        active_role!(),
+        " \
                        UNION \
                        SELECT r.user_id FROM user_roles r JOIN projects_seen ps ON ps.id = r.project_id \
-                       WHERE r.is_active AND (r.expiration_time IS NULL OR r.expiration_time > now())) AS users, \
+                       WHERE ",
+        active_role!(),
+        ") AS users, \
                  array(SELECT o.id FROM offerings o WHERE o.users_enabled \
                        AND o.customer_id IN (SELECT id FROM customers_seen)) AS customer_offerings, \
                  array(SELECT o.id FROM offerings o WHERE NOT o.users_enabled) AS closed_offerings \
              WHERE NOT (u.is_staff OR u.is_support)) reach ON true \
          WHERE t.key_sha256 = $1",
-    )
+    ))
     .bind(&hash[..])
     .fetch_optional(&mut *conn)
     .await?;

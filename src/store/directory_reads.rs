@@ -5,7 +5,7 @@ use serde_json::Value;
 use sqlx::{PgConnection, QueryBuilder};
 use uuid::Uuid;
 
-use super::visibility::push_visible;
+use super::visibility::{push_has_role_on_offering, push_visible};
 use super::Caller;
 
 /// A user as `GET /api/users/{uuid}/` shows him.
@@ -80,12 +80,7 @@ pub async fn visible_offering(
     );
     qb.push_bind(uuid);
     if !caller.sees_everything() {
-        qb.push(" AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = ");
-        qb.push_bind(caller.id);
-        qb.push(
-            " AND r.is_active AND (r.expiration_time IS NULL OR r.expiration_time > now()) \
-              AND (r.customer_id = o.customer_id OR r.offering_id = o.id))",
-        );
+        push_has_role_on_offering(&mut qb, caller);
     }
     qb.build_query_as().fetch_optional(&mut *conn).await
 }

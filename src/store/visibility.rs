@@ -12,8 +12,25 @@ use sqlx::{Postgres, QueryBuilder};
 use super::auth::Reach;
 use super::Caller;
 
+/// "Active role" as upstream defines it, over the alias `r`, as a literal for `concat!` in
+/// statements written whole.
+macro_rules! active_role {
+    () => {
+        "r.is_active AND (r.expiration_time IS NULL OR r.expiration_time > now())"
+    };
+}
+pub(crate) use active_role;
+
 /// "Active role" as upstream defines it, over the alias `r`.
-pub const ACTIVE_ROLE: &str = "r.is_active AND (r.expiration_time IS NULL OR r.expiration_time > now())";
+pub const ACTIVE_ROLE: &str = active_role!();
+
+/// Pushes ` AND <the caller holds an active role on the offering `o` or its customer>`; for
+/// the few lookups (an offering, a checklist template) that go by any role, not a permission.
+pub fn push_has_role_on_offering(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller) {
+    qb.push(" AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = ");
+    qb.push_bind(caller.id);
+    qb.push(" AND ").push(ACTIVE_ROLE).push(" AND (r.customer_id = o.customer_id OR r.offering_id = o.id))");
+}
 
 /// Pushes ` AND <the record is visible>` over the alias `ou`; nothing for staff and support.
 /// The reach's offering arrays hold only offerings whose switch is on, so the predicate needs

@@ -14,11 +14,11 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, QueryBuilder};
 use uuid::Uuid;
 
-use crate::store::visibility::{push_has_permission, push_visible};
+use crate::store::visibility::{push_has_permission, push_has_role_on_offering, push_visible};
 use crate::store::Caller;
 
 /// The permission that makes a caller a checklist reviewer (decisions.md 4, checklists.md §8.1).
-pub const REVIEW_PERMISSION: &str = "OFFERING.UPDATE_USER";
+pub const REVIEW_PERMISSION: &str = crate::domain::permissions::UPDATE_USER;
 
 /// Creates the checklist completion of a new offering user when its offering has a
 /// compliance checklist (checklists.md §9). Called in the transaction that creates the record.
@@ -198,12 +198,7 @@ pub async fn template_checklist(
     );
     qb.push_bind(offering_uuid);
     if !caller.sees_everything() {
-        qb.push(" AND EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = ");
-        qb.push_bind(caller.id);
-        qb.push(
-            " AND r.is_active AND (r.expiration_time IS NULL OR r.expiration_time > now()) \
-              AND (r.customer_id = o.customer_id OR r.offering_id = o.id))",
-        );
+        push_has_role_on_offering(&mut qb, caller);
     }
     #[derive(sqlx::FromRow)]
     struct Found {
