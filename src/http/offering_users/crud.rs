@@ -253,7 +253,7 @@ pub async fn update(
         .filter(|name| *name != record.username);
     let row = match changed {
         Some(new_username) => {
-            let current = AccountState::from_db(record.state).unwrap_or(AccountState::Requested);
+            let current = record.state;
             let completes = new_username.is_some() && current.username_completes_creation();
             let completes_as = completes.then_some(AccountState::Ok);
             if completes {
@@ -293,7 +293,7 @@ pub async fn destroy(
         caller.id,
         record.uuid,
         "marketplace_offering_user_deleted",
-        json!({"username": record.username, "state": state_label(record.state)}),
+        json!({"username": record.username, "state": record.state.label()}),
         json!({}),
     )
     .await?;
@@ -348,7 +348,7 @@ pub async fn update_comments(
     if !record.permitted {
         return Err(ApiError::forbidden());
     }
-    if record.state == AccountState::Deleted.db() {
+    if record.state == AccountState::Deleted {
         return Err(ApiError::Forbidden("Cannot update comments for offering user in state: Deleted".into()));
     }
     let body = body_object(&headers, &body)?;
@@ -406,8 +406,4 @@ pub async fn update_comments(
         "service_provider_comment": comment.unwrap_or(record.service_provider_comment),
         "service_provider_comment_url": comment_url.unwrap_or(record.service_provider_comment_url),
     })))
-}
-
-fn state_label(state: i16) -> &'static str {
-    AccountState::from_db(state).map(AccountState::label).unwrap_or("Requested")
 }

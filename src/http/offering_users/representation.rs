@@ -4,7 +4,6 @@
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::domain::listing::{FieldSet, FIELDS};
-use crate::domain::state::State;
 use crate::http::wire::{hex, timestamp};
 use crate::store::offering_users::OfferingUserRow;
 
@@ -46,7 +45,7 @@ impl Serialize for OfferingUserJson<'_> {
                 "customer_uuid" => map.serialize_entry(name, &hex(&r.customer_uuid))?,
                 "customer_name" => map.serialize_entry(name, &r.customer_name)?,
                 "is_restricted" => map.serialize_entry(name, &r.is_restricted)?,
-                "state" => map.serialize_entry(name, state_label(r.state))?,
+                "state" => map.serialize_entry(name, r.state.label())?,
                 "service_provider_comment" => map.serialize_entry(name, &r.service_provider_comment)?,
                 "service_provider_comment_url" => map.serialize_entry(name, &r.service_provider_comment_url)?,
                 "has_consent" => map.serialize_entry(name, &r.has_consent)?,
@@ -62,9 +61,4 @@ impl Serialize for OfferingUserJson<'_> {
 /// "first last", trimmed; empty when both are empty (Waldur's `full_name`).
 pub fn full_name(first: &str, last: &str) -> String {
     format!("{first} {last}").trim().to_owned()
-}
-
-fn state_label(state: i16) -> &'static str {
-    // The column's CHECK constraint keeps the value in 1..=10.
-    State::from_db(state).map(State::label).unwrap_or("Requested")
 }

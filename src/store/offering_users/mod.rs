@@ -11,6 +11,8 @@ pub use write::*;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::state::State;
+
 /// Everything the 22-field representation needs, read in one statement with its joins.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OfferingUserRow {
@@ -29,7 +31,9 @@ pub struct OfferingUserRow {
     pub customer_uuid: Uuid,
     pub customer_name: String,
     pub is_restricted: bool,
-    pub state: i16,
+    /// Decoded from the `smallint` column; an unknown value fails the read.
+    #[sqlx(try_from = "i16")]
+    pub state: State,
     pub service_provider_comment: String,
     pub service_provider_comment_url: String,
     pub has_consent: bool,
