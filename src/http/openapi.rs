@@ -25,11 +25,11 @@ use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
 use super::health;
-use super::offering_users::MAX_COMMENT_CHARS;
+use super::offering_users::{ParamKind, FIELDS, LIST_PARAMETERS, MAX_COMMENT_CHARS, ORDERING};
 use super::routes::{allow, both};
 use super::AppState;
 use crate::domain::checklist::{Operator, QuestionType, MAX_TEXT_ANSWER_CHARS};
-use crate::domain::listing::{ParamKind, FIELDS, LIST_PARAMETERS, MAX_PAGE_SIZE, ORDERING};
+use crate::domain::listing::MAX_PAGE_SIZE;
 use crate::domain::state::{CommentEffect, ALL_STATES, ALL_TRANSITIONS};
 
 /// Where the document is served.

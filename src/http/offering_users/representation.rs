@@ -3,7 +3,7 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::domain::listing::{FieldSet, FIELDS};
+use super::fields::{FieldSet, FIELDS};
 use crate::http::wire::{hex, timestamp};
 use crate::store::offering_users::OfferingUserRow;
 

@@ -1,9 +1,11 @@
 //! Offering users: the rows behind the representation, reads and writes.
 
+mod counting;
 mod read;
 mod transition;
 mod write;
 
+pub use counting::countable_from_counters;
 pub use read::*;
 pub use transition::*;
 pub use write::*;
