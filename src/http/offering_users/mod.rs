@@ -11,7 +11,7 @@ mod read;
 mod representation;
 mod transitions;
 
-pub use fields::{FieldSet, FIELDS};
+pub use fields::{Field, FieldSet, FIELDS};
 pub use input::MAX_COMMENT_CHARS;
 pub use query::{ListParameter, ParamKind, LIST_PARAMETERS, ORDERING};
 pub use representation::full_name;
