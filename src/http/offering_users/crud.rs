@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -342,7 +343,7 @@ pub async fn update_comments(
     Path(raw_uuid): Path<String>,
     headers: HeaderMap,
     RawBody(body): RawBody,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Comments>> {
     let mut tx = state.begin().await?;
     let record = target(&mut tx, &caller, &raw_uuid, UPDATE_USER, None).await?;
     if !record.permitted {
@@ -402,8 +403,15 @@ pub async fn update_comments(
         .await?;
     }
     commit_gate::commit(tx).await?;
-    Ok(Json(json!({
-        "service_provider_comment": comment.unwrap_or(record.service_provider_comment),
-        "service_provider_comment_url": comment_url.unwrap_or(record.service_provider_comment_url),
-    })))
+    Ok(Json(Comments {
+        service_provider_comment: comment.unwrap_or(record.service_provider_comment),
+        service_provider_comment_url: comment_url.unwrap_or(record.service_provider_comment_url),
+    }))
+}
+
+/// The body `update_comments` answers with: both fields as they are now.
+#[derive(Serialize)]
+pub struct Comments {
+    service_provider_comment: String,
+    service_provider_comment_url: String,
 }
