@@ -20,6 +20,7 @@ pub struct ActionTarget {
     /// The uuids of the record's offering and user (a PATCH naming them must name these).
     pub offering_uuid: Uuid,
     pub user_uuid: Uuid,
+    /// Decoded from the column; an unknown value fails the read.
     #[sqlx(try_from = "i16")]
     pub state: State,
     pub username: Option<String>,

@@ -47,7 +47,7 @@ const fn param(name: &'static str, kind: ParamKind, description: &'static str) -
     ListParameter { name, kind, description }
 }
 
-/// Every query parameter [`parse_list_params`](super::parse_list_params) reads, in the API reference's order (plus
+/// Every query parameter `parse_list_params` reads, in the API reference's order (plus
 /// `username` of newer clients). The parser reads parameters only through this table, and
 /// the OpenAPI document lists exactly these.
 pub const LIST_PARAMETERS: [ListParameter; 18] = [
