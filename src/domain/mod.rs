@@ -1,5 +1,5 @@
-//! Pure rules, no I/O: the account state machine, permissions, listing parameters and the
-//! checklist logic. Nothing here knows axum or sqlx.
+//! Pure rules, no I/O: the account state machine, permissions, the list's filter model and
+//! the checklist logic. Nothing here knows axum or sqlx.
 
 pub mod checklist;
 pub mod listing;

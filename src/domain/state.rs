@@ -53,12 +53,8 @@ impl State {
         ALL_STATES.into_iter().find(|s| s.label() == label)
     }
 
-    /// The state stored as this integer.
-    pub fn from_db(value: i16) -> Option<State> {
-        ALL_STATES.into_iter().find(|s| s.db() == value)
-    }
-
-    /// The integer stored in the database.
+    /// The integer stored in the database (for binding; rows decode it with
+    /// [`State::try_from`]).
     pub fn db(self) -> i16 {
         self as i16
     }
@@ -74,6 +70,29 @@ impl State {
                 | State::PendingAdditionalValidation
                 | State::ErrorCreating
         )
+    }
+}
+
+/// A stored state integer that names no state. The column's CHECK constraint keeps it
+/// from happening; if it does, reading the row fails (the store's decode error, a 500)
+/// rather than showing the record in some state it is not in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownState(pub i16);
+
+impl std::fmt::Display for UnknownState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown offering-user state {}", self.0)
+    }
+}
+
+impl std::error::Error for UnknownState {}
+
+impl TryFrom<i16> for State {
+    type Error = UnknownState;
+
+    /// The state stored as this integer; the store's row structs decode the column with it.
+    fn try_from(value: i16) -> Result<State, UnknownState> {
+        ALL_STATES.into_iter().find(|s| s.db() == value).ok_or(UnknownState(value))
     }
 }
 
@@ -223,10 +242,12 @@ mod tests {
         for (i, state) in ALL_STATES.into_iter().enumerate() {
             assert_eq!(state.db(), i as i16 + 1);
             assert_eq!(State::from_label(state.label()), Some(state));
-            assert_eq!(State::from_db(state.db()), Some(state));
+            assert_eq!(State::try_from(state.db()), Ok(state));
         }
         assert_eq!(State::from_label("ok"), None);
-        assert_eq!(State::from_db(11), None);
+        for unknown in [0, 11, -1] {
+            assert_eq!(State::try_from(unknown), Err(UnknownState(unknown)));
+        }
     }
 
     #[test]

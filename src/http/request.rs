@@ -79,6 +79,15 @@ fn script_prefix_of(url: &url::Url) -> &str {
     url.path().trim_end_matches('/')
 }
 
+/// `path` without the script prefix in front of it (DRF strips `get_script_prefix()` from a
+/// hyperlink before resolving it); unchanged when it does not start with the prefix.
+pub fn strip_script_prefix<'a>(path: &'a str, prefix: &str) -> &'a str {
+    match path.strip_prefix(prefix) {
+        Some(rest) if !prefix.is_empty() && rest.starts_with('/') => rest,
+        _ => path,
+    }
+}
+
 /// The uuid of a path segment in any form Python's `uuid.UUID` accepts (hex, dashed, braces,
 /// `urn:uuid:`); anything else is the 404 of an unknown record.
 pub fn offering_user_uuid(segment: &str) -> Result<Uuid, ApiError> {
@@ -161,6 +170,13 @@ mod tests {
         assert_eq!(script_prefix(&settings(Some("https://example.org/waldur/"), false)), "/waldur");
         assert_eq!(script_prefix(&settings(Some("https://example.org/"), false)), "");
         assert_eq!(script_prefix(&settings(None, false)), "");
+    }
+
+    #[test]
+    fn script_prefix_is_stripped_only_at_a_segment_boundary() {
+        assert_eq!(strip_script_prefix("/waldur/api/users/x/", "/waldur"), "/api/users/x/");
+        assert_eq!(strip_script_prefix("/waldurx/api/", "/waldur"), "/waldurx/api/");
+        assert_eq!(strip_script_prefix("/api/users/", ""), "/api/users/");
     }
 
     #[test]

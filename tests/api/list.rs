@@ -34,7 +34,7 @@ async fn objects_carry_the_22_fields_in_documented_order() {
     let body = reply.json();
     let object = body[0].as_object().unwrap();
     let keys: Vec<&str> = object.keys().map(String::as_str).collect();
-    assert_eq!(keys, waldur_offering_users::domain::listing::FIELDS.to_vec());
+    assert_eq!(keys, waldur_offering_users::http::offering_users::FIELDS.to_vec());
     assert_eq!(object["url"], format!("http://testserver/api/marketplace-offering-users/{OK}/"));
     assert_eq!(object["user"], format!("http://testserver/api/users/{}/", ids::MEMBER));
     assert_eq!(object["offering"], format!("http://testserver/api/marketplace-provider-offerings/{}/", ids::OFFERING));

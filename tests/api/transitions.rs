@@ -270,3 +270,31 @@ async fn dashed_uuid_and_missing_trailing_slash_work_for_actions() {
     assert_eq!(app.state_of(OU).await, State::Creating.label());
     let _ = Transition::BeginCreating;
 }
+
+/// The CHECK constraint keeps the state in 1..=10; should a row still hold another value,
+/// reading it fails the same way everywhere (a logged 500), rather than showing or moving
+/// the record as if it were Requested.
+#[tokio::test]
+async fn an_unknown_stored_state_is_a_500_wherever_the_record_is_read() {
+    let app = TestApp::with(&doc("Requested")).await;
+    sqlx::query("ALTER TABLE offering_users DROP CONSTRAINT offering_users_state_check")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE offering_users SET state = 11").execute(&app.db.pool).await.unwrap();
+    let internal = json!({"detail": "Internal server error."});
+    let replies = [
+        ("retrieve", app.get(&detail(OU), "staff-token").await),
+        ("list", app.get(LIST, "staff-token").await),
+        ("update", app.patch(&detail(OU), "owner-token", json!({"username": "u"})).await),
+        ("update_comments", app.patch(&action(OU, "update_comments"), "owner-token", json!({})).await),
+        ("transition", app.post_empty(&action(OU, "set_ok"), "owner-token").await),
+        ("destroy", app.delete(&detail(OU), "owner-token").await),
+    ];
+    for (operation, reply) in replies {
+        assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{operation}");
+        assert_eq!(reply.json(), internal, "{operation}");
+    }
+    let still: i16 = sqlx::query_scalar("SELECT state FROM offering_users").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(still, 11, "nothing was written");
+}

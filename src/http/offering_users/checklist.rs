@@ -13,7 +13,6 @@ use axum::http::{HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::Value;
 use sqlx::{PgConnection, Postgres, Transaction};
 
 use self::submit::submit_answers;
@@ -93,13 +92,13 @@ async fn checklist(
     caller: Caller,
     Path(raw_uuid): Path<String>,
     QueryPairs(query): QueryPairs,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let include_all = query_value(&query, "include_all").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let mut tx = snapshot(&state).await?;
     let completion_id = authorize(&mut tx, &caller, &raw_uuid, Audience::User).await?;
     let loaded = load(&mut tx, completion_id).await?;
     tx.commit().await?;
-    Ok(Json(loaded.checklist_response(caller.id, Audience::User, include_all)))
+    Ok(Json(loaded.checklist_response(caller.id, Audience::User, include_all)).into_response())
 }
 
 /// `GET {uuid}/checklist_review/` (§8.4): reviewers only; always the visible questions.
@@ -107,12 +106,12 @@ async fn checklist_review(
     State(state): State<AppState>,
     caller: Caller,
     Path(raw_uuid): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let mut tx = snapshot(&state).await?;
     let completion_id = authorize(&mut tx, &caller, &raw_uuid, Audience::Reviewer).await?;
     let loaded = load(&mut tx, completion_id).await?;
     tx.commit().await?;
-    Ok(Json(loaded.checklist_response(caller.id, Audience::Reviewer, false)))
+    Ok(Json(loaded.checklist_response(caller.id, Audience::Reviewer, false)).into_response())
 }
 
 /// `GET {uuid}/completion_status/` (§8.3, basic view).
@@ -120,7 +119,7 @@ async fn completion_status(
     State(state): State<AppState>,
     caller: Caller,
     Path(raw_uuid): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     completion_view(state, caller, raw_uuid, Audience::User).await
 }
 
@@ -129,21 +128,16 @@ async fn completion_review_status(
     State(state): State<AppState>,
     caller: Caller,
     Path(raw_uuid): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     completion_view(state, caller, raw_uuid, Audience::Reviewer).await
 }
 
-async fn completion_view(
-    state: AppState,
-    caller: Caller,
-    raw_uuid: String,
-    audience: Audience,
-) -> ApiResult<Json<Value>> {
+async fn completion_view(state: AppState, caller: Caller, raw_uuid: String, audience: Audience) -> ApiResult<Response> {
     let mut tx = snapshot(&state).await?;
     let completion_id = authorize(&mut tx, &caller, &raw_uuid, audience).await?;
     let loaded = load(&mut tx, completion_id).await?;
     tx.commit().await?;
-    Ok(Json(loaded.completion_json(&loaded.metrics(), audience)))
+    Ok(Json(loaded.completion_json(&loaded.metrics(), audience)).into_response())
 }
 
 /// `GET checklist-template/?parent_uuid=` (§8.6, decisions.md 18): `parent_uuid` names an

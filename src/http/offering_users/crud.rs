@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -253,7 +254,7 @@ pub async fn update(
         .filter(|name| *name != record.username);
     let row = match changed {
         Some(new_username) => {
-            let current = AccountState::from_db(record.state).unwrap_or(AccountState::Requested);
+            let current = record.state;
             let completes = new_username.is_some() && current.username_completes_creation();
             let completes_as = completes.then_some(AccountState::Ok);
             if completes {
@@ -293,7 +294,7 @@ pub async fn destroy(
         caller.id,
         record.uuid,
         "marketplace_offering_user_deleted",
-        json!({"username": record.username, "state": state_label(record.state)}),
+        json!({"username": record.username, "state": record.state.label()}),
         json!({}),
     )
     .await?;
@@ -342,13 +343,13 @@ pub async fn update_comments(
     Path(raw_uuid): Path<String>,
     headers: HeaderMap,
     RawBody(body): RawBody,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Comments>> {
     let mut tx = state.begin().await?;
     let record = target(&mut tx, &caller, &raw_uuid, UPDATE_USER, None).await?;
     if !record.permitted {
         return Err(ApiError::forbidden());
     }
-    if record.state == AccountState::Deleted.db() {
+    if record.state == AccountState::Deleted {
         return Err(ApiError::Forbidden("Cannot update comments for offering user in state: Deleted".into()));
     }
     let body = body_object(&headers, &body)?;
@@ -402,12 +403,15 @@ pub async fn update_comments(
         .await?;
     }
     commit_gate::commit(tx).await?;
-    Ok(Json(json!({
-        "service_provider_comment": comment.unwrap_or(record.service_provider_comment),
-        "service_provider_comment_url": comment_url.unwrap_or(record.service_provider_comment_url),
-    })))
+    Ok(Json(Comments {
+        service_provider_comment: comment.unwrap_or(record.service_provider_comment),
+        service_provider_comment_url: comment_url.unwrap_or(record.service_provider_comment_url),
+    }))
 }
 
-fn state_label(state: i16) -> &'static str {
-    AccountState::from_db(state).map(AccountState::label).unwrap_or("Requested")
+/// The body `update_comments` answers with: both fields as they are now.
+#[derive(Serialize)]
+pub struct Comments {
+    service_provider_comment: String,
+    service_provider_comment_url: String,
 }

@@ -5,9 +5,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::blocking;
-use crate::domain::listing::strip_script_prefix;
 use crate::error::ApiResult;
-use crate::http::request::python_type_name;
+use crate::http::request::{python_type_name, strip_script_prefix};
 
 /// The routes a hyperlink may name; any other path is "No URL match".
 const KNOWN_ROUTES: [&str; 7] = [

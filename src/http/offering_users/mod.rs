@@ -4,12 +4,16 @@
 mod blocking;
 mod checklist;
 mod crud;
+mod fields;
 mod input;
+mod query;
 mod read;
 mod representation;
 mod transitions;
 
+pub use fields::{Field, FieldSet, FIELDS};
 pub use input::MAX_COMMENT_CHARS;
+pub use query::{ListParameter, ParamKind, LIST_PARAMETERS, ORDERING};
 pub use representation::full_name;
 
 use axum::extract::{Path, State};

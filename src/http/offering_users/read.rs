@@ -6,8 +6,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sqlx::PgConnection;
 
+use super::fields::FieldSet;
+use super::query::{parse_list_params, ListParams};
 use super::representation::OfferingUserJson;
-use crate::domain::listing::{parse_list_params, FieldSet, ListParams, ListParamsError};
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
 use crate::http::pagination::Page;
 use crate::http::request::{offering_user_uuid, script_prefix, BaseUrl, QueryPairs};
@@ -25,11 +26,7 @@ pub async fn list(
     BaseUrl(base): BaseUrl,
     QueryPairs(query): QueryPairs,
 ) -> ApiResult<Response> {
-    let params = parse_list_params(&query, script_prefix(&state.settings)).map_err(|e| match e {
-        ListParamsError::Invalid(body) => ApiError::Invalid(body),
-        // Django's resolver raises Http404, which DRF answers with its generic message.
-        ListParamsError::NoRoute => ApiError::NotFound("Not found."),
-    })?;
+    let params = parse_list_params(&query, script_prefix(&state.settings))?;
     let scope = ReadScope { caller: &caller, consent_gate: state.settings.enforce_user_consent };
     let (page, body) = if method == Method::HEAD {
         let count = offering_users::count(&mut *state.connection().await?, scope, &params.filter).await?;
@@ -71,7 +68,7 @@ async fn read_page(
 ) -> ApiResult<(Page, Vec<OfferingUserRow>)> {
     let (filter, order, size) = (&params.filter, params.order.as_slice(), params.page_size);
     let offset = match Page::requested_offset(params.page, size) {
-        Some(offset) if !filter.countable_from_counters() => offset,
+        Some(offset) if !offering_users::countable_from_counters(filter) => offset,
         // The counters' kind of filter; or `last`, which needs the count to know where it is
         // (and a page number below 1, a 404 whatever the count).
         _ => {

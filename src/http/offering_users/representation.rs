@@ -3,8 +3,7 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::domain::listing::{FieldSet, FIELDS};
-use crate::domain::state::State;
+use super::fields::{Field, FieldSet};
 use crate::http::wire::{hex, timestamp};
 use crate::store::offering_users::OfferingUserRow;
 
@@ -19,40 +18,38 @@ impl Serialize for OfferingUserJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let r = self.row;
         let mut map = serializer.serialize_map(None)?;
-        for (i, name) in FIELDS.iter().enumerate() {
-            if !self.fields.contains(i) {
-                continue;
-            }
-            match *name {
-                "url" => map.serialize_entry(
+        for field in Field::ALL.into_iter().filter(|f| self.fields.contains(*f)) {
+            let name = field.name();
+            // No catch-all: a new field does not compile until it is serialized here.
+            match field {
+                Field::Url => map.serialize_entry(
                     name,
                     &format!("{}/api/marketplace-offering-users/{}/", self.base, hex(&r.uuid)),
                 )?,
-                "uuid" => map.serialize_entry(name, &hex(&r.uuid))?,
-                "user" => map.serialize_entry(name, &format!("{}/api/users/{}/", self.base, hex(&r.user_uuid)))?,
-                "offering" => map.serialize_entry(
+                Field::Uuid => map.serialize_entry(name, &hex(&r.uuid))?,
+                Field::User => map.serialize_entry(name, &format!("{}/api/users/{}/", self.base, hex(&r.user_uuid)))?,
+                Field::Offering => map.serialize_entry(
                     name,
                     &format!("{}/api/marketplace-provider-offerings/{}/", self.base, hex(&r.offering_uuid)),
                 )?,
-                "username" => map.serialize_entry(name, &r.username)?,
-                "offering_uuid" => map.serialize_entry(name, &hex(&r.offering_uuid))?,
-                "offering_name" => map.serialize_entry(name, &r.offering_name)?,
-                "user_uuid" => map.serialize_entry(name, &hex(&r.user_uuid))?,
-                "user_username" => map.serialize_entry(name, &r.user_username)?,
-                "user_full_name" => map.serialize_entry(name, &full_name(&r.user_first_name, &r.user_last_name))?,
-                "user_email" => map.serialize_entry(name, &r.user_email)?,
-                "created" => map.serialize_entry(name, &timestamp(&r.created))?,
-                "modified" => map.serialize_entry(name, &timestamp(&r.modified))?,
-                "customer_uuid" => map.serialize_entry(name, &hex(&r.customer_uuid))?,
-                "customer_name" => map.serialize_entry(name, &r.customer_name)?,
-                "is_restricted" => map.serialize_entry(name, &r.is_restricted)?,
-                "state" => map.serialize_entry(name, state_label(r.state))?,
-                "service_provider_comment" => map.serialize_entry(name, &r.service_provider_comment)?,
-                "service_provider_comment_url" => map.serialize_entry(name, &r.service_provider_comment_url)?,
-                "has_consent" => map.serialize_entry(name, &r.has_consent)?,
-                "requires_reconsent" => map.serialize_entry(name, &r.requires_reconsent)?,
-                "has_compliance_checklist" => map.serialize_entry(name, &r.has_compliance_checklist)?,
-                _ => {}
+                Field::Username => map.serialize_entry(name, &r.username)?,
+                Field::OfferingUuid => map.serialize_entry(name, &hex(&r.offering_uuid))?,
+                Field::OfferingName => map.serialize_entry(name, &r.offering_name)?,
+                Field::UserUuid => map.serialize_entry(name, &hex(&r.user_uuid))?,
+                Field::UserUsername => map.serialize_entry(name, &r.user_username)?,
+                Field::UserFullName => map.serialize_entry(name, &full_name(&r.user_first_name, &r.user_last_name))?,
+                Field::UserEmail => map.serialize_entry(name, &r.user_email)?,
+                Field::Created => map.serialize_entry(name, &timestamp(&r.created))?,
+                Field::Modified => map.serialize_entry(name, &timestamp(&r.modified))?,
+                Field::CustomerUuid => map.serialize_entry(name, &hex(&r.customer_uuid))?,
+                Field::CustomerName => map.serialize_entry(name, &r.customer_name)?,
+                Field::IsRestricted => map.serialize_entry(name, &r.is_restricted)?,
+                Field::State => map.serialize_entry(name, r.state.label())?,
+                Field::ServiceProviderComment => map.serialize_entry(name, &r.service_provider_comment)?,
+                Field::ServiceProviderCommentUrl => map.serialize_entry(name, &r.service_provider_comment_url)?,
+                Field::HasConsent => map.serialize_entry(name, &r.has_consent)?,
+                Field::RequiresReconsent => map.serialize_entry(name, &r.requires_reconsent)?,
+                Field::HasComplianceChecklist => map.serialize_entry(name, &r.has_compliance_checklist)?,
             }
         }
         map.end()
@@ -62,9 +59,4 @@ impl Serialize for OfferingUserJson<'_> {
 /// "first last", trimmed; empty when both are empty (Waldur's `full_name`).
 pub fn full_name(first: &str, last: &str) -> String {
     format!("{first} {last}").trim().to_owned()
-}
-
-fn state_label(state: i16) -> &'static str {
-    // The column's CHECK constraint keeps the value in 1..=10.
-    State::from_db(state).map(State::label).unwrap_or("Requested")
 }

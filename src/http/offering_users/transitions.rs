@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::input;
 use crate::domain::permissions::UPDATE_USER;
-use crate::domain::state::{CommentEffect, State as AccountState, Transition};
+use crate::domain::state::{CommentEffect, Transition};
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
 use crate::http::commit_gate;
 use crate::http::request::{body_object, offering_user_uuid};
@@ -56,8 +56,7 @@ pub async fn run(
     if !outcome.permitted {
         return Err(ApiError::forbidden());
     }
-    let found = AccountState::from_db(outcome.state)
-        .ok_or_else(|| ApiError::Internal(format!("offering user {} has state {}", uuid, outcome.state)))?;
+    let found = outcome.state;
     if !transition.allowed_from(found) {
         return Err(ApiError::Detail(transition.rejection(found)));
     }

@@ -1,15 +1,19 @@
 //! Offering users: the rows behind the representation, reads and writes.
 
+mod counting;
 mod read;
 mod transition;
 mod write;
 
+pub use counting::countable_from_counters;
 pub use read::*;
 pub use transition::*;
 pub use write::*;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
+
+use crate::domain::state::State;
 
 /// Everything the 22-field representation needs, read in one statement with its joins.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -29,7 +33,9 @@ pub struct OfferingUserRow {
     pub customer_uuid: Uuid,
     pub customer_name: String,
     pub is_restricted: bool,
-    pub state: i16,
+    /// Decoded from the `smallint` column; an unknown value fails the read.
+    #[sqlx(try_from = "i16")]
+    pub state: State,
     pub service_provider_comment: String,
     pub service_provider_comment_url: String,
     pub has_consent: bool,

@@ -3,6 +3,7 @@
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use super::counting::{count_from_counters, countable_from_counters};
 use super::{OfferingUserRow, ROW_COLUMNS, ROW_JOINS};
 use crate::domain::listing::{ListFilter, OrderColumn, OrderKey};
 use crate::store::visibility::{push_consent_gate, push_visible, push_visible_as_filter};
@@ -18,7 +19,7 @@ pub struct ReadScope<'a> {
 
 /// The number of visible rows matching `filter` (the `X-Result-Count`).
 pub async fn count(conn: &mut PgConnection, scope: ReadScope<'_>, filter: &ListFilter) -> sqlx::Result<i64> {
-    if filter.countable_from_counters() {
+    if countable_from_counters(filter) {
         if let Some(n) = count_from_counters(&mut *conn, scope, filter).await? {
             return Ok(n);
         }
@@ -32,68 +33,6 @@ async fn count_rows(conn: &mut PgConnection, scope: ReadScope<'_>, filter: &List
     push_scope(&mut qb, scope);
     push_filter(&mut qb, filter);
     qb.build_query_scalar().fetch_one(&mut *conn).await
-}
-
-/// The same count from the counters kept per (offering, state, restriction, consent) by
-/// triggers (migrations 0003, 0006, 0007: counters plus pending deltas): exact, and a sum
-/// over a few rows per offering.
-///
-/// Staff and support always qualify. Anyone else qualifies when every offering the filter
-/// names is one whose records he sees whole (an owner or manager polling his offerings):
-/// then only the consent gate narrows them, and the counters split by consent. `None` when
-/// the caller does not qualify; the caller then counts rows.
-async fn count_from_counters(
-    conn: &mut PgConnection,
-    scope: ReadScope<'_>,
-    filter: &ListFilter,
-) -> sqlx::Result<Option<i64>> {
-    let reach = match &scope.caller.reach {
-        None => None,
-        Some(_) if !filter.has_offering_filter() => return Ok(None),
-        Some(reach) => Some(reach),
-    };
-    let gated = scope.consent_gate && reach.is_some();
-    let mut qb = QueryBuilder::new("SELECT CASE WHEN ");
-    match reach {
-        Some(reach) => {
-            qb.push("f.ids <@ ").push_bind(reach.offerings.clone()).push("::bigint[]");
-        }
-        None => {
-            qb.push("true");
-        }
-    }
-    qb.push(" THEN (SELECT coalesce(sum(c.n), 0) FROM offering_user_totals c WHERE true");
-    if filter.has_offering_filter() {
-        qb.push(" AND c.offering_id = ANY(f.ids)");
-    }
-    push_counter_filter(&mut qb, filter, "c");
-    if gated {
-        qb.push(" AND (c.consented OR c.offering_id <> ALL(f.gated))");
-    }
-    qb.push(")");
-    if gated {
-        // His own records are never gated: add those the counters left out.
-        qb.push(" + (SELECT count(*) FROM offering_users ou WHERE ou.user_id = ");
-        qb.push_bind(scope.caller.id);
-        qb.push(" AND NOT ou.consented AND ou.offering_id = ANY(f.ids) AND ou.offering_id = ANY(f.gated)");
-        push_counter_filter(&mut qb, filter, "ou");
-        qb.push(")");
-    }
-    qb.push(" END::bigint FROM (SELECT ARRAY(SELECT o2.id FROM offerings o2 WHERE true");
-    push_offering_filter(&mut qb, filter, "o2");
-    qb.push(") AS ids, ARRAY(SELECT t.offering_id FROM terms_of_service t WHERE t.is_active) AS gated) f");
-    qb.build_query_scalar().fetch_one(&mut *conn).await
-}
-
-/// The state and restriction filters, over the alias of a counter or a record.
-fn push_counter_filter(qb: &mut QueryBuilder<'_, Postgres>, filter: &ListFilter, alias: &'static str) {
-    if !filter.states.is_empty() {
-        let states: Vec<i16> = filter.states.iter().map(|s| s.db()).collect();
-        qb.push(format_args!(" AND {alias}.state = ANY(")).push_bind(states).push(")");
-    }
-    if let Some(restricted) = filter.is_restricted {
-        qb.push(format_args!(" AND {alias}.is_restricted = ")).push_bind(restricted);
-    }
 }
 
 /// One page of visible rows matching `filter`, in the requested order.
@@ -246,7 +185,7 @@ fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &ListFilter) {
 }
 
 /// The filters on the offering, over the alias `alias`.
-fn push_offering_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &ListFilter, alias: &'static str) {
+pub(super) fn push_offering_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &ListFilter, alias: &'static str) {
     if f.matches_nothing {
         qb.push(" AND false");
     }

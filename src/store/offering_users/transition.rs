@@ -20,7 +20,8 @@ use crate::store::Caller;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TransitionOutcome {
     /// The state the record was in when locked (after any concurrent action committed).
-    pub state: i16,
+    #[sqlx(try_from = "i16")]
+    pub state: State,
     /// The caller holds the action's permission on the record's offering.
     pub permitted: bool,
     /// The record moved and its audit event was written.

@@ -20,7 +20,9 @@ pub struct ActionTarget {
     /// The uuids of the record's offering and user (a PATCH naming them must name these).
     pub offering_uuid: Uuid,
     pub user_uuid: Uuid,
-    pub state: i16,
+    /// Decoded from the column; an unknown value fails the read.
+    #[sqlx(try_from = "i16")]
+    pub state: State,
     pub username: Option<String>,
     pub is_restricted: bool,
     pub service_provider_comment: String,

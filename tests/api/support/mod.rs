@@ -139,7 +139,7 @@ impl TestApp {
             .fetch_one(&self.db.pool)
             .await
             .unwrap();
-        waldur_offering_users::domain::state::State::from_db(state).unwrap().label().to_owned()
+        waldur_offering_users::domain::state::State::try_from(state).unwrap().label().to_owned()
     }
 }
 

@@ -14,12 +14,13 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::files::{inspector, plan_writes, Writes};
-use super::wire::{Audience, Loaded};
+use super::wire::{Audience, Loaded, SubmittedJson};
 use super::{authorize, NO_CHECKLIST};
 use crate::domain::checklist::{
     completion_metrics, submission_question_uuids, submission_stored_file_ids, submit_body_limit, validate_submission,
@@ -69,7 +70,7 @@ pub async fn submit_answers(
     Path(raw_uuid): Path<String>,
     headers: HeaderMap,
     body: Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let limit = {
         let mut conn = state.connection().await?;
         let completion_id = authorize(&mut conn, &caller, &raw_uuid, Audience::User).await?;
@@ -140,7 +141,8 @@ pub async fn submit_answers(
     let checklist = store::checklist(&mut tx, completion.checklist_id).await?;
     commit_gate::commit(tx).await?;
     let loaded = Loaded { checklist, completion, questions: records, answers };
-    Ok(Json(json!({"detail": SUBMITTED, "completion": loaded.completion_json(&metrics, Audience::User)})))
+    let completion = loaded.completion_json(&metrics, Audience::User);
+    Ok(Json(SubmittedJson { detail: SUBMITTED, completion }).into_response())
 }
 
 /// Validates the whole submission against the checklist's questions and the completion's
