@@ -148,6 +148,26 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// Field errors collected in the order DRF reports them, for a 400 `{"field": ["msg"]}`.
+#[derive(Debug, Default)]
+pub struct FieldErrors(serde_json::Map<String, Value>);
+
+impl FieldErrors {
+    /// Records the message of `field` (one per field, as DRF's serializers report them).
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.insert(field.to_owned(), json!([message.into()]));
+    }
+
+    /// `Ok` when nothing was recorded, else the 400.
+    pub fn into_result(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Invalid(Value::Object(self.0)))
+        }
+    }
+}
+
 /// `Result` for handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
 

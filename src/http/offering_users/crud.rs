@@ -14,7 +14,7 @@ use super::read::requested_fields;
 use super::representation::OfferingUserJson;
 use crate::domain::permissions::{DELETE_USER, UPDATE_RESTRICTION, UPDATE_USER};
 use crate::domain::state::State as AccountState;
-use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
+use crate::error::{ApiError, ApiResult, FieldErrors, NO_OFFERING_USER};
 use crate::http::body::RawBody;
 use crate::http::commit_gate;
 use crate::http::request::{body_object, offering_user_uuid, script_prefix, BaseUrl, QueryPairs};
@@ -24,24 +24,6 @@ use crate::store::{audit, checklists, Caller};
 
 const OFFERING_ROUTE: &str = "/api/marketplace-provider-offerings/";
 const USER_ROUTE: &str = "/api/users/";
-
-/// Field errors collected in DRF's order.
-#[derive(Default)]
-struct FieldErrors(Map<String, Value>);
-
-impl FieldErrors {
-    fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.insert(field.to_owned(), json!([message.into()]));
-    }
-
-    fn into_result(self) -> ApiResult<()> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Invalid(Value::Object(self.0)))
-        }
-    }
-}
 
 fn non_field(message: &str) -> ApiError {
     ApiError::Invalid(json!({ "non_field_errors": [message] }))

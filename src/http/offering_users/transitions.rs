@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use super::input;
 use crate::domain::permissions::UPDATE_USER;
 use crate::domain::state::{CommentEffect, Transition};
-use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
+use crate::error::{ApiError, ApiResult, FieldErrors, NO_OFFERING_USER};
 use crate::http::commit_gate;
 use crate::http::request::{body_object, offering_user_uuid};
 use crate::http::AppState;
@@ -84,13 +84,13 @@ fn audit_new_values(transition: Transition, comment: Option<&str>, comment_url: 
 /// stored value unchanged (the site agent always sends `"comment_url": null`), `""` clears.
 /// The comment comes back as sent, still to be sanitized.
 fn comment_fields(body: &Map<String, Value>) -> ApiResult<(Option<String>, Option<String>)> {
-    let mut errors = Map::new();
+    let mut errors = FieldErrors::default();
     let comment = match body.get("comment") {
         None | Some(Value::Null) => None,
         Some(value) => match input::string(value, Some(input::MAX_COMMENT_CHARS)) {
             Ok(text) => Some(text),
             Err(message) => {
-                errors.insert("comment".into(), json!([message]));
+                errors.add("comment", message);
                 None
             }
         },
@@ -100,14 +100,11 @@ fn comment_fields(body: &Map<String, Value>) -> ApiResult<(Option<String>, Optio
         Some(value) => match input::url(value) {
             Ok(url) => Some(url),
             Err(message) => {
-                errors.insert("comment_url".into(), json!([message]));
+                errors.add("comment_url", message);
                 None
             }
         },
     };
-    if errors.is_empty() {
-        Ok((comment, comment_url))
-    } else {
-        Err(ApiError::Invalid(Value::Object(errors)))
-    }
+    errors.into_result()?;
+    Ok((comment, comment_url))
 }
