@@ -1,14 +1,17 @@
 //! `waldur-offering-users`: parse the command line, find the database, run the command.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::Parser;
 use tokio::net::TcpListener;
 
 use sqlx::postgres::PgConnectOptions;
+use sqlx::ConnectOptions;
 use waldur_offering_users::config::{Cli, Command, ServeArgs};
 use waldur_offering_users::db::{self, Database, DatabaseError, SessionLimits};
+use waldur_offering_users::directory::Progress;
 use waldur_offering_users::http::Settings;
 use waldur_offering_users::server::{self, Listeners, Transport};
 use waldur_offering_users::{directory, telemetry};
@@ -44,6 +47,7 @@ async fn run(command: Command, database: &Database) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Import { file } => {
+            let mut view = ProgressView::new();
             let text = if file.as_os_str() == "-" {
                 let mut text = String::new();
                 std::io::stdin().read_to_string(&mut text).map(|_| text)
@@ -57,8 +61,11 @@ async fn run(command: Command, database: &Database) -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            match db::connect(database.options.clone(), 2).await {
-                Ok(pool) => import_text(&pool, &text).await,
+            view.line(format_args!("read {} ({:.1} MB)", file.display(), text.len() as f64 / 1e6));
+            // One statement per kind (per 20,000 offering users) takes seconds on a large
+            // document: sqlx's slow-statement warnings would only interrupt the progress.
+            match db::connect(database.options.clone().disable_statement_logging(), 2).await {
+                Ok(pool) => import_text(&pool, &text, &mut view).await,
                 Err(e) => {
                     eprintln!("error: {e}");
                     ExitCode::from(2)
@@ -69,21 +76,99 @@ async fn run(command: Command, database: &Database) -> ExitCode {
     }
 }
 
-async fn import_text(pool: &sqlx::PgPool, text: &str) -> ExitCode {
+async fn import_text(pool: &sqlx::PgPool, text: &str, view: &mut ProgressView) -> ExitCode {
     let started = std::time::Instant::now();
+    view.status(format_args!("parsing…"));
     let result = match directory::parse(text) {
-        Ok(doc) => directory::import(pool, &doc).await,
+        Ok(doc) => {
+            view.line(format_args!("parsed"));
+            directory::import_with_progress(pool, &doc, &mut |event| view.show(event)).await
+        }
         Err(e) => Err(e),
     };
     match result {
         Ok(summary) => {
+            view.line(format_args!("committed"));
             print!("{summary}");
             println!("imported in {:.2} s", started.elapsed().as_secs_f64());
             ExitCode::SUCCESS
         }
         Err(e) => {
+            view.clear();
             eprintln!("import failed, nothing written: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// An import's progress on standard error, when it is a terminal: the time since the command
+/// started, each kind on a line of its own once done, the step in progress on one line
+/// rewritten in place. Off a terminal (a pipe, a file, a CI log) it shows nothing, so the
+/// output that scripts read is the summary on standard output alone, as before.
+struct ProgressView {
+    shown: bool,
+    started: Instant,
+    /// A status line is on screen, to be rewritten or cleared.
+    pending: bool,
+    /// The document's entries of the kind in progress.
+    rows: Option<u64>,
+}
+
+impl ProgressView {
+    fn new() -> Self {
+        ProgressView { shown: std::io::stderr().is_terminal(), started: Instant::now(), pending: false, rows: None }
+    }
+
+    /// Replaces the status line with `text` on a line of its own.
+    fn line(&mut self, text: std::fmt::Arguments) {
+        self.write(text, true);
+    }
+
+    /// Shows `text` on the status line, in place of what it showed.
+    fn status(&mut self, text: std::fmt::Arguments) {
+        self.write(text, false);
+    }
+
+    /// Clears the status line (before an error message).
+    fn clear(&mut self) {
+        if self.shown && self.pending {
+            eprint!("\r\x1b[K");
+            self.pending = false;
+        }
+    }
+
+    fn write(&mut self, text: std::fmt::Arguments, done: bool) {
+        if !self.shown {
+            return;
+        }
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let mut err = std::io::stderr().lock();
+        // `\r\x1b[K`: back to the start of the line and erase it.
+        let _ = write!(err, "\r\x1b[K[{elapsed:7.1} s] {text}{}", if done { "\n" } else { "" });
+        let _ = err.flush();
+        self.pending = !done;
+    }
+
+    fn show(&mut self, event: Progress) {
+        match event {
+            Progress::Validated => self.line(format_args!("validated")),
+            Progress::Started { kind, rows } => {
+                self.rows = rows;
+                match rows {
+                    Some(rows) => self.status(format_args!("{kind}: {}…", plural(rows, "row"))),
+                    None => self.status(format_args!("{kind}…")),
+                }
+            }
+            Progress::Rows { kind, done, rows } => {
+                self.status(format_args!("{kind}: {done} of {}…", plural(rows, "row")))
+            }
+            Progress::Done { kind, created, updated } => match self.rows {
+                Some(rows) => {
+                    self.line(format_args!("{kind}: {}, {created} created, {updated} updated", plural(rows, "row")))
+                }
+                None => self.line(format_args!("{kind}: {created} created, {updated} updated")),
+            },
+            Progress::Committing => self.status(format_args!("committing…")),
         }
     }
 }
@@ -150,6 +235,11 @@ fn demo_tokens() -> Vec<(String, String)> {
         .flatten()
         .filter_map(|u| Some((u["username"].as_str()?.to_owned(), u["token"].as_str()?.to_owned())))
         .collect()
+}
+
+/// `1 row`, `2 rows`.
+fn plural(count: u64, noun: &str) -> String {
+    format!("{count} {noun}{}", if count == 1 { "" } else { "s" })
 }
 
 /// Resolves on SIGINT or SIGTERM; in-flight requests then finish before `serve` returns.

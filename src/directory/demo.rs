@@ -45,7 +45,7 @@ pub async fn import_demo(pool: &PgPool) -> Result<ImportSummary, DemoError> {
     if foreign > 0 {
         return Err(DemoError::ForeignUsers(foreign));
     }
-    let summary = import_in(&mut tx, &doc).await?;
+    let summary = import_in(&mut tx, &doc, &mut |_| {}).await?;
     tx.commit().await?;
     Ok(summary)
 }
