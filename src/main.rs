@@ -194,8 +194,8 @@ async fn serve(options: PgConnectOptions, args: ServeArgs) -> ExitCode {
             }
         }
         println!("demo tokens (send as 'Authorization: Token <key>'):");
-        for (who, token) in demo_tokens() {
-            println!("  {who:<18} {token}");
+        for (who, token, what) in demo_tokens() {
+            println!("  {who:<18} {token:<30} {what}");
         }
     }
     let listener = match TcpListener::bind(&args.bind).await {
@@ -226,14 +226,46 @@ async fn serve(options: PgConnectOptions, args: ServeArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The users and keys of the demo directory, read back from the bundled document.
-fn demo_tokens() -> Vec<(String, String)> {
+/// The users and keys of the demo directory, read back from the bundled document, each with
+/// what the user is: staff, support, inactive, or his roles and their scopes.
+fn demo_tokens() -> Vec<(String, String, String)> {
     let doc: serde_json::Value = serde_json::from_str(directory::DEMO).unwrap_or_default();
-    doc["users"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|u| Some((u["username"].as_str()?.to_owned(), u["token"].as_str()?.to_owned())))
+    let list = |key: &str| doc[key].as_array().cloned().unwrap_or_default();
+    let names: std::collections::HashMap<String, String> = ["customers", "projects", "offerings"]
+        .iter()
+        .flat_map(|kind| list(kind))
+        .filter_map(|o| Some((o["uuid"].as_str()?.to_owned(), o["name"].as_str()?.to_owned())))
+        .collect();
+    let roles = list("roles");
+    let hint = |user: &serde_json::Value| -> String {
+        if user["is_staff"] == true {
+            return "staff".into();
+        }
+        if user["is_support"] == true {
+            return "support".into();
+        }
+        if user["is_active"] == false {
+            return "inactive user (401)".into();
+        }
+        let held: Vec<String> = roles
+            .iter()
+            .filter(|r| r["user"] == user["uuid"])
+            .map(|r| {
+                let role = r["role"].as_str().unwrap_or_default().replace('.', " ").to_lowercase();
+                let scope = r["scope"].as_object().and_then(|s| s.values().next()).and_then(|u| u.as_str());
+                let name = scope.and_then(|u| names.get(u)).map_or("?", String::as_str);
+                format!("{role} of {name}")
+            })
+            .collect();
+        if held.is_empty() {
+            "no role".into()
+        } else {
+            held.join(", ")
+        }
+    };
+    list("users")
+        .iter()
+        .filter_map(|u| Some((u["username"].as_str()?.to_owned(), u["token"].as_str()?.to_owned(), hint(u))))
         .collect()
 }
 
