@@ -36,6 +36,24 @@ pub enum Command {
         /// The JSON document to import; `-` reads standard input.
         file: PathBuf,
     },
+    /// Ask a running server whether it is ready (GET /health/ready): exit 0 when it answers
+    /// 200 in time, 1 otherwise. A container health check that needs no curl.
+    Health(HealthArgs),
+}
+
+/// Settings of `health`.
+#[derive(Debug, Clone, Args)]
+pub struct HealthArgs {
+    /// The URL to probe (plain http://). Unset: /health/ready on the listen address below,
+    /// 0.0.0.0 and [::] read as loopback.
+    #[arg(long, env = "HEALTHCHECK_URL")]
+    pub url: Option<String>,
+    /// The server's listen address, as `serve --bind` takes it.
+    #[arg(long = "bind", env = "BIND_ADDR", default_value = "127.0.0.1:8000")]
+    pub bind: String,
+    /// Time the server has to answer, connection included.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
 /// Where the data lives.

@@ -9,16 +9,20 @@ use tokio::net::TcpListener;
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::ConnectOptions;
-use waldur_offering_users::config::{Cli, Command, ServeArgs};
+use waldur_offering_users::config::{Cli, Command, HealthArgs, ServeArgs};
 use waldur_offering_users::db::{self, Database, DatabaseError, SessionLimits};
 use waldur_offering_users::directory::Progress;
 use waldur_offering_users::http::Settings;
 use waldur_offering_users::server::{self, Listeners, Transport};
-use waldur_offering_users::{directory, telemetry};
+use waldur_offering_users::{directory, healthcheck, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The probe needs no database (and must not start the embedded one).
+    if let Command::Health(args) = &cli.command {
+        return health(args).await;
+    }
     telemetry::init(cli.log_format);
     let database = match Database::resolve(&cli.database) {
         Ok(database) => database,
@@ -73,6 +77,33 @@ async fn run(command: Command, database: &Database) -> ExitCode {
             }
         }
         Command::Serve(args) => serve(database.options.clone(), *args).await,
+        Command::Health(args) => health(&args).await,
+    }
+}
+
+/// `health`: exit 0 when the server answers its readiness check with 200 in time, else 1
+/// (also for a URL that cannot be probed: Docker reserves exit code 2).
+async fn health(args: &HealthArgs) -> ExitCode {
+    let target = match healthcheck::target(args.url.as_deref(), &args.bind) {
+        Ok(target) => target,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match healthcheck::probe(&target, args.timeout).await {
+        Ok(200) => {
+            println!("ready: {} answered 200", target.url());
+            ExitCode::SUCCESS
+        }
+        Ok(status) => {
+            eprintln!("not ready: {} answered {status}", target.url());
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("not ready: {}: {e}", target.url());
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -12,6 +12,7 @@ mod counters;
 mod create;
 mod demo;
 mod docs;
+mod health_command;
 mod import;
 mod links;
 mod list;
