@@ -63,6 +63,11 @@ pub struct DatabaseArgs {
     /// (see --data-dir) from the PostgreSQL binaries installed on the machine.
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// PostgreSQL connection URL for the migrations every command applies first, when they
+    /// must not go through DATABASE_URL: behind PgBouncer in transaction mode, whose pooled
+    /// sessions would keep the migrations' advisory lock. Unset: DATABASE_URL.
+    #[arg(long, env = "DATABASE_MIGRATION_URL", global = true)]
+    pub migration_database_url: Option<String>,
     /// Data directory of the embedded PostgreSQL cluster, used when DATABASE_URL is unset.
     #[arg(long, env = "WALDUR_DATA_DIR", default_value = "./.data/postgres", global = true)]
     pub data_dir: PathBuf,
@@ -73,6 +78,7 @@ impl std::fmt::Debug for DatabaseArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DatabaseArgs")
             .field("database_url", &self.database_url.as_ref().map(|_| "<redacted>"))
+            .field("migration_database_url", &self.migration_database_url.as_ref().map(|_| "<redacted>"))
             .field("data_dir", &self.data_dir)
             .finish()
     }

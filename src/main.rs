@@ -2,6 +2,7 @@
 
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
+use std::str::FromStr;
 use std::time::Instant;
 
 use clap::Parser;
@@ -35,13 +36,26 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let code = run(cli.command, &database).await;
+    // Migrations go to DATABASE_MIGRATION_URL when it is set (PostgreSQL itself, when
+    // DATABASE_URL is a transaction-pooling PgBouncer), else where everything else goes.
+    let migrations = match cli.database.migration_database_url.as_deref().filter(|u| !u.is_empty()) {
+        None => database.options.clone(),
+        Some(url) => match PgConnectOptions::from_str(url) {
+            Ok(options) => options,
+            Err(e) => {
+                eprintln!("error: invalid DATABASE_MIGRATION_URL: {e}");
+                database.shutdown();
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let code = run(cli.command, &database, &migrations).await;
     database.shutdown();
     code
 }
 
-async fn run(command: Command, database: &Database) -> ExitCode {
-    if let Err(e) = db::migrate(&database.options).await {
+async fn run(command: Command, database: &Database, migrations: &PgConnectOptions) -> ExitCode {
+    if let Err(e) = db::migrate(migrations).await {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }

@@ -164,7 +164,7 @@ async fn a_user_without_token_cannot_call_the_api() {
     assert_eq!(app.get(LIST, "owner-token").await.status, StatusCode::UNAUTHORIZED);
 }
 
-fn database_url(app: &TestApp) -> String {
+pub(crate) fn database_url(app: &TestApp) -> String {
     match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         Some(url) => {
             let mut url = url::Url::parse(&url).unwrap();

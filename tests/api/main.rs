@@ -11,8 +11,9 @@ mod cors;
 mod counters;
 mod create;
 mod demo;
+mod deployment;
 mod docs;
-mod health_command;
+
 mod import;
 mod links;
 mod list;
