@@ -36,6 +36,24 @@ pub enum Command {
         /// The JSON document to import; `-` reads standard input.
         file: PathBuf,
     },
+    /// Ask a running server whether it is ready (GET /health/ready): exit 0 when it answers
+    /// 200 in time, 1 otherwise. A container health check that needs no curl.
+    Health(HealthArgs),
+}
+
+/// Settings of `health`.
+#[derive(Debug, Clone, Args)]
+pub struct HealthArgs {
+    /// The URL to probe (plain http://). Unset: /health/ready on the listen address below,
+    /// 0.0.0.0 and [::] read as loopback.
+    #[arg(long, env = "HEALTHCHECK_URL")]
+    pub url: Option<String>,
+    /// The server's listen address, as `serve --bind` takes it.
+    #[arg(long = "bind", env = "BIND_ADDR", default_value = "127.0.0.1:8000")]
+    pub bind: String,
+    /// Time the server has to answer, connection included.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
 /// Where the data lives.
@@ -45,6 +63,11 @@ pub struct DatabaseArgs {
     /// (see --data-dir) from the PostgreSQL binaries installed on the machine.
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
+    /// PostgreSQL connection URL for the migrations every command applies first, when they
+    /// must not go through DATABASE_URL: behind PgBouncer in transaction mode, whose pooled
+    /// sessions would keep the migrations' advisory lock. Unset: DATABASE_URL.
+    #[arg(long, env = "DATABASE_MIGRATION_URL", global = true)]
+    pub migration_database_url: Option<String>,
     /// Data directory of the embedded PostgreSQL cluster, used when DATABASE_URL is unset.
     #[arg(long, env = "WALDUR_DATA_DIR", default_value = "./.data/postgres", global = true)]
     pub data_dir: PathBuf,
@@ -55,6 +78,7 @@ impl std::fmt::Debug for DatabaseArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DatabaseArgs")
             .field("database_url", &self.database_url.as_ref().map(|_| "<redacted>"))
+            .field("migration_database_url", &self.migration_database_url.as_ref().map(|_| "<redacted>"))
             .field("data_dir", &self.data_dir)
             .finish()
     }

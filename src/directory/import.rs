@@ -55,30 +55,95 @@ impl fmt::Display for ImportSummary {
     }
 }
 
+/// How far an import has come, for a caller that shows it (the `import` command on a
+/// terminal). Reported between kinds (and between the batches of the offering users), never
+/// from inside a statement: nothing here waits on the caller beyond the call itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// The whole document passed validation; the upserts begin.
+    Validated,
+    /// A kind begins: its entries in the document (`None` for the checklist completions,
+    /// which follow from offerings and offering users).
+    Started { kind: &'static str, rows: Option<u64> },
+    /// Entries of a kind written so far, of `rows` (the offering users, batch by batch).
+    Rows { kind: &'static str, done: u64, rows: u64 },
+    /// A kind is done; the same figures as its line of the [`ImportSummary`]. A kind the
+    /// document leaves empty starts but has no line, so it is not reported done.
+    Done { kind: &'static str, created: u64, updated: u64 },
+    /// Every kind is written; the transaction commits.
+    Committing,
+}
+
 /// Validates `doc` and upserts it in one transaction; on any error nothing is written.
 pub async fn import(pool: &PgPool, doc: &Document) -> Result<ImportSummary, ImportError> {
+    import_with_progress(pool, doc, &mut |_| {}).await
+}
+
+/// [`import`], telling `progress` how far it has come.
+pub async fn import_with_progress(
+    pool: &PgPool,
+    doc: &Document,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ImportSummary, ImportError> {
     let mut tx = pool.begin().await?;
-    let summary = import_in(&mut tx, doc).await?;
+    let summary = import_in(&mut tx, doc, progress).await?;
+    progress(Progress::Committing);
     tx.commit().await?;
     Ok(summary)
 }
 
 /// Validates `doc` and upserts it over `conn`, inside the caller's transaction.
-pub(super) async fn import_in(conn: &mut PgConnection, doc: &Document) -> Result<ImportSummary, ImportError> {
+pub(super) async fn import_in(
+    conn: &mut PgConnection,
+    doc: &Document,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ImportSummary, ImportError> {
     validate(doc)?;
+    progress(Progress::Validated);
     let mut summary = ImportSummary::default();
+    let rows = |n: usize| Some(n as u64);
+
+    progress(Progress::Started { kind: "role_permissions", rows: rows(doc.role_permissions.len()) });
     import_role_permissions(conn, doc, &mut summary).await?;
+    report_done(progress, &summary, "role_permissions");
+    progress(Progress::Started { kind: "users", rows: rows(doc.users.len()) });
     import_users(conn, doc, &mut summary).await?;
+    report_done(progress, &summary, "users");
+    progress(Progress::Started { kind: "customers", rows: rows(doc.customers.len()) });
     import_customers(conn, doc, &mut summary).await?;
+    report_done(progress, &summary, "customers");
+    progress(Progress::Started { kind: "projects", rows: rows(doc.projects.len()) });
     import_projects(conn, doc, &mut summary).await?;
+    report_done(progress, &summary, "projects");
+    progress(Progress::Started { kind: "checklists", rows: rows(doc.checklists.len()) });
     checklists::import_checklists(conn, doc, &mut summary).await?;
+    report_done(progress, &summary, "checklists");
+    progress(Progress::Started { kind: "offerings", rows: rows(doc.offerings.len()) });
     import_offerings(conn, doc, &mut summary).await?;
+    report_done(progress, &summary, "offerings");
+    progress(Progress::Started { kind: "roles", rows: rows(doc.roles.len()) });
     import_roles(conn, doc, &mut summary).await?;
+    report_done(progress, &summary, "roles");
+    progress(Progress::Started { kind: "terms_of_service", rows: rows(doc.terms_of_service.len()) });
     import_terms(conn, doc, &mut summary).await?;
+    report_done(progress, &summary, "terms_of_service");
+    progress(Progress::Started { kind: "consents", rows: rows(doc.consents.len()) });
     import_consents(conn, doc, &mut summary).await?;
-    import_offering_users(conn, doc, &mut summary).await?;
+    report_done(progress, &summary, "consents");
+    progress(Progress::Started { kind: "offering_users", rows: rows(doc.offering_users.len()) });
+    import_offering_users(conn, doc, &mut summary, progress).await?;
+    report_done(progress, &summary, "offering_users");
+    progress(Progress::Started { kind: "checklist_completions", rows: None });
     checklists::sync_completions(conn, doc, &mut summary).await?;
+    report_done(progress, &summary, "checklist_completions");
     Ok(summary)
+}
+
+/// Reports `kind` done with the figures of its summary line, if it wrote one.
+fn report_done(progress: &mut dyn FnMut(Progress), summary: &ImportSummary, kind: &'static str) {
+    if let Some(&(kind, created, updated)) = summary.kinds.iter().find(|(k, _, _)| *k == kind) {
+        progress(Progress::Done { kind, created, updated });
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -700,6 +765,7 @@ async fn import_offering_users(
     conn: &mut PgConnection,
     doc: &Document,
     summary: &mut ImportSummary,
+    progress: &mut dyn FnMut(Progress),
 ) -> Result<(), ImportError> {
     let entries = &doc.offering_users;
     if entries.is_empty() {
@@ -763,6 +829,7 @@ async fn import_offering_users(
         let (c, u) = count_inserted(&flags);
         created += c;
         updated += u;
+        progress(Progress::Rows { kind: "offering_users", done: end as u64, rows: entries.len() as u64 });
     }
     summary.add("offering_users", created, updated);
     Ok(())

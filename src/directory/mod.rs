@@ -7,7 +7,7 @@ mod import;
 
 pub use demo::{import_demo, DemoError};
 pub use document::Document;
-pub use import::{import, ImportError, ImportSummary};
+pub use import::{import, import_with_progress, ImportError, ImportSummary, Progress};
 
 /// The bundled demo directory that `serve --demo` imports ([`import_demo`]).
 pub const DEMO: &str = include_str!("demo.json");

@@ -164,7 +164,7 @@ async fn a_user_without_token_cannot_call_the_api() {
     assert_eq!(app.get(LIST, "owner-token").await.status, StatusCode::UNAUTHORIZED);
 }
 
-fn database_url(app: &TestApp) -> String {
+pub(crate) fn database_url(app: &TestApp) -> String {
     match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         Some(url) => {
             let mut url = url::Url::parse(&url).unwrap();
@@ -191,6 +191,9 @@ async fn import_command_reports_counts_and_exits_1_with_the_path_on_a_bad_entry(
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("offering_users: 2 created, 0 updated"), "{stdout}");
+    // Standard error is a pipe here: no progress.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains('\r') && !stderr.contains("validated") && !stderr.contains("rows"), "{stderr:?}");
 
     let mut bad_doc = full_doc();
     bad_doc["offering_users"][0]["user"] = json!("00000000000000000000000000000bad");
@@ -218,4 +221,82 @@ async fn without_a_database_or_binaries_the_command_explains_both_ways_out() {
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("DATABASE_URL") && stderr.contains("initdb"), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_import_reports_each_kind_as_it_is_done_with_its_summary_figures() {
+    let app = TestApp::new().await;
+    let mut doc = full_doc();
+    doc["checklists"] = json!([{"uuid": "00000000000000000000000000000c01", "name": "Compliance",
+                               "questions": [{"uuid": "00000000000000000000000000000c11"}]}]);
+    doc["offerings"][0]["compliance_checklist"] = json!("00000000000000000000000000000c01");
+    let parsed = directory::parse(&doc.to_string()).unwrap();
+    let mut events = Vec::new();
+    let summary =
+        directory::import_with_progress(&app.db.pool, &parsed, &mut |event| events.push(event)).await.unwrap();
+
+    use directory::Progress::*;
+    assert_eq!(events.first(), Some(&Validated));
+    assert_eq!(events.last(), Some(&Committing));
+    // Every kind starts with its entries in the document, in the order of the summary.
+    let started: Vec<(&str, Option<u64>)> = events
+        .iter()
+        .filter_map(|e| match *e {
+            Started { kind, rows } => Some((kind, rows)),
+            _ => None,
+        })
+        .collect();
+    let len = |kind: &str| Some(doc[kind].as_array().map_or(0, |a| a.len() as u64));
+    assert_eq!(
+        started,
+        vec![
+            ("role_permissions", Some(1)),
+            ("users", len("users")),
+            ("customers", len("customers")),
+            ("projects", len("projects")),
+            ("checklists", Some(1)),
+            ("offerings", len("offerings")),
+            ("roles", len("roles")),
+            ("terms_of_service", Some(1)),
+            ("consents", Some(1)),
+            ("offering_users", Some(2)),
+            ("checklist_completions", None),
+        ]
+    );
+    // Each kind's done report carries its summary line, and comes right after its start
+    // (and the offering users' rows).
+    let done: Vec<(&str, u64, u64)> = events
+        .iter()
+        .filter_map(|e| match *e {
+            Done { kind, created, updated } => Some((kind, created, updated)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(done, summary.kinds);
+    assert_eq!(summary.of("users"), (12, 0));
+    assert_eq!(summary.of("checklist_completions"), (2, 0));
+    let position = |wanted: directory::Progress| events.iter().position(|e| *e == wanted).unwrap();
+    let users_started = position(Started { kind: "users", rows: len("users") });
+    assert_eq!(events[users_started + 1], Done { kind: "users", created: 12, updated: 0 });
+    let ou_started = position(Started { kind: "offering_users", rows: Some(2) });
+    assert_eq!(events[ou_started + 1], Rows { kind: "offering_users", done: 2, rows: 2 });
+    assert_eq!(events[ou_started + 2], Done { kind: "offering_users", created: 2, updated: 0 });
+
+    // Again: the same kinds, nothing created or updated.
+    let mut again = Vec::new();
+    directory::import_with_progress(&app.db.pool, &parsed, &mut |event| again.push(event)).await.unwrap();
+    assert_eq!(again.iter().filter(|e| matches!(e, Done { .. })).count(), done.len());
+    assert!(again.iter().all(|e| !matches!(e, Done { created, updated, .. } if created + updated > 0)), "{again:?}");
+}
+
+#[tokio::test]
+async fn an_import_refused_by_validation_reports_nothing() {
+    let app = TestApp::new().await;
+    let mut doc = full_doc();
+    doc["users"][0]["username"] = json!("has space");
+    let parsed = directory::parse(&doc.to_string()).unwrap();
+    let mut events = Vec::new();
+    let result = directory::import_with_progress(&app.db.pool, &parsed, &mut |event| events.push(event)).await;
+    assert_eq!(error_path(result), "users[0].username");
+    assert!(events.is_empty(), "{events:?}");
 }

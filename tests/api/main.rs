@@ -11,7 +11,9 @@ mod cors;
 mod counters;
 mod create;
 mod demo;
+mod deployment;
 mod docs;
+
 mod import;
 mod links;
 mod list;
