@@ -122,7 +122,7 @@ async fn health(args: &HealthArgs) -> ExitCode {
 }
 
 async fn import_text(pool: &sqlx::PgPool, text: &str, view: &mut ProgressView) -> ExitCode {
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     view.status(format_args!("parsing…"));
     let result = match directory::parse(text) {
         Ok(doc) => {
@@ -165,12 +165,12 @@ impl ProgressView {
     }
 
     /// Replaces the status line with `text` on a line of its own.
-    fn line(&mut self, text: std::fmt::Arguments) {
+    fn line(&mut self, text: std::fmt::Arguments<'_>) {
         self.write(text, true);
     }
 
     /// Shows `text` on the status line, in place of what it showed.
-    fn status(&mut self, text: std::fmt::Arguments) {
+    fn status(&mut self, text: std::fmt::Arguments<'_>) {
         self.write(text, false);
     }
 
@@ -182,7 +182,7 @@ impl ProgressView {
         }
     }
 
-    fn write(&mut self, text: std::fmt::Arguments, done: bool) {
+    fn write(&mut self, text: std::fmt::Arguments<'_>, done: bool) {
         if !self.shown {
             return;
         }

@@ -52,7 +52,7 @@ impl From<sqlx::Error> for DemoError {
 /// idempotent upsert as `import`.
 pub async fn import_demo(pool: &PgPool) -> Result<ImportSummary, DemoError> {
     let doc = parse(DEMO)?;
-    let demo_users: Vec<uuid::Uuid> = doc.users.iter().map(|u| u.uuid).collect();
+    let demo_users: Vec<Uuid> = doc.users.iter().map(|u| u.uuid).collect();
     let mut tx = pool.begin().await?;
     // Holds off other writers of `users` (another import) until this transaction ends, so no
     // user can arrive between the count and the import. The mode conflicts with itself: two

@@ -59,7 +59,7 @@ async fn demo_imports_into_an_empty_database_and_again_without_changes() {
             .unwrap();
     assert_eq!(modified, again_modified);
     let reply = app.get(LIST, "demo-staff-token").await;
-    assert_eq!(reply.status, axum::http::StatusCode::OK);
+    assert_eq!(reply.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -70,7 +70,7 @@ async fn demo_refuses_a_database_with_other_users_and_writes_nothing() {
     let Err(error @ DemoError::ForeignUsers(12)) = refused else { panic!("expected a refusal, got {refused:?}") };
     assert!(error.to_string().contains("12 user(s) besides the demo's"), "{error}");
     assert_eq!(tables_written(&app).await, before);
-    assert_eq!(app.get(LIST, "demo-staff-token").await.status, axum::http::StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get(LIST, "demo-staff-token").await.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -79,7 +79,7 @@ async fn demo_refuses_once_another_directory_added_a_user() {
     directory::import_demo(&app.db.pool).await.expect("demo import");
     let mut doc = world();
     // "outsider": a user the demo does not define.
-    doc["users"] = serde_json::Value::Array(vec![doc["users"][10].clone()]);
+    doc["users"] = Value::Array(vec![doc["users"][10].clone()]);
     for kind in ["customers", "projects", "offerings", "roles"] {
         doc[kind] = serde_json::json!([]);
     }
@@ -108,7 +108,7 @@ async fn the_demo_spans_every_state_restriction_consent_and_a_checklist_under_re
     // Every one of the ten states, as the state filter finds them.
     for state in ALL_STATES {
         let label = state.label();
-        let query = serde_urlencoded::to_string([("state", label)]).unwrap();
+        let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("state", label).finish();
         let found = count(&app.get(&format!("{LIST}?{query}"), staff).await);
         assert!(found >= 1, "no demo record in state {label:?}");
     }
