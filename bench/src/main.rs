@@ -1,4 +1,4 @@
-//! `bench`: the benchmark of issue 6, rerunnable by anyone.
+//! `bench`: the benchmark of the server (BENCHMARKS.md), rerunnable by anyone.
 //!
 //! 1. Seeds `wou_bench_<scale>` on `DATABASE_URL`'s server (or the embedded cluster in
 //!    `./.data/bench-postgres`) with `COPY`, or reuses it when it already holds that scale.

@@ -1,4 +1,4 @@
-//! The list's filter model (offering-users.md §5, §6.2, §6.3; decisions.md 10–12): what a
+//! The list's filter model (docs/spec/offering-users.md §5, §6.2, §6.3; docs/spec/decisions.md 10–12): what a
 //! list request asks for once its query is parsed. Parsing the query and its DRF error
 //! bodies belong to `http::offering_users::query`; which filters the counters can count, to
 //! the store.
@@ -10,7 +10,7 @@ use super::state::State;
 
 /// Default page size (DRF `PAGE_SIZE`).
 pub const DEFAULT_PAGE_SIZE: i64 = 10;
-/// Larger page sizes are clamped to this (decisions.md 12).
+/// Larger page sizes are clamped to this (docs/spec/decisions.md 12).
 pub const MAX_PAGE_SIZE: i64 = 300;
 
 /// The filters, ANDed together after visibility.

@@ -1,5 +1,5 @@
 //! Permission names. Which role grants which permission is data (`role_permissions`,
-//! decisions.md item 4); staff hold every permission, support none.
+//! docs/spec/decisions.md item 4); staff hold every permission, support none.
 
 /// Create offering users on an offering.
 pub const CREATE_USER: &str = "OFFERING.CREATE_USER";

@@ -12,14 +12,14 @@ use serde_json::{Map, Value};
 /// waldur-site-agent and Waldur's offering-user code read from them (the SDK's
 /// `MergedPluginOptions` documents each one).
 pub const PUBLIC_PLUGIN_OPTIONS: [&str; 14] = [
-    // The site agent's gate before it generates usernames (clients.md §5.2), and our
-    // create and visibility switch (offering-users.md §1).
+    // The site agent's gate before it generates usernames (docs/spec/clients.md §5.2), and our
+    // create and visibility switch (docs/spec/offering-users.md §1).
     "service_provider_can_create_offering_user",
     "username_generation_policy",
     // Upstream's username generation and offering-user clean-up.
     "username_anonymized_prefix",
     "offering_user_auto_deletion",
-    // POSIX accounts: upstream's GLAuth export and the identity pools (offering-users-2026.md).
+    // POSIX accounts: upstream's GLAuth export and the identity pools (docs/spec/offering-users-2026.md).
     "homedir_prefix",
     "login_shell",
     "initial_uidnumber",

@@ -1,4 +1,4 @@
-//! The offering-user account state machine (offering-users.md §2, decisions.md 12a–14, 25).
+//! The offering-user account state machine (docs/spec/offering-users.md §2, docs/spec/decisions.md 12a–14, 25).
 
 /// The ten states; the discriminant is the integer stored in the database and shown in the
 /// "Cannot transition" message.
@@ -60,7 +60,7 @@ impl State {
     }
 
     /// Whether setting a new non-empty username moves a record in this state to OK
-    /// (offering-users.md §2.3; the only way the site agent finishes a creation).
+    /// (docs/spec/offering-users.md §2.3; the only way the site agent finishes a creation).
     pub fn username_completes_creation(self) -> bool {
         matches!(
             self,
@@ -154,7 +154,7 @@ impl Transition {
     }
 
     /// The states the API accepts as a source, in the order upstream lists them in its error
-    /// message (offering-users.md §2.2: the view validators, stricter than the model).
+    /// message (docs/spec/offering-users.md §2.2: the view validators, stricter than the model).
     pub fn sources(self) -> &'static [State] {
         use State::*;
         match self {
@@ -205,7 +205,7 @@ impl Transition {
     }
 
     /// The side effect on the comment fields; `set_ok` and `set_validation_complete` clear
-    /// them from every source state (decisions.md 13, 25).
+    /// them from every source state (docs/spec/decisions.md 13, 25).
     pub fn comment_effect(self) -> CommentEffect {
         match self {
             Transition::SetPendingAccountLinking | Transition::SetPendingAdditionalValidation => {

@@ -1,4 +1,4 @@
-//! Token authentication (offering-users.md §7): `Authorization: Token <key>` (scheme in any
+//! Token authentication (docs/spec/offering-users.md §7): `Authorization: Token <key>` (scheme in any
 //! case) or the `x-auth-token` query parameter. Each failure has its own 401 body.
 
 use axum::extract::FromRequestParts;

@@ -1,4 +1,4 @@
-//! CORS (issue 11): which web pages of other origins may call the API from a browser
+//! CORS: which web pages of other origins may call the API from a browser
 //! (`--cors-allowed-origins`). Without the setting nothing here adds a header, and browsers let
 //! only pages of the server's own origin read its answers.
 //!
@@ -25,7 +25,7 @@ use super::Settings;
 
 /// The request id header clients may set and read (`tower_http::request_id` spells it so).
 const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-/// The list's total, next to `Link` (decisions.md 2).
+/// The list's total, next to `Link` (docs/spec/decisions.md 2).
 const X_RESULT_COUNT: HeaderName = HeaderName::from_static("x-result-count");
 
 /// How long a browser may reuse a preflight's answer: fewer preflights, and a removed origin

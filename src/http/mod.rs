@@ -54,7 +54,7 @@ pub struct AppState {
 /// Behaviour switches and bounds, from the command line (`config::ServeArgs`).
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `ENFORCE_USER_CONSENT_FOR_OFFERINGS` (decisions.md 9; default on).
+    /// `ENFORCE_USER_CONSENT_FOR_OFFERINGS` (docs/spec/decisions.md 9; default on).
     pub enforce_user_consent: bool,
     /// Largest body of every route but `submit_answers`.
     pub max_body_size: usize,

@@ -1,4 +1,4 @@
-//! `GET /api/schema/`: the OpenAPI 3 document of this server (issue 5, decisions.md 30:
+//! `GET /api/schema/`: the OpenAPI 3 document of this server (docs/spec/decisions.md 30:
 //! public, no token needed).
 //!
 //! The document is built from the definitions the handlers themselves use, so it cannot
@@ -11,12 +11,12 @@
 //! the router which methods every documented path answers (`OPTIONS` → `Allow`) and
 //! checks the document against that, both ways.
 //!
-//! Wire facts kept on purpose (decisions.md 2): uuids go out as 32 lowercase hex digits
+//! Wire facts kept on purpose (docs/spec/decisions.md 2): uuids go out as 32 lowercase hex digits
 //! (documented as a pattern, since JSON Schema's `uuid` format demands dashes) and are
 //! accepted dashed too; list bodies are bare arrays with `Link` and `X-Result-Count`;
 //! state actions and `update_restricted` answer 200 with an empty body; delete answers 204.
-//! Every path is also answered without its trailing slash (decisions.md 3); the document
-//! lists the canonical form. Operation ids are Waldur's (`clients.md` §3.1).
+//! Every path is also answered without its trailing slash (docs/spec/decisions.md 3); the document
+//! lists the canonical form. Operation ids are Waldur's (`docs/spec/clients.md` §3.1).
 
 use std::sync::OnceLock;
 
@@ -765,7 +765,7 @@ fn completion_schema(reviewer: bool) -> Value {
     json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
 }
 
-/// The question keys every question view shares (§8.2; decisions.md 21's later keys).
+/// The question keys every question view shares (§8.2; docs/spec/decisions.md 21's later keys).
 fn question_common_properties() -> Map<String, Value> {
     let decimal = json!({"type": "string", "nullable": true, "description": "A decimal number."});
     let Value::Object(map) = json!({

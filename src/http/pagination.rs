@@ -1,5 +1,5 @@
 //! Page-number pagination with upstream's `Link` and `X-Result-Count` headers
-//! (offering-users.md §6.2): links keep every other parameter, re-encoded with keys sorted
+//! (docs/spec/offering-users.md §6.2): links keep every other parameter, re-encoded with keys sorted
 //! as Python's `urlencode(sorted(…))` does, except the `x-auth-token` credential.
 
 use crate::domain::listing::PageRequest;
@@ -68,7 +68,7 @@ impl Page {
     }
 }
 
-/// The query parameter that carries a token (offering-users.md §7).
+/// The query parameter that carries a token (docs/spec/offering-users.md §7).
 const TOKEN_PARAMETER: &str = "x-auth-token";
 
 /// `base + path` with the query re-encoded: `page` replaced (or removed for `None`), keys

@@ -15,7 +15,7 @@ use super::{AppState, Settings};
 use crate::error::{ApiError, NO_OFFERING_USER};
 
 /// The query string as ordered `(key, value)` pairs; repeated keys are kept, which
-/// `serde_urlencoded` would not do (clients.md rule 4).
+/// `serde_urlencoded` would not do (docs/spec/clients.md rule 4).
 #[derive(Debug, Clone, Default)]
 pub struct QueryPairs(pub Vec<(String, String)>);
 

@@ -1,5 +1,5 @@
 //! Routing helpers shared by every resource: paths answered with and without the trailing
-//! slash (decisions.md 3), and DRF's 405 for every method a path does not support (31).
+//! slash (docs/spec/decisions.md 3), and DRF's 405 for every method a path does not support (31).
 
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};

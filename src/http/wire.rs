@@ -1,4 +1,4 @@
-//! Scalars on the wire: 32-hex uuids and DRF's timestamps (decisions.md 2).
+//! Scalars on the wire: 32-hex uuids and DRF's timestamps (docs/spec/decisions.md 2).
 
 use chrono::{DateTime, Timelike, Utc};
 use uuid::Uuid;

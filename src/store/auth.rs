@@ -19,7 +19,7 @@ pub struct Caller {
     pub reach: Option<Reach>,
 }
 
-/// The ids behind the visibility rules of offering-users.md §3.2 for one caller.
+/// The ids behind the visibility rules of docs/spec/offering-users.md §3.2 for one caller.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reach {
     /// Offerings of customers he holds a role on, and offerings he manages: all their
@@ -36,7 +36,7 @@ pub struct Reach {
 }
 
 impl Caller {
-    /// Staff and support see every offering user (offering-users.md §3.2 item 1).
+    /// Staff and support see every offering user (docs/spec/offering-users.md §3.2 item 1).
     pub fn sees_everything(&self) -> bool {
         self.is_staff || self.is_support
     }

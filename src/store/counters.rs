@@ -13,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::db::monitor::DatabaseStatus;
 
-/// How often a server folds. At the transition rates the benchmark reaches (about 2,000/s,
-/// two deltas each) this leaves a few thousand pending deltas at most.
+/// How often a server folds. At the transition rates of the benchmark's S6 (BENCHMARKS.md;
+/// two deltas per transition) this leaves a few thousand pending deltas at most.
 pub const FOLD_INTERVAL: Duration = Duration::from_millis(500);
 
 /// The statement of [`fold`].

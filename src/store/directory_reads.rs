@@ -1,5 +1,5 @@
 //! The hyperlink targets of the representation: users and provider offerings
-//! (directory.md "Read-only endpoints", decisions.md 29).
+//! (docs/spec/directory.md "Read-only endpoints", docs/spec/decisions.md 29).
 
 use serde_json::Value;
 use sqlx::{PgConnection, QueryBuilder};

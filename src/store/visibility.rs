@@ -1,4 +1,4 @@
-//! The one visibility predicate (offering-users.md §3.2, decisions.md 8, 9, 23), shared by
+//! The one visibility predicate (docs/spec/offering-users.md §3.2, docs/spec/decisions.md 8, 9, 23), shared by
 //! list, count, retrieve and every detail action, and the permission test of §1.2 / decisions 4.
 //!
 //! The caller's reach (which offerings and users his roles let him see) is computed once, in

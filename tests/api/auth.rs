@@ -1,4 +1,4 @@
-//! Token authentication (offering-users.md §7).
+//! Token authentication (docs/spec/offering-users.md §7).
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};

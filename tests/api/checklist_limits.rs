@@ -1,4 +1,4 @@
-//! What one `submit_answers` request may cost (issue 10): a body limit that follows the
+//! What one `submit_answers` request may cost: a body limit that follows the
 //! checklist's file questions and is checked after 404/403/400 but before the body is read;
 //! one answer per question; capped text; processed file entries only for this completion's
 //! files of the same question; the files quota of a completion.

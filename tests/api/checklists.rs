@@ -1,4 +1,4 @@
-//! Compliance checklists on offering users (checklists.md §8-§11, decisions.md 16-22): the six
+//! Compliance checklists on offering users (docs/spec/checklists.md §8-§11, docs/spec/decisions.md 16-22): the six
 //! operations, their permissions and error order, answers and files, R2 "latest answer"
 //! semantics, the directory import of checklists, and `has_compliance_checklist`.
 
@@ -139,7 +139,7 @@ const REVIEW_COMPLETION_KEYS: [&str; 6] =
     ["requires_review", "reviewed_by", "reviewed_by_name", "reviewed_at", "review_notes", "review_trigger_summary"];
 
 // ---------------------------------------------------------------------------------------
-// Shapes (§8, decisions.md 21)
+// Shapes (§8, docs/spec/decisions.md 21)
 
 #[tokio::test]
 async fn owner_gets_the_checklist_with_both_questions_in_the_sdk_shape() {
@@ -285,7 +285,7 @@ async fn min_and_max_values_are_strings_with_four_decimals() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Permissions and the 401 → 404 → 403 → 400 order (§8.1, decisions.md 4, 8)
+// Permissions and the 401 → 404 → 403 → 400 order (§8.1, docs/spec/decisions.md 4, 8)
 
 #[tokio::test]
 async fn no_checklist_configured_is_400_on_every_record_action() {
@@ -417,7 +417,7 @@ async fn checklist_template_is_never_taken_for_a_uuid() {
 }
 
 // ---------------------------------------------------------------------------------------
-// checklist-template (§8.6, decisions.md 18)
+// checklist-template (§8.6, docs/spec/decisions.md 18)
 
 #[tokio::test]
 async fn checklist_template_reads_parent_uuid_as_an_offering() {
@@ -749,7 +749,7 @@ async fn review_status(app: &TestApp) -> Value {
 }
 
 // ---------------------------------------------------------------------------------------
-// R2: the latest answer counts (decisions.md 16, §11.7)
+// R2: the latest answer counts (docs/spec/decisions.md 16, §11.7)
 
 #[tokio::test]
 async fn the_latest_answer_of_any_user_is_the_existing_answer() {
@@ -816,7 +816,7 @@ async fn required_questions_answered_by_different_users_complete_the_checklist()
 }
 
 // ---------------------------------------------------------------------------------------
-// Files (§3.3, decisions.md 22)
+// Files (§3.3, docs/spec/decisions.md 22)
 
 #[tokio::test]
 async fn a_pdf_upload_is_stored_in_postgres_and_replaced_by_its_reference() {
@@ -970,7 +970,7 @@ async fn has_compliance_checklist_is_true_only_with_a_completion_of_the_current_
 }
 
 // ---------------------------------------------------------------------------------------
-// The directory import of checklists (directory.md)
+// The directory import of checklists (docs/spec/directory.md)
 
 async fn try_import(app: &TestApp, doc: &Value) -> Result<directory::ImportSummary, directory::ImportError> {
     let parsed = directory::parse(&doc.to_string())?;

@@ -1,4 +1,4 @@
-//! Racing agents (decisions.md 14, 15): exactly one wins a transition, no lost update, no
+//! Racing agents (docs/spec/decisions.md 14, 15): exactly one wins a transition, no lost update, no
 //! 5xx, and a complete, ordered audit trail.
 
 use axum::http::StatusCode;

@@ -1,4 +1,4 @@
-//! CORS (issue 11): `--cors-allowed-origins` lets the listed origins' pages call the API from a
+//! CORS: `--cors-allowed-origins` lets the listed origins' pages call the API from a
 //! browser; other origins, and every origin by default, get no `Access-Control-Allow-Origin`.
 
 use axum::body::Body;

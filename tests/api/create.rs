@@ -1,5 +1,5 @@
-//! `POST /api/marketplace-offering-users/` (offering-users.md §4.3, §9.1 items 11–16, 56–57;
-//! decisions.md 2, 26).
+//! `POST /api/marketplace-offering-users/` (docs/spec/offering-users.md §4.3, §9.1 items 11–16, 56–57;
+//! docs/spec/decisions.md 2, 26).
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

@@ -1,4 +1,4 @@
-//! `GET /api/docs/` (issue 11): Swagger UI over `/api/schema/`, public, every asset served by
+//! `GET /api/docs/`: Swagger UI over `/api/schema/`, public, every asset served by
 //! the binary itself with its content type and cache header, and no URL of another host.
 
 use axum::http::{Method, StatusCode};

@@ -1,4 +1,4 @@
-//! The directory import (directory.md): upsert, idempotence, errors with JSON paths, one
+//! The directory import (docs/spec/directory.md): upsert, idempotence, errors with JSON paths, one
 //! transaction; and the command-line contract.
 
 use std::process::Command;

@@ -1,5 +1,5 @@
 //! The list: representation, filters, ordering, pagination, field selection, HEAD
-//! (offering-users.md §4.1, §5, §6; §9.1 items 6, 9, 10, 64–69; §9.3).
+//! (docs/spec/offering-users.md §4.1, §5, §6; §9.1 items 6, 9, 10, 64–69; §9.3).
 
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -1,4 +1,4 @@
-//! `GET /api/schema/` (issue 5, decisions.md 30): public, and describing exactly the routes
+//! `GET /api/schema/` (docs/spec/decisions.md 30): public, and describing exactly the routes
 //! the router serves, with Waldur's operation ids, the 22 fields in order and the 10 states.
 
 use std::collections::BTreeSet;
@@ -46,7 +46,7 @@ fn served_paths() -> Vec<&'static str> {
     ]
 }
 
-/// Waldur's operation ids (api-reference.md, clients.md §3.1), and ours for the helpers.
+/// Waldur's operation ids (the Waldur API reference (January 2026), docs/spec/clients.md §3.1), and ours for the helpers.
 const OPERATION_IDS: [&str; 32] = [
     "marketplace_offering_users_list",
     "marketplace_offering_users_count",

@@ -1,4 +1,4 @@
-//! PostgreSQL going away and coming back (issue 10): answers 503 with `Retry-After` instead
+//! PostgreSQL going away and coming back: answers 503 with `Retry-After` instead
 //! of hanging, resumes by itself, and readiness says so. The database is cut off by a proxy
 //! this test controls, never by stopping the shared PostgreSQL.
 

@@ -1,5 +1,5 @@
-//! The permission matrix: every caller × every write action (offering-users.md §4.8,
-//! decisions.md 4–6, 8, 23).
+//! The permission matrix: every caller × every write action (docs/spec/offering-users.md §4.8,
+//! docs/spec/decisions.md 4–6, 8, 23).
 
 use axum::http::StatusCode;
 use serde_json::{json, Value};

@@ -1,5 +1,5 @@
-//! Retrieve, and the hyperlink targets: users and provider offerings (directory.md,
-//! decisions.md 29).
+//! Retrieve, and the hyperlink targets: users and provider offerings (docs/spec/directory.md,
+//! docs/spec/decisions.md 29).
 
 use axum::http::StatusCode;
 use serde_json::json;

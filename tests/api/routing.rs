@@ -1,4 +1,4 @@
-//! Paths, methods and the uuid forms in paths (decisions.md 3, 27, 31).
+//! Paths, methods and the uuid forms in paths (docs/spec/decisions.md 3, 27, 31).
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};

@@ -1,4 +1,4 @@
-//! Operability (issue 11): what `/metrics` counts, what a request logs, and its request id.
+//! Operability: what `/metrics` counts, what a request logs, and its request id.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

@@ -1,5 +1,5 @@
-//! The state machine through the API (offering-users.md §2.2, §4.8, §9.1 items 27–47, 53–55,
-//! 70–76, 91–95; decisions.md 12a–14, 24–25).
+//! The state machine through the API (docs/spec/offering-users.md §2.2, §4.8, §9.1 items 27–47, 53–55,
+//! 70–76, 91–95; docs/spec/decisions.md 12a–14, 24–25).
 
 use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -94,7 +94,7 @@ async fn null_comments_mean_unchanged_and_empty_strings_clear() {
         json!({"comment": "c", "comment_url": "https://a.example/x"}),
     )
     .await;
-    // The site agent's body: comment_url null = unchanged (decisions.md 12a, 24).
+    // The site agent's body: comment_url null = unchanged (docs/spec/decisions.md 12a, 24).
     let reply = app
         .post(
             &action(OU, "set_pending_additional_validation"),
@@ -247,7 +247,7 @@ async fn order_is_401_then_404_then_403_then_400() {
         StatusCode::NOT_FOUND
     );
     assert_eq!(app.post_empty(&path, "user-token").await.status, StatusCode::NOT_FOUND);
-    // The offering user himself sees the record but may not drive it (decisions.md 5).
+    // The offering user himself sees the record but may not drive it (docs/spec/decisions.md 5).
     let own = app.post_empty(&path, "admin-token").await;
     assert_eq!(own.status, StatusCode::FORBIDDEN);
     assert_eq!(own.json(), json!({"detail": "You do not have permission to perform this action."}));

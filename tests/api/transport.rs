@@ -1,4 +1,4 @@
-//! The bounds that keep one client from taking the server down (issue 10): slow clients,
+//! The bounds that keep one client from taking the server down: slow clients,
 //! too many connections, too many requests, requests that run too long, and shutdown.
 //! Transport behaviour is tested over real sockets, against the server as `serve` runs it.
 

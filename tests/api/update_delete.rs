@@ -1,5 +1,5 @@
-//! PUT/PATCH, DELETE, `update_restricted` and `update_comments` (offering-users.md §4.4–4.7,
-//! §9.1 items 17–26, 48–52, 58–59; decisions.md 5–7).
+//! PUT/PATCH, DELETE, `update_restricted` and `update_comments` (docs/spec/offering-users.md §4.4–4.7,
+//! §9.1 items 17–26, 48–52, 58–59; docs/spec/decisions.md 5–7).
 
 use axum::http::StatusCode;
 use serde_json::{json, Value};

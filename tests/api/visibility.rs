@@ -1,4 +1,4 @@
-//! Who sees which offering users (offering-users.md §3.2, §9.1 items 1–5; decisions.md 8, 9, 23).
+//! Who sees which offering users (docs/spec/offering-users.md §3.2, §9.1 items 1–5; docs/spec/decisions.md 8, 9, 23).
 
 use axum::http::StatusCode;
 use serde_json::{json, Value};

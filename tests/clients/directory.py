@@ -66,7 +66,7 @@ TOKENS = {
 
 SP_POLICY = {"service_provider_can_create_offering_user": True, "username_generation_policy": "service_provider"}
 
-# Every state label of offering-users.md §2.1, with its internal name and DB value.
+# Every state label of docs/spec/offering-users.md §2.1, with its internal name and DB value.
 STATES = {
     "Requested": ("CREATION_REQUESTED", 1),
     "Creating": ("CREATING", 2),
@@ -80,7 +80,7 @@ STATES = {
     "Error deleting": ("ERROR_DELETING", 10),
 }
 
-# offering-users.md §2.2: action -> (allowed source labels in the spec's order, target, error name)
+# docs/spec/offering-users.md §2.2: action -> (allowed source labels in the spec's order, target, error name)
 TRANSITIONS = {
     "begin_creating": (["Requested", "Error creating"], "Creating", "CREATING"),
     "set_pending_additional_validation": (

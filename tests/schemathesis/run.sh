@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The served OpenAPI document, checked two ways against a real server (issue 5):
+# The served OpenAPI document, checked two ways against a real server:
 #   1. `openapi-spec-validator` on the document as GET /api/schema/ serves it (no token);
 #   2. `schemathesis` on every operation of that document, with a staff token, a bounded
 #      number of examples per operation (tests/schemathesis/schemathesis.toml), all checks but
@@ -41,7 +41,7 @@ wou_fresh_database "wou_schemathesis_$$" || exit 2
 if [ -n "$DB_NAME" ]; then say "database $DB_NAME on ${DATABASE_URL%%\?*}"; else say "embedded cluster in $DATA_DIR"; fi
 wou_import "$HERE/directory.json" "$WORK/import.log" || exit 1
 wou_start_server "$WORK/server.log" || exit 1
-# no credentials: the schema is public (decisions.md 30)
+# no credentials: the schema is public (docs/spec/decisions.md 30)
 "$PYTHON" -c 'import sys, urllib.request; open(sys.argv[2], "wb").write(urllib.request.urlopen(sys.argv[1], timeout=10).read())' \
   "$BASE_URL/api/schema/" "$WORK/schema.json"
 say "server at $BASE_URL"

@@ -1,4 +1,4 @@
-//! `GET /api/docs/`: interactive API docs, Swagger UI over `GET /api/schema/` (issue 11).
+//! `GET /api/docs/`: interactive API docs, Swagger UI over `GET /api/schema/`.
 //! Public like the schema; "Authorize" takes `Token <key>` for the `TokenAuth` scheme, and
 //! "Try it out" then calls this server.
 //!

@@ -1,5 +1,5 @@
 //! Create, update, delete, `update_restricted` and `update_comments`
-//! (offering-users.md §4.3–4.7, decisions.md 5–8, 15).
+//! (docs/spec/offering-users.md §4.3–4.7, docs/spec/decisions.md 5–8, 15).
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -202,7 +202,7 @@ pub async fn update(
     // Validation first (DRF: body errors come before the serializer's permission check).
     let mut errors = FieldErrors::default();
     // Re-pointing a record to another offering or user is refused; naming the same ones is
-    // accepted and ignored (decisions.md 7).
+    // accepted and ignored (docs/spec/decisions.md 7).
     let relations = [("offering", OFFERING_ROUTE, record.offering_uuid), ("user", USER_ROUTE, record.user_uuid)];
     for (field, route, current) in relations {
         if let Some(value) = given(&body, field) {

@@ -1,6 +1,6 @@
 //! The fields of the offering-user representation and the `field` selection.
 
-/// One field of the representation (offering-users.md §6.1). The serializer and the OpenAPI
+/// One field of the representation (docs/spec/offering-users.md §6.1). The serializer and the OpenAPI
 /// schema match on it without a catch-all, so a new field cannot go unserialized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {

@@ -1,4 +1,4 @@
-//! `GET`/`HEAD /api/marketplace-offering-users/` and `GET /{uuid}/` (offering-users.md §4.1–4.2).
+//! `GET`/`HEAD /api/marketplace-offering-users/` and `GET /{uuid}/` (docs/spec/offering-users.md §4.1–4.2).
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, Method, Uri};
@@ -54,13 +54,15 @@ pub async fn list(
 /// offerings whole), then a page that walks an ordered index and stops at its size, cheap
 /// over a caller's broad reach. A filter they cannot count (search, user, username, consent,
 /// dates) usually narrows to few rows scattered along that index: the count reads every
-/// match anyway, so one statement reads the page and counts the matches together (S3 at 1M:
-/// 28 ms instead of 26 + 58). Only when that page is empty (no match, or a page past the end)
+/// match anyway, so one statement reads the page and counts the matches together, in about
+/// half the time of the two (docs/query-plans.md, S3). Only when that page is empty (no match,
+/// or a page past the end)
 /// is the count still unknown and read on its own, so that [`Page::resolve`] answers exactly
 /// as it does from a count (404 past the end, an empty first page otherwise).
 ///
-/// Why not every row count in one statement: the owner's unfiltered list (230k matches at
-/// 1M) would top-N sort all of them, 145 ms instead of 48 + 0.1.
+/// Why not every row count in one statement: an owner's unfiltered list (a quarter of all
+/// records) would top-N sort all of them, three times the cost of count then page
+/// (docs/query-plans.md).
 async fn read_page(
     conn: &mut PgConnection,
     scope: ReadScope<'_>,

@@ -1,4 +1,4 @@
-//! The offering-user JSON object: 22 fields in the documented order (offering-users.md
+//! The offering-user JSON object: 22 fields in the documented order (docs/spec/offering-users.md
 //! §6.1), narrowed by `field`. Serialized straight from the row, without an intermediate map.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};

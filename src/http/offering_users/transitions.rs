@@ -1,4 +1,4 @@
-//! The ten state actions (offering-users.md §2.2, §4.8; decisions.md 5, 12a–14, 24–25):
+//! The ten state actions (docs/spec/offering-users.md §2.2, §4.8; docs/spec/decisions.md 5, 12a–14, 24–25):
 //! `POST /{uuid}/<action>/`, 200 with an empty body.
 //!
 //! Order: 404 (invisible) → 403 (`OFFERING.UPDATE_USER` on the offering's customer or the

@@ -1,4 +1,4 @@
-//! The answer writes of `submit_answers` (checklists.md §3.5): answers keyed by (completion,
+//! The answer writes of `submit_answers` (docs/spec/checklists.md §3.5): answers keyed by (completion,
 //! question, user), one statement per kind whatever the number of answers, and the
 //! completion's stored status.
 
@@ -50,7 +50,7 @@ pub struct AnswerWrite {
 }
 
 /// Creates or replaces the caller's answers, at most one per question. `requires_review` is
-/// written on every save (R2, decisions.md 16; R1 kept the flag of the first save).
+/// written on every save (R2, docs/spec/decisions.md 16; R1 kept the flag of the first save).
 /// `modified` takes the clock, not the transaction start, row by row in the order given, so
 /// that the latest save wins among the answers of several users.
 pub async fn upsert_answers(

@@ -1,4 +1,4 @@
-//! Uploaded checklist files in PostgreSQL (decisions.md 22): the files of a completion that
+//! Uploaded checklist files in PostgreSQL (docs/spec/decisions.md 22): the files of a completion that
 //! answers may refer back to, storing new uploads in one statement, dropping the files no
 //! answer refers to any more, and the bytes a completion holds (its quota).
 

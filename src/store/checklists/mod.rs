@@ -1,6 +1,6 @@
 //! Compliance checklists of offering users: who may reach a record's checklist, the
 //! completions' lifecycle, loading a checklist with its answers, and the writes of
-//! `submit_answers` (checklists.md §1, §8, §9).
+//! `submit_answers` (docs/spec/checklists.md §1, §8, §9).
 
 mod answers;
 mod content;
@@ -17,11 +17,11 @@ use uuid::Uuid;
 use crate::store::visibility::{push_has_permission, push_has_role_on_offering, push_visible};
 use crate::store::Caller;
 
-/// The permission that makes a caller a checklist reviewer (decisions.md 4, checklists.md §8.1).
+/// The permission that makes a caller a checklist reviewer (docs/spec/decisions.md 4, docs/spec/checklists.md §8.1).
 pub const REVIEW_PERMISSION: &str = crate::domain::permissions::UPDATE_USER;
 
 /// Creates the checklist completion of a new offering user when its offering has a
-/// compliance checklist (checklists.md §9). Called in the transaction that creates the record.
+/// compliance checklist (docs/spec/checklists.md §9). Called in the transaction that creates the record.
 pub async fn attach_completion(conn: &mut PgConnection, offering_user_id: i64) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO checklist_completions (uuid, checklist_id, offering_user_id) \
@@ -98,7 +98,7 @@ impl ChecklistAccess {
 }
 
 /// Finds an offering user inside the caller's visible set (the same predicate as every
-/// detail action; no consent gate, decisions.md 8) with the caller's checklist rights and
+/// detail action; no consent gate, docs/spec/decisions.md 8) with the caller's checklist rights and
 /// the completion to use.
 pub async fn checklist_access(
     conn: &mut PgConnection,
@@ -186,7 +186,7 @@ pub async fn checklist(conn: &mut PgConnection, checklist_id: i64) -> sqlx::Resu
 /// caller cannot see the offering, `Some(None)` when it has no compliance checklist.
 ///
 /// "Can see" is the rule of `GET /api/marketplace-provider-offerings/{uuid}/`
-/// (decisions.md 29): staff and support, or an active role on the offering or its customer.
+/// (docs/spec/decisions.md 29): staff and support, or an active role on the offering or its customer.
 pub async fn template_checklist(
     conn: &mut PgConnection,
     caller: &Caller,

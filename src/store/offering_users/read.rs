@@ -137,7 +137,7 @@ fn push_walkable_predicate(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope
 /// The window counts the rows before the enclosing ORDER BY and LIMIT pick the page. It sits
 /// in a subquery of its own because PostgreSQL 15 costs a window's first row as cheap as its
 /// input's: in the same SELECT as `ORDER BY … LIMIT`, the planner walks the whole username
-/// index in order to save a sort (1 s at 1M rows), not seeing that the count must read every
+/// index in order to save a sort (seconds on a large table), not seeing that the count must read every
 /// match before the first row. The subquery is planned for all its rows: the bitmap scan of
 /// [`count_rows`], then a top-N sort of the matches.
 fn push_counted_matches(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope<'_>, filter: &ListFilter) {
@@ -252,7 +252,7 @@ fn push_record_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &ListFilter) {
 }
 
 /// `ORDER BY` the requested keys, then the tie-break `username NULLS LAST, created, uuid`
-/// so that pages never overlap or skip rows (decisions.md 11).
+/// so that pages never overlap or skip rows (docs/spec/decisions.md 11).
 fn push_order(qb: &mut QueryBuilder<'_, Postgres>, order: &[OrderKey]) {
     qb.push(" ORDER BY ");
     let mut seen = Vec::new();

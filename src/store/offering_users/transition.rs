@@ -1,7 +1,7 @@
 //! A state action in one statement: find and lock the record, move it if the caller may and
 //! its state allows, and write the audit event — one round trip, committed on its own.
 //!
-//! The site agents' hot path (issue 6, S6): as a transaction of lock, update, audit insert
+//! The site agents' hot path (the benchmark's S6): as a transaction of lock, update, audit insert
 //! and `COMMIT` it took five round trips, and the counter rows the update's trigger touches
 //! (one per offering and state, shared by every agent of the offering) stayed locked for all
 //! of them. As one statement the locks last only as long as the statement itself.
@@ -42,7 +42,7 @@ pub struct TransitionWrite<'a> {
     pub apply: bool,
 }
 
-/// Runs `write` on the record `uuid` if the caller sees it (no consent gate: decisions.md 8)
+/// Runs `write` on the record `uuid` if the caller sees it (no consent gate: docs/spec/decisions.md 8)
 /// and holds `permission` on it. `None` when the record is not visible.
 ///
 /// Row locking follows READ COMMITTED: when another action on the record commits first, the

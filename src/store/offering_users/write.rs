@@ -34,7 +34,7 @@ pub struct ActionTarget {
 }
 
 /// Looks up a record for a detail action inside the caller's visible set (no consent gate:
-/// decisions.md 8) and locks it for the rest of the transaction, so that concurrent actions
+/// docs/spec/decisions.md 8) and locks it for the rest of the transaction, so that concurrent actions
 /// on one record are serialized and each sees the state the previous one left.
 /// `permission` (and optionally `alternative`) are evaluated on the record's offering.
 pub async fn lock_for_action(
@@ -63,7 +63,7 @@ pub async fn lock_for_action(
 }
 
 /// Pushes the ` FROM … FOR UPDATE` of a detail action's record: `uuid` among the records the
-/// caller sees (no consent gate: decisions.md 8), as `ou` joined to its offering `o`, locked
+/// caller sees (no consent gate: docs/spec/decisions.md 8), as `ou` joined to its offering `o`, locked
 /// for the rest of the transaction. Every action finds its record through this.
 pub(super) fn push_locked_target(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller, uuid: Uuid) {
     qb.push(" FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id WHERE ou.uuid = ");
@@ -117,7 +117,7 @@ pub async fn pair_exists(conn: &mut PgConnection, offering_id: i64, user_id: i64
 }
 
 /// Inserts a record; a non-empty username creates it in OK, otherwise Requested
-/// (offering-users.md §2.3). Returns its id and uuid.
+/// (docs/spec/offering-users.md §2.3). Returns its id and uuid.
 pub async fn insert(
     conn: &mut PgConnection,
     offering_id: i64,

@@ -1,5 +1,5 @@
 //! The directory most tests start from, modelled on upstream's CustomerFixture and
-//! ProjectFixture (offering-users.md §9): a provider organisation with an owner, a service
+//! ProjectFixture (docs/spec/offering-users.md §9): a provider organisation with an owner, a service
 //! manager and a customer-support member; a project of that organisation with an admin, a
 //! manager and a member; staff, global support, an offering manager and users with no role.
 //! Every user's token is `<username>-token`.

@@ -1,7 +1,7 @@
 """Agent suite: the real `waldur_sync_offering_users -c CONFIG` of waldur-site-agent against
 the server, with the deterministic username backend of ../agent_backend.
 
-Three cycles (clients.md §5.2): two plain ones, then one in which the backend resolves
+Three cycles (docs/spec/clients.md §5.2): two plain ones, then one in which the backend resolves
 everyone. After every cycle each offering user is read back through the API (the SDK the
 agent itself ships, 8.1.2, with a staff token) and its state, username and comments are
 compared with what the agent must have done. The backend's own call log is checked too, so
@@ -192,7 +192,7 @@ def main() -> int:
         print(f"--- cycle {cycle}: waldur_sync_offering_users exited {proc.returncode} in {time.time() - t0:.1f} s")
         check(proc.returncode == 0, f"cycle {cycle}: the agent exits 0 (got {proc.returncode})")
         check("Traceback" not in proc.stdout, f"cycle {cycle}: no traceback in the agent's output")
-        # the agent only logs failed calls (clients.md §5.2): any of these means a call was refused
+        # the agent only logs failed calls (docs/spec/clients.md §5.2): any of these means a call was refused
         bad = [
             line
             for line in proc.stdout.splitlines()

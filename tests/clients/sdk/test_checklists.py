@@ -197,7 +197,7 @@ def test_answer_changes_review_flag(manager, alice):
 
 
 def test_invalid_answers_are_400_with_json(alice):
-    # the SDK hands the JSON of a 400 back instead of raising (clients.md §2)
+    # the SDK hands the JSON of a 400 back instead of raising (docs/spec/clients.md §2)
     response = submit(alice, (d.Q_NUMBER, 5000))
     assert response.status_code == 400
     assert isinstance(response.parsed, list) and len(response.parsed) == 1

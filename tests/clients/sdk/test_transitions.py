@@ -1,4 +1,4 @@
-"""The ten state actions through the SDK: every edge of offering-users.md §2.2 from a record
+"""The ten state actions through the SDK: every edge of docs/spec/offering-users.md §2.2 from a record
 seeded in its source state, every action from every state it is not allowed from (400 with
 `detail`, state unchanged), two walks through the machine, the comment rules of the two
 pending actions, and who may call them."""
@@ -32,7 +32,7 @@ MODULES = {
     "set_deleted": marketplace_offering_users_set_deleted,
 }
 PENDING_ACTIONS = {"set_pending_additional_validation", "set_pending_account_linking"}
-CLEARING_ACTIONS = {"set_validation_complete", "set_ok"}  # decisions.md 13 and 25
+CLEARING_ACTIONS = {"set_validation_complete", "set_ok"}  # docs/spec/decisions.md 13 and 25
 assert set(MODULES) == set(d.TRANSITIONS)
 
 
@@ -97,7 +97,7 @@ def test_valid_transition(manager, action, source, key):
 
 
 def test_transitions_answer_with_an_empty_body():
-    # decisions.md 2: "200 with an empty body for the state actions"
+    # docs/spec/decisions.md 2: "200 with an empty body for the state actions"
     assert RESPONSE_BODIES, "runs after test_valid_transition"
     assert {k: v for k, v in RESPONSE_BODIES.items() if v != b""} == {}
 
@@ -129,7 +129,7 @@ def test_invalid_transition(manager, source, action):
     [("Pending additional validation", "set_error_deleting"), ("OK", "set_error_creating"), ("Requested", "set_deleted")],
 )
 def test_invalid_transition_message(manager, source, action):
-    # offering-users.md §2.2: numeric current state, then the allowed source labels in order
+    # docs/spec/offering-users.md §2.2: numeric current state, then the allowed source labels in order
     sources, _, name = d.TRANSITIONS[action]
     with refused(400) as r:
         call(action, manager, d.ou(d.INVALID_SOURCES[source]))
@@ -179,7 +179,7 @@ def test_walk(manager, key):
 
 
 def test_comment_url_null_leaves_the_url(manager):
-    # decisions.md 12a: the agent always sends the key, null when it has no URL
+    # docs/spec/decisions.md 12a: the agent always sends the key, null when it has no URL
     uuid = d.ou("comment-null")
     body = OfferingUserStateTransitionRequest(comment="Agent says hi", comment_url=None)
     assert call("set_pending_additional_validation", manager, uuid, body).status_code == 200
@@ -210,7 +210,7 @@ def test_comment_html_is_sanitised(manager):
 
 
 def test_the_offering_user_himself_may_not_move_his_record(alice, manager):
-    # decisions.md 5: set_ok needs OFFERING.UPDATE_USER; so does begin_creating (§4.8)
+    # docs/spec/decisions.md 5: set_ok needs OFFERING.UPDATE_USER; so does begin_creating (§4.8)
     uuid = d.ou("own-alice")
     for action in ("set_ok", "begin_creating", "set_error_creating"):
         with refused(403):

@@ -142,7 +142,7 @@ def test_put_sets_the_username_and_moves_to_ok(manager):
     row = marketplace_offering_users_update.sync(uuid=U(uuid), client=manager, body=OfferingUserRequest(username="put-name"))
     assert isinstance(row, OfferingUser)
     assert row.uuid == U(uuid) and row.username == "put-name" and row.state == OfferingUserState.OK
-    assert row.offering_uuid == U(d.OFFERING_FSM) and row.user_uuid is not None  # decisions.md 2
+    assert row.offering_uuid == U(d.OFFERING_FSM) and row.user_uuid is not None  # docs/spec/decisions.md 2
     assert fetch(manager, uuid).username == "put-name"
 
 
@@ -236,7 +236,7 @@ def test_update_restricted(manager):
         uuid=uuid, client=manager, body=OfferingUserUpdateRestrictionRequest(is_restricted=True)
     )
     assert response.status_code == 200 and response.parsed is None
-    assert response.content == b""  # decisions.md 2
+    assert response.content == b""  # docs/spec/decisions.md 2
     assert fetch(manager, uuid.hex).is_restricted is True
     restricted = marketplace_offering_users_list.sync_all(client=manager, offering_uuid=[U(d.OFFERING_FSM)], is_restricted=True)
     assert [r.uuid for r in restricted] == [uuid]

@@ -1,4 +1,4 @@
-//! The list's query string (offering-users.md §5, §6.2, §6.3; decisions.md 10–12): the raw
+//! The list's query string (docs/spec/offering-users.md §5, §6.2, §6.3; docs/spec/decisions.md 10–12): the raw
 //! pairs parsed into the filter model, or into the DRF error body and status.
 
 mod offering_url;
@@ -37,7 +37,7 @@ pub const NULL_CHARACTERS: &str = "Null characters are not allowed.";
 pub enum ListParamsError {
     /// 400 with this DRF body: every invalid value, under its parameter's name.
     Invalid(Value),
-    /// 404: the `offering` URL's path resolves to no route (offering-users.md §5). The
+    /// 404: the `offering` URL's path resolves to no route (docs/spec/offering-users.md §5). The
     /// values are valid otherwise; upstream validates them before it resolves the URL.
     NoRoute,
 }

@@ -21,7 +21,7 @@ pub enum OfferingUrl {
 ///
 /// We do not hold Waldur's URL configuration, so a path "resolves" when it has the shape of
 /// its DRF router's routes: `/api/`, `/api/<resource>/`, `/api/<resource>/<lookup>/` or
-/// `/api/<resource>/<lookup>/<action>/`, the trailing slash optional (decisions.md 3).
+/// `/api/<resource>/<lookup>/<action>/`, the trailing slash optional (docs/spec/decisions.md 3).
 /// Everything else (`/`, `/admin/x/`, `/api/a/b/c/d/`, `/api//x/`) resolves to nothing.
 pub fn resolve_offering_url(value: &str, script_prefix: &str) -> OfferingUrl {
     // urlparse: after `scheme://` the network location runs to the first `/`, `?` or `#`.
