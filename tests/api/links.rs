@@ -2,9 +2,6 @@
 //! when trusted, `--allowed-hosts`, and the `x-auth-token` credential kept out of `Link`
 //! headers and logs.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::{json, Value};
@@ -12,6 +9,7 @@ use serde_json::{json, Value};
 use waldur_offering_users::config::parse_public_url;
 use waldur_offering_users::http::Settings;
 
+use crate::support::capture::Captured;
 use crate::support::*;
 
 const FIRST: &str = "00000000000000000000000000000f01";
@@ -53,21 +51,6 @@ async fn token_in_the_query_stays_out_of_link_headers() {
     assert!(link.contains(&format!("<http://testserver{LIST}?page=2&page_size=1>; rel=\"next\"")), "{link}");
 }
 
-/// A writer into a buffer the test reads afterwards.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn token_in_the_query_appears_in_no_log_line_at_any_level() {
     let app = app_with(Settings::default()).await;
@@ -88,7 +71,7 @@ async fn token_in_the_query_appears_in_no_log_line_at_any_level() {
         let bad = app.request(Method::GET, &format!("{LIST}?x-auth-token={token}-wrong"), None, None).await;
         assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
     }
-    let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let output = captured.text();
     // The capture works: the request spans are in it, with their route.
     assert!(output.contains(&format!("route={LIST}")), "{output}");
     assert!(!output.contains(token), "{output}");

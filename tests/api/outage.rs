@@ -71,12 +71,7 @@ async fn a_request_in_progress_when_the_database_goes_is_answered_503_and_nothin
     let proxy = DbProxy::start().await;
     let mut served = Served::start(proxy.options(&app.db.name), Settings::default(), transport()).await;
     // The test holds the row (on its own connection, not through the proxy).
-    let mut lock = app.db.pool.begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM offering_users WHERE uuid = $1::uuid FOR UPDATE")
-        .bind(OU)
-        .execute(&mut *lock)
-        .await
-        .unwrap();
+    let lock = lock_record(&app, OU).await;
     let address = served.address;
     let in_progress = tokio::spawn(async move {
         let body = json!({"username": "written-in-the-outage"}).to_string();
@@ -111,13 +106,7 @@ async fn readiness_checks_the_migrations_this_binary_knows_and_accepts_newer_one
     assert_eq!(ready.json(), json!({"status": "ok", "checks": {"database": "ok", "migrations": "ok"}}));
 
     // A newer replica applied a migration this binary does not know: still ready.
-    sqlx::query(
-        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-         VALUES (99990101000000, 'from a newer release', true, '\\x00', 0)",
-    )
-    .execute(&app.db.pool)
-    .await
-    .unwrap();
+    record_future_migration(&app).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(served.request("GET", "/health/ready", None, None).await.status, 200);
 
@@ -136,13 +125,7 @@ async fn readiness_checks_the_migrations_this_binary_knows_and_accepts_newer_one
 #[tokio::test]
 async fn a_server_starts_on_a_database_a_newer_release_migrated_further() {
     let app = TestApp::new().await;
-    sqlx::query(
-        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-         VALUES (99990101000000, 'from a newer release', true, '\\x00', 0)",
-    )
-    .execute(&app.db.pool)
-    .await
-    .unwrap();
+    record_future_migration(&app).await;
     waldur_offering_users::db::migrate(&app.db.options()).await.expect("an unknown applied migration is accepted");
 }
 

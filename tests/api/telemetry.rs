@@ -1,13 +1,11 @@
 //! Operability: what `/metrics` counts, what a request logs, and its request id.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::Value;
 use tower::ServiceExt;
 
+use crate::support::capture::Captured;
 use crate::support::served::{raw_request, transport, Served};
 use crate::support::*;
 use waldur_offering_users::http::{admin_app, Settings};
@@ -112,21 +110,6 @@ async fn the_management_listener_serves_metrics_and_health_and_the_api_listener_
     served.stop().await;
 }
 
-/// A writer into a buffer the test reads afterwards.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Runs `requests` with the server's JSON subscriber at `filter`; returns the log lines.
 async fn json_lines_of<F: std::future::Future<Output = ()>>(filter: &str, requests: F) -> Vec<Value> {
     let captured = Captured::default();
@@ -137,7 +120,7 @@ async fn json_lines_of<F: std::future::Future<Output = ()>>(filter: &str, reques
         let _scope = tracing::subscriber::set_default(subscriber);
         requests.await;
     }
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     text.lines().map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))).collect()
 }
 

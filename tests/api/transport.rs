@@ -67,17 +67,6 @@ async fn wait_until_quiet(app: &TestApp) {
     panic!("the database stayed busy");
 }
 
-/// Holds the record's row lock, as a concurrent transaction would.
-async fn lock_record(app: &TestApp) -> sqlx::Transaction<'static, sqlx::Postgres> {
-    let mut tx = app.db.pool.begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM offering_users WHERE uuid = $1::uuid FOR UPDATE")
-        .bind(OU)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx
-}
-
 #[tokio::test]
 async fn clients_that_send_half_a_request_or_nothing_are_closed_after_the_header_timeout() {
     let app = TestApp::with(&world_of_one()).await;
@@ -145,7 +134,7 @@ async fn a_connection_over_the_cap_is_answered_503_and_closed() {
 async fn requests_beyond_the_in_flight_limit_are_shed_at_once_with_retry_after() {
     let app = TestApp::with_settings(Settings { max_in_flight: 1, ..Settings::default() }).await;
     app.import(&world_of_one()).await;
-    let lock = lock_record(&app).await;
+    let lock = lock_record(&app, OU).await;
 
     let blocked = {
         let router = app.router.clone();
@@ -177,7 +166,7 @@ async fn a_write_past_the_request_timeout_is_answered_503_and_commits_nothing() 
     let app =
         TestApp::with_settings(Settings { request_timeout: Duration::from_millis(300), ..Settings::default() }).await;
     app.import(&world_of_one()).await;
-    let lock = lock_record(&app).await;
+    let lock = lock_record(&app, OU).await;
 
     let path = detail(OU);
     let patch = app.patch(&path, "owner-token", json!({"username": "renamed-too-late"}));
@@ -208,7 +197,7 @@ async fn a_write_past_the_request_timeout_is_answered_503_and_commits_nothing() 
 async fn at_shutdown_the_listener_closes_and_a_request_in_progress_finishes() {
     let app = TestApp::with(&world_of_one()).await;
     let mut served = Served::start(app.db.options(), Settings::default(), transport()).await;
-    let lock = lock_record(&app).await;
+    let lock = lock_record(&app, OU).await;
     let address = served.address;
     let in_progress = tokio::spawn(async move {
         raw_request(address, "POST", &action(OU, "begin_creating"), Some("owner-token"), None).await
@@ -240,7 +229,7 @@ async fn a_statement_past_the_statement_timeout_is_answered_503_and_changes_noth
         idle_in_transaction_timeout: Duration::from_secs(10),
     };
     let mut served = Served::start_with_limits(app.db.options(), Settings::default(), transport(), limits).await;
-    let lock = lock_record(&app).await;
+    let lock = lock_record(&app, OU).await;
     // The state action waits for the row until PostgreSQL cancels it.
     let reply = served.request("POST", &action(OU, "begin_creating"), Some("owner-token"), None).await;
     assert_eq!(reply.status, 503, "{}", reply.body);

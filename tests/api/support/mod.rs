@@ -1,6 +1,7 @@
 //! Test support: a fresh database and router per test, a request helper, and fixtures.
 #![allow(dead_code)] // shared helpers; not every test area uses each one
 
+pub mod capture;
 pub mod db;
 pub mod fixture;
 pub mod proxy;
@@ -141,6 +142,29 @@ impl TestApp {
             .unwrap();
         waldur_offering_users::domain::state::State::try_from(state).unwrap().label().to_owned()
     }
+}
+
+/// Holds the record's row lock, as a concurrent transaction would (on the test's own
+/// connection), until the transaction is committed or dropped.
+pub async fn lock_record(app: &TestApp, uuid: &str) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut tx = app.db.pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM offering_users WHERE uuid = $1::uuid FOR UPDATE")
+        .bind(uuid)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx
+}
+
+/// Records a migration in the migrations table as a newer release would have applied it.
+pub async fn record_future_migration(app: &TestApp) {
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99990101000000, 'from a newer release', true, '\\x00', 0)",
+    )
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
 }
 
 /// The list path.
