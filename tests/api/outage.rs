@@ -87,12 +87,7 @@ async fn a_request_in_progress_when_the_database_goes_is_answered_503_and_nothin
     assert_eq!(reply.status, 503, "{}", reply.body);
     assert!(answered_after < Duration::from_secs(4), "answered {answered_after:?} after the cut");
     lock.commit().await.unwrap();
-    let stored: Option<String> = sqlx::query_scalar("SELECT username FROM offering_users WHERE uuid = $1::uuid")
-        .bind(OU)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
-    assert_eq!(stored.as_deref(), Some("admin-account"));
+    assert_eq!(username_of(&app, OU).await.as_deref(), Some("admin-account"));
     proxy.restore().await;
     served.stop().await;
 }

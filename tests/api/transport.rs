@@ -183,12 +183,7 @@ async fn a_write_past_the_request_timeout_is_answered_503_and_commits_nothing() 
     // The handler goes on once the lock is released, and stops at the commit gate.
     lock.commit().await.unwrap();
     wait_until_quiet(&app).await;
-    let stored: Option<String> = sqlx::query_scalar("SELECT username FROM offering_users WHERE uuid = $1::uuid")
-        .bind(OU)
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
-    assert_eq!(stored.as_deref(), Some("admin-account"));
+    assert_eq!(username_of(&app, OU).await.as_deref(), Some("admin-account"));
     let events: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events").fetch_one(&app.db.pool).await.unwrap();
     assert_eq!(events, 0, "no audit event of a write that was not committed");
 }

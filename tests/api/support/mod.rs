@@ -144,6 +144,15 @@ impl TestApp {
     }
 }
 
+/// The stored username of a record, read straight from the database.
+pub async fn username_of(app: &TestApp, uuid: &str) -> Option<String> {
+    sqlx::query_scalar("SELECT username FROM offering_users WHERE uuid = $1::uuid")
+        .bind(uuid)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
+}
+
 /// Holds the record's row lock, as a concurrent transaction would (on the test's own
 /// connection), until the transaction is committed or dropped.
 pub async fn lock_record(app: &TestApp, uuid: &str) -> sqlx::Transaction<'static, sqlx::Postgres> {
