@@ -14,131 +14,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::document::{ChecklistEntry, Document};
-use super::import::{ids_of, invalid, resolve, ImportError, ImportSummary};
-use crate::domain::checklist::{Operator, QuestionType};
-
-/// The checklist types of checklists.md §2.1, with the older `customer_onboarding`.
-const CHECKLIST_TYPES: [&str; 8] = [
-    "project_compliance",
-    "proposal_compliance",
-    "offering_compliance",
-    "project_metadata",
-    "onboarding_customer",
-    "onboarding_intent",
-    "workflow_step",
-    "customer_onboarding",
-];
-
-/// numeric(20,4) holds values below 10^16 in magnitude.
-const NUMERIC_LIMIT: f64 = 1e16;
-
-// ---------------------------------------------------------------------------------------
-// Validation of values (no database)
-
-fn operator(path: String, value: &str) -> Result<(), ImportError> {
-    if value.is_empty() || Operator::parse(value).is_some() {
-        Ok(())
-    } else {
-        Err(invalid(path, format!("unknown operator {value:?} (equals, not_equals, contains, in, not_in or \"\")")))
-    }
-}
-
-fn max_chars(path: String, value: &str, max: usize) -> Result<(), ImportError> {
-    if value.chars().count() > max {
-        return Err(invalid(path, format!("must have at most {max} characters")));
-    }
-    Ok(())
-}
-
-/// A bound as the text PostgreSQL casts to numeric(20,4): a JSON number or a numeric string.
-fn bound(path: String, value: &Option<Value>) -> Result<Option<String>, ImportError> {
-    let text = match value {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::String(s)) => s.trim().to_owned(),
-        Some(_) => return Err(invalid(path, "must be a number")),
-    };
-    match text.parse::<f64>() {
-        Ok(x) if x.is_finite() && x.abs() < NUMERIC_LIMIT => Ok(Some(text)),
-        _ => Err(invalid(path, "must be a number below 10^16 in magnitude")),
-    }
-}
-
-fn unique(seen: &mut HashSet<Uuid>, uuid: Uuid, path: String) -> Result<(), ImportError> {
-    if !seen.insert(uuid) {
-        return Err(invalid(path, format!("uuid {} appears twice", uuid.simple())));
-    }
-    Ok(())
-}
-
-/// Checks every checklist entry; the error names the JSON path of the first bad value.
-pub(super) fn validate(doc: &Document) -> Result<(), ImportError> {
-    let mut checklists = HashSet::new();
-    let mut questions = HashSet::new();
-    let mut options = HashSet::new();
-    let mut dependencies = HashSet::new();
-    for (i, c) in doc.checklists.iter().enumerate() {
-        let path = format!("checklists[{i}]");
-        unique(&mut checklists, c.uuid, format!("{path}.uuid"))?;
-        if c.name.trim().is_empty() {
-            return Err(invalid(format!("{path}.name"), "must not be empty"));
-        }
-        max_chars(format!("{path}.name"), &c.name, 150)?;
-        max_chars(format!("{path}.description"), &c.description, 2000)?;
-        if !CHECKLIST_TYPES.contains(&c.checklist_type.as_str()) {
-            return Err(invalid(format!("{path}.checklist_type"), format!("unknown type {:?}", c.checklist_type)));
-        }
-        let own: HashSet<Uuid> = c.questions.iter().map(|q| q.uuid).collect();
-        for (j, q) in c.questions.iter().enumerate() {
-            let path = format!("{path}.questions[{j}]");
-            unique(&mut questions, q.uuid, format!("{path}.uuid"))?;
-            max_chars(format!("{path}.description"), &q.description, 2000)?;
-            if QuestionType::parse(&q.question_type).is_none() {
-                // decisions.md 1: likert and rich_text are after the baseline.
-                return Err(invalid(
-                    format!("{path}.question_type"),
-                    format!("unknown or unsupported question type {:?}", q.question_type),
-                ));
-            }
-            if q.order < 0 {
-                return Err(invalid(format!("{path}.order"), "must not be negative"));
-            }
-            operator(format!("{path}.operator"), &q.operator)?;
-            operator(format!("{path}.guidance_operator"), &q.guidance_operator)?;
-            if !matches!(q.dependency_logic_operator.as_str(), "and" | "or") {
-                return Err(invalid(format!("{path}.dependency_logic_operator"), "must be \"and\" or \"or\""));
-            }
-            bound(format!("{path}.min_value"), &q.min_value)?;
-            bound(format!("{path}.max_value"), &q.max_value)?;
-            if q.max_file_size_mb.is_some_and(|n| n < 0) {
-                return Err(invalid(format!("{path}.max_file_size_mb"), "must not be negative"));
-            }
-            if q.max_files_count.is_some_and(|n| n < 0) {
-                return Err(invalid(format!("{path}.max_files_count"), "must not be negative"));
-            }
-            for (k, o) in q.options.iter().enumerate() {
-                let path = format!("{path}.options[{k}]");
-                unique(&mut options, o.uuid, format!("{path}.uuid"))?;
-                max_chars(format!("{path}.label"), &o.label, 255)?;
-            }
-            for (k, d) in q.dependencies.iter().enumerate() {
-                let path = format!("{path}.dependencies[{k}]");
-                unique(&mut dependencies, d.uuid, format!("{path}.uuid"))?;
-                if d.depends_on == q.uuid {
-                    return Err(invalid(format!("{path}.depends_on"), "a question cannot depend on itself"));
-                }
-                if !own.contains(&d.depends_on) {
-                    return Err(invalid(
-                        format!("{path}.depends_on"),
-                        format!("no question with uuid {} in this checklist", d.depends_on.simple()),
-                    ));
-                }
-                operator(format!("{path}.operator"), &d.operator)?;
-            }
-        }
-    }
-    Ok(())
-}
+use super::error::{invalid, ImportError};
+use super::import::{ids_of, resolve};
+use super::summary::ImportSummary;
+use super::validate::numeric_bound;
 
 // ---------------------------------------------------------------------------------------
 // Upserts
@@ -376,7 +255,7 @@ fn bounds(
     field: impl Fn(&super::document::QuestionEntry) -> &Option<Value>,
     name: &str,
 ) -> Result<Vec<Option<String>>, ImportError> {
-    flat.iter().map(|(path, _, q)| bound(format!("{path}.{name}"), field(q))).collect()
+    flat.iter().map(|(path, _, q)| numeric_bound(format!("{path}.{name}"), field(q))).collect()
 }
 
 /// The checklist id of every offering entry (`None` without one); the error names the
@@ -417,25 +296,6 @@ pub(super) async fn sync_completions(
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn bounds_accept_numbers_and_numeric_strings_below_ten_to_the_sixteen() {
-        let table = [
-            (None, Ok(None)),
-            (Some(json!(null)), Ok(None)),
-            (Some(json!(10.5)), Ok(Some("10.5"))),
-            (Some(json!(-3)), Ok(Some("-3"))),
-            (Some(json!(" 1000000 ")), Ok(Some("1000000"))),
-            (Some(json!("abc")), Err(())),
-            (Some(json!("NaN")), Err(())),
-            (Some(json!(1e16)), Err(())),
-            (Some(json!([1])), Err(())),
-        ];
-        for (input, expected) in table {
-            let got = bound("q.min_value".into(), &input).map_err(|_| ());
-            assert_eq!(got.as_ref().map(|o| o.as_deref()), expected.as_ref().map(|o| *o), "{input:?}");
-        }
-    }
 
     #[test]
     fn a_json_null_is_stored_as_sql_null_and_other_values_as_json_text() {

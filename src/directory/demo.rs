@@ -16,8 +16,11 @@ use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::import::{import_in, invalid};
-use super::{parse, ImportError, ImportSummary, DEMO};
+use super::document::parse;
+use super::error::{invalid, ImportError};
+use super::import::import_in;
+use super::summary::ImportSummary;
+use super::DEMO;
 use crate::domain::checklist::{
     completion_metrics, is_valid_answer, should_trigger_review, Answer, FileInspector, Question, StoredFile,
     UploadedFile,

@@ -1,5 +1,5 @@
-//! The shape of the directory document. Unknown keys are errors: a typo must not silently
-//! drop data.
+//! The shape of the directory document and its parsing. Unknown keys are errors: a typo must
+//! not silently drop data.
 
 use std::collections::BTreeMap;
 
@@ -7,6 +7,17 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
+
+use super::error::ImportError;
+
+/// Parses a document; the error names the JSON path of the offending entry.
+pub fn parse(text: &str) -> Result<Document, ImportError> {
+    let deserializer = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        ImportError::Invalid { path, message: e.into_inner().to_string() }
+    })
+}
 
 /// The whole document; every key optional.
 #[derive(Debug, Default, Deserialize)]

@@ -4,56 +4,17 @@
 //! nothing the second time.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::checklists;
 use super::document::*;
-use crate::domain::permissions::{PERMISSIONS, ROLES};
+use super::error::{invalid, ImportError};
+use super::summary::ImportSummary;
+use super::validate::validate;
 use crate::domain::state::State;
 use crate::store::auth::hash_key;
-
-/// Why an import wrote nothing.
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    /// A bad entry, named by its JSON path.
-    #[error("{path}: {message}")]
-    Invalid { path: String, message: String },
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-}
-
-pub(super) fn invalid(path: impl Into<String>, message: impl Into<String>) -> ImportError {
-    ImportError::Invalid { path: path.into(), message: message.into() }
-}
-
-/// How many rows of each kind were created and updated.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ImportSummary {
-    pub kinds: Vec<(&'static str, u64, u64)>,
-}
-
-impl ImportSummary {
-    pub(super) fn add(&mut self, kind: &'static str, created: u64, updated: u64) {
-        self.kinds.push((kind, created, updated));
-    }
-
-    /// (created, updated) of one kind.
-    pub fn of(&self, kind: &str) -> (u64, u64) {
-        self.kinds.iter().find(|(k, _, _)| *k == kind).map(|(_, c, u)| (*c, *u)).unwrap_or((0, 0))
-    }
-}
-
-impl fmt::Display for ImportSummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (kind, created, updated) in &self.kinds {
-            writeln!(f, "{kind}: {created} created, {updated} updated")?;
-        }
-        Ok(())
-    }
-}
 
 /// How far an import has come, for a caller that shows it (the `import` command on a
 /// terminal). Reported between kinds (and between the batches of the offering users), never
@@ -144,165 +105,6 @@ fn report_done(progress: &mut dyn FnMut(Progress), summary: &ImportSummary, kind
     if let Some(&(kind, created, updated)) = summary.kinds.iter().find(|(k, _, _)| *k == kind) {
         progress(Progress::Done { kind, created, updated });
     }
-}
-
-// ---------------------------------------------------------------------------------------
-// Validation of values (no database)
-
-fn validate(doc: &Document) -> Result<(), ImportError> {
-    for (role, permissions) in &doc.role_permissions {
-        let path = format!("role_permissions.{role}");
-        if !ROLES.contains(&role.as_str()) {
-            return Err(invalid(path, format!("unknown role {role:?}")));
-        }
-        for (i, p) in permissions.iter().enumerate() {
-            if !PERMISSIONS.contains(&p.as_str()) {
-                return Err(invalid(format!("{path}[{i}]"), format!("unknown permission {p:?}")));
-            }
-        }
-    }
-    unique_uuids("users", doc.users.iter().map(|e| e.uuid))?;
-    let mut usernames = HashSet::new();
-    let mut tokens = HashSet::new();
-    for (i, u) in doc.users.iter().enumerate() {
-        let path = format!("users[{i}]");
-        if u.username.is_empty() || u.username.chars().count() > 128 {
-            return Err(invalid(format!("{path}.username"), "must have 1 to 128 characters"));
-        }
-        if !u.username.chars().all(|c| c.is_ascii_alphanumeric() || "@.+-_".contains(c)) {
-            return Err(invalid(format!("{path}.username"), "may hold only letters, digits and @.+-_"));
-        }
-        if !usernames.insert(u.username.as_str()) {
-            return Err(invalid(format!("{path}.username"), format!("username {:?} appears twice", u.username)));
-        }
-        max_len(&path, "first_name", &u.first_name, 100)?;
-        max_len(&path, "last_name", &u.last_name, 100)?;
-        max_len(&path, "email", &u.email, 320)?;
-        if let Some(token) = &u.token {
-            if token.is_empty() || token.chars().any(char::is_whitespace) {
-                return Err(invalid(format!("{path}.token"), "must be non-empty and without spaces"));
-            }
-            if !tokens.insert(token.as_str()) {
-                return Err(invalid(format!("{path}.token"), "the same token is given to two users"));
-            }
-        }
-        if u.token_lifetime.is_some_and(|t| t <= 0) {
-            return Err(invalid(format!("{path}.token_lifetime"), "must be a positive number of seconds"));
-        }
-    }
-    unique_uuids("customers", doc.customers.iter().map(|e| e.uuid))?;
-    for (i, c) in doc.customers.iter().enumerate() {
-        let path = format!("customers[{i}]");
-        non_empty(&path, "name", &c.name)?;
-        max_len(&path, "name", &c.name, 150)?;
-        max_len(&path, "abbreviation", &c.abbreviation, 12)?;
-    }
-    unique_uuids("projects", doc.projects.iter().map(|e| e.uuid))?;
-    for (i, p) in doc.projects.iter().enumerate() {
-        let path = format!("projects[{i}]");
-        non_empty(&path, "name", &p.name)?;
-        max_len(&path, "name", &p.name, 500)?;
-    }
-    unique_uuids("offerings", doc.offerings.iter().map(|e| e.uuid))?;
-    for (i, o) in doc.offerings.iter().enumerate() {
-        let path = format!("offerings[{i}]");
-        non_empty(&path, "name", &o.name)?;
-        max_len(&path, "name", &o.name, 150)?;
-        max_len(&path, "slug", &o.slug, 150)?;
-        max_len(&path, "type", &o.offering_type, 100)?;
-        if o.plugin_options.as_ref().is_some_and(|v| !v.is_object() && !v.is_null()) {
-            return Err(invalid(format!("{path}.plugin_options"), "must be an object"));
-        }
-        if o.parent == Some(o.uuid) {
-            return Err(invalid(format!("{path}.parent"), "an offering cannot be its own parent"));
-        }
-    }
-    for (i, r) in doc.roles.iter().enumerate() {
-        let path = format!("roles[{i}]");
-        if !ROLES.contains(&r.role.as_str()) {
-            return Err(invalid(format!("{path}.role"), format!("unknown role {:?}", r.role)));
-        }
-        let given = [r.scope.customer.is_some(), r.scope.project.is_some(), r.scope.offering.is_some()];
-        let wanted = scope_kind(&r.role);
-        let ok = given.iter().filter(|g| **g).count() == 1
-            && match wanted {
-                "customer" => given[0],
-                "project" => given[1],
-                _ => given[2],
-            };
-        if !ok {
-            return Err(invalid(format!("{path}.scope"), format!("{} needs exactly one {wanted} scope", r.role)));
-        }
-    }
-    unique_uuids("terms_of_service", doc.terms_of_service.iter().map(|e| e.uuid))?;
-    let mut active_terms = HashSet::new();
-    for (i, t) in doc.terms_of_service.iter().enumerate() {
-        let path = format!("terms_of_service[{i}]");
-        max_len(&path, "version", &t.version, 50)?;
-        max_len(&path, "terms_of_service_link", &t.terms_of_service_link, 200)?;
-        if t.grace_period_days < 0 {
-            return Err(invalid(format!("{path}.grace_period_days"), "must not be negative"));
-        }
-        if t.is_active && !active_terms.insert(t.offering) {
-            return Err(invalid(format!("{path}.is_active"), "an offering has at most one active terms of service"));
-        }
-    }
-    unique_uuids("consents", doc.consents.iter().map(|e| e.uuid))?;
-    for (i, c) in doc.consents.iter().enumerate() {
-        max_len(&format!("consents[{i}]"), "version", &c.version, 50)?;
-    }
-    unique_uuids("offering_users", doc.offering_users.iter().map(|e| e.uuid))?;
-    let mut pairs = HashSet::new();
-    for (i, ou) in doc.offering_users.iter().enumerate() {
-        let path = format!("offering_users[{i}]");
-        if let Some(name) = &ou.username {
-            max_len(&path, "username", name, 100)?;
-        }
-        if let Some(label) = &ou.state {
-            if State::from_label(label).is_none() {
-                return Err(invalid(format!("{path}.state"), format!("unknown state {label:?}")));
-            }
-        }
-        max_len(&path, "service_provider_comment_url", &ou.service_provider_comment_url, 200)?;
-        if !pairs.insert((ou.offering, ou.user)) {
-            return Err(invalid(path, "the fields offering, user must make a unique set"));
-        }
-    }
-    checklists::validate(doc)
-}
-
-fn scope_kind(role: &str) -> &'static str {
-    if role.starts_with("CUSTOMER.") {
-        "customer"
-    } else if role.starts_with("PROJECT.") {
-        "project"
-    } else {
-        "offering"
-    }
-}
-
-fn unique_uuids(kind: &str, uuids: impl Iterator<Item = Uuid>) -> Result<(), ImportError> {
-    let mut seen = HashSet::new();
-    for (i, uuid) in uuids.enumerate() {
-        if !seen.insert(uuid) {
-            return Err(invalid(format!("{kind}[{i}].uuid"), format!("uuid {} appears twice", uuid.simple())));
-        }
-    }
-    Ok(())
-}
-
-fn max_len(path: &str, field: &str, value: &str, max: usize) -> Result<(), ImportError> {
-    if value.chars().count() > max {
-        return Err(invalid(format!("{path}.{field}"), format!("must have at most {max} characters")));
-    }
-    Ok(())
-}
-
-fn non_empty(path: &str, field: &str, value: &str) -> Result<(), ImportError> {
-    if value.trim().is_empty() {
-        return Err(invalid(format!("{path}.{field}"), "must not be empty"));
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
