@@ -1,6 +1,5 @@
 //! The directory document (docs/spec/directory.md): parse, validate, upsert in one transaction.
 
-mod checklists;
 mod demo;
 mod document;
 mod error;

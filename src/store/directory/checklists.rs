@@ -1,11 +1,10 @@
-//! The `checklists` of the directory document and the completions that follow from an
-//! offering's `compliance_checklist` (directory.md, checklists.md §1, §9).
+//! Checklists with their questions, options and dependencies (docs/spec/directory.md, "The
+//! document"; docs/spec/checklists.md §1).
 //!
-//! A checklist entry carries all its questions: importing it again upserts them by uuid and
-//! deletes the questions it no longer names (their answers go with them), so answers to
-//! questions that keep their uuid survive. Options and dependencies are replaced the same
-//! way. Every statement writes only rows whose values differ, so a second import of the
-//! same file changes nothing.
+//! A checklist carries all its questions: saving it again upserts them by uuid and deletes the
+//! questions it no longer names (their answers go with them), so answers to questions that
+//! keep their uuid survive. Options and dependencies are replaced the same way. Every
+//! statement writes only rows whose values differ.
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,56 +12,104 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::document::{ChecklistEntry, Document};
-use super::error::{invalid, ImportError};
-use super::import::{ids_of, resolve};
-use super::summary::ImportSummary;
-use super::validate::numeric_bound;
+use super::{ids_by_uuid, position, Table, Written};
 
-// ---------------------------------------------------------------------------------------
-// Upserts
-
-/// A JSON value for a nullable jsonb column: JSON `null` is SQL NULL (no value).
-fn nullable_json(value: &Value) -> Option<String> {
-    (!value.is_null()).then(|| value.to_string())
+/// A checklist with all its questions, as the import writes it.
+#[derive(Debug, Clone)]
+pub struct ChecklistWrite<'a> {
+    pub uuid: Uuid,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub checklist_type: &'a str,
+    /// Every question of the checklist: those it does not name are deleted.
+    pub questions: Vec<QuestionWrite<'a>>,
 }
 
-/// Upserts the checklists with their questions, options and dependencies. Runs before the
-/// offerings, which refer to checklists.
-pub(super) async fn import_checklists(
-    conn: &mut PgConnection,
-    doc: &Document,
-    summary: &mut ImportSummary,
-) -> Result<(), ImportError> {
-    let checklists = &doc.checklists;
-    if checklists.is_empty() {
-        return Ok(());
-    }
-    // Flattened questions, with their JSON paths and checklist.
-    let flat: Vec<(String, &ChecklistEntry, &super::document::QuestionEntry)> = checklists
+/// A question with its options and dependencies.
+#[derive(Debug, Clone)]
+pub struct QuestionWrite<'a> {
+    pub uuid: Uuid,
+    pub description: &'a str,
+    pub order: i32,
+    pub required: bool,
+    pub question_type: &'a str,
+    pub user_guidance: &'a str,
+    /// JSON `null` is stored as SQL NULL (no value).
+    pub guidance_answer_value: &'a Value,
+    pub guidance_operator: &'a str,
+    pub always_show_guidance: bool,
+    /// JSON `null` is stored as SQL NULL (no value).
+    pub review_answer_value: &'a Value,
+    pub operator: &'a str,
+    pub always_requires_review: bool,
+    /// numeric(20,4) as text.
+    pub min_value: Option<String>,
+    /// numeric(20,4) as text.
+    pub max_value: Option<String>,
+    pub dependency_logic_operator: &'a str,
+    pub allowed_file_types: &'a [String],
+    pub allowed_mime_types: &'a [String],
+    pub max_file_size_mb: Option<i32>,
+    pub max_files_count: Option<i32>,
+    /// Every option of the question: those it does not name are deleted.
+    pub options: Vec<OptionWrite<'a>>,
+    /// Every dependency of the question, in order: those it does not name are deleted.
+    pub dependencies: Vec<DependencyWrite<'a>>,
+}
+
+/// An option of a select question.
+#[derive(Debug, Clone)]
+pub struct OptionWrite<'a> {
+    pub uuid: Uuid,
+    pub label: &'a str,
+    pub order: i32,
+}
+
+/// A dependency of a question on another question of its checklist.
+#[derive(Debug, Clone)]
+pub struct DependencyWrite<'a> {
+    pub uuid: Uuid,
+    /// The question (of the same checklist) whose answer decides.
+    pub depends_on: Uuid,
+    pub required_answer_value: &'a Value,
+    pub operator: &'a str,
+}
+
+/// Every question of `checklists` with its checklist and its (checklist, question) position.
+fn questions<'w, 'a>(
+    checklists: &'w [ChecklistWrite<'a>],
+) -> Vec<((usize, usize), &'w ChecklistWrite<'a>, &'w QuestionWrite<'a>)> {
+    checklists
         .iter()
         .enumerate()
-        .flat_map(|(i, c)| {
-            c.questions.iter().enumerate().map(move |(j, q)| (format!("checklists[{i}].questions[{j}]"), c, q))
-        })
-        .collect();
+        .flat_map(|(i, c)| c.questions.iter().enumerate().map(move |(j, q)| ((i, j), c, q)))
+        .collect()
+}
 
-    // A question uuid may not move to another checklist: its answers belong to the other
-    // checklist's completions.
-    let moved: Option<i64> = sqlx::query_scalar(
+/// The (checklist, question) position of the first question that the database holds in
+/// another checklist. A question may not move: its answers belong to the other checklist's
+/// completions.
+pub async fn first_question_of_another_checklist(
+    conn: &mut PgConnection,
+    checklists: &[ChecklistWrite<'_>],
+) -> sqlx::Result<Option<(usize, usize)>> {
+    let flat = questions(checklists);
+    let ordinal: Option<i64> = sqlx::query_scalar(
         "SELECT d.ord FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS d(uuid, checklist_uuid, ord) \
          JOIN checklist_questions q ON q.uuid = d.uuid JOIN checklists c ON c.id = q.checklist_id \
          WHERE c.uuid <> d.checklist_uuid ORDER BY d.ord LIMIT 1",
     )
     .bind(flat.iter().map(|(_, _, q)| q.uuid).collect::<Vec<_>>())
     .bind(flat.iter().map(|(_, c, _)| c.uuid).collect::<Vec<_>>())
-    .fetch_optional(&mut *conn)
+    .fetch_optional(conn)
     .await?;
-    if let Some(ord) = moved {
-        let path = usize::try_from(ord - 1).ok().and_then(|i| flat.get(i)).map(|f| f.0.clone()).unwrap_or_default();
-        return Err(invalid(format!("{path}.uuid"), "the question belongs to another checklist"));
-    }
+    Ok(ordinal.and_then(|o| flat.get(position(o))).map(|(at, _, _)| *at))
+}
 
+/// Upserts the checklists with their questions, options and dependencies, deleting the
+/// questions, options and dependencies they no longer name. A checklist counts as updated
+/// when it or anything of its questions changed.
+pub async fn save_checklists(conn: &mut PgConnection, checklists: &[ChecklistWrite<'_>]) -> sqlx::Result<Written> {
     let rows: Vec<(Uuid, bool)> = sqlx::query_as(
         "INSERT INTO checklists (uuid, name, description, checklist_type) \
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) \
@@ -73,33 +120,59 @@ pub(super) async fn import_checklists(
          RETURNING uuid, (xmax = 0)",
     )
     .bind(checklists.iter().map(|c| c.uuid).collect::<Vec<_>>())
-    .bind(checklists.iter().map(|c| c.name.clone()).collect::<Vec<_>>())
-    .bind(checklists.iter().map(|c| c.description.clone()).collect::<Vec<_>>())
-    .bind(checklists.iter().map(|c| c.checklist_type.clone()).collect::<Vec<_>>())
+    .bind(checklists.iter().map(|c| c.name).collect::<Vec<_>>())
+    .bind(checklists.iter().map(|c| c.description).collect::<Vec<_>>())
+    .bind(checklists.iter().map(|c| c.checklist_type).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
     let created: HashSet<Uuid> = rows.iter().filter(|r| r.1).map(|r| r.0).collect();
-    let mut changed: HashSet<i64> = HashSet::new();
-    let checklist_ids = ids_of(conn, "checklists", checklists.iter().map(|c| c.uuid).collect()).await?;
+    let checklist_uuids: Vec<Uuid> = checklists.iter().map(|c| c.uuid).collect();
+    let checklist_ids = ids_by_uuid(conn, Table::Checklists, &checklist_uuids).await?;
     let checklist_uuid_of: HashMap<i64, Uuid> = checklist_ids.iter().map(|(u, id)| (*id, *u)).collect();
+    // The ids of the checklists that changed.
+    let mut changed: HashSet<i64> = HashSet::new();
     changed.extend(rows.iter().filter(|r| !r.1).filter_map(|r| checklist_ids.get(&r.0).copied()));
+
+    let flat = questions(checklists);
+    let owners: Vec<i64> = flat.iter().map(|(_, c, _)| checklist_ids[&c.uuid]).collect();
+    changed.extend(upsert_questions(conn, &checklist_ids, &flat, &owners).await?);
+
+    let question_uuids: Vec<Uuid> = flat.iter().map(|(_, _, q)| q.uuid).collect();
+    let question_ids = ids_by_uuid(conn, Table::ChecklistQuestions, &question_uuids).await?;
+    let checklist_of_question: HashMap<i64, i64> =
+        flat.iter().zip(&owners).map(|((_, _, q), owner)| (question_ids[&q.uuid], *owner)).collect();
+    let mut touched = replace_options(conn, &question_ids, &flat).await?;
+    touched.extend(replace_dependencies(conn, &question_ids, &flat).await?);
+    changed.extend(touched.iter().filter_map(|q| checklist_of_question.get(q).copied()));
+
+    let updated: Vec<i64> =
+        changed.into_iter().filter(|id| checklist_uuid_of.get(id).is_some_and(|u| !created.contains(u))).collect();
+    sqlx::query("UPDATE checklists SET modified = now() WHERE id = ANY($1) AND modified <> now()")
+        .bind(&updated)
+        .execute(&mut *conn)
+        .await?;
+    Ok(Written { created: created.len() as u64, updated: updated.len() as u64 })
+}
+
+/// Deletes the questions of these checklists that `flat` does not name (their answers,
+/// options and dependencies cascade) and upserts the others; returns the checklist id of
+/// every question deleted or written.
+async fn upsert_questions(
+    conn: &mut PgConnection,
+    checklist_ids: &HashMap<Uuid, i64>,
+    flat: &[((usize, usize), &ChecklistWrite<'_>, &QuestionWrite<'_>)],
+    owners: &[i64],
+) -> sqlx::Result<Vec<i64>> {
     let all_checklist_ids: Vec<i64> = checklist_ids.values().copied().collect();
     let question_uuids: Vec<Uuid> = flat.iter().map(|(_, _, q)| q.uuid).collect();
-
-    // Questions the document no longer names; their answers, options and dependencies cascade.
-    let dropped: Vec<i64> = sqlx::query_scalar(
+    let mut changed: Vec<i64> = sqlx::query_scalar(
         "DELETE FROM checklist_questions WHERE checklist_id = ANY($1) AND uuid <> ALL($2) RETURNING checklist_id",
     )
     .bind(&all_checklist_ids)
     .bind(&question_uuids)
     .fetch_all(&mut *conn)
     .await?;
-    changed.extend(dropped);
-
-    let mut owner = Vec::with_capacity(flat.len());
-    for (_, c, _) in &flat {
-        owner.push(checklist_ids[&c.uuid]);
-    }
+    let json_text = |types: &[String]| Value::from(types.to_vec()).to_string();
     let upserted: Vec<i64> = sqlx::query_scalar(
         "INSERT INTO checklist_questions (uuid, checklist_id, description, \"order\", required, question_type, \
              user_guidance, guidance_answer_value, guidance_operator, always_show_guidance, review_answer_value, \
@@ -142,36 +215,40 @@ pub(super) async fn import_checklists(
          RETURNING checklist_id",
     )
     .bind(&question_uuids)
-    .bind(&owner)
-    .bind(flat.iter().map(|(_, _, q)| q.description.clone()).collect::<Vec<_>>())
+    .bind(owners)
+    .bind(flat.iter().map(|(_, _, q)| q.description).collect::<Vec<_>>())
     .bind(flat.iter().map(|(_, _, q)| q.order).collect::<Vec<_>>())
     .bind(flat.iter().map(|(_, _, q)| q.required).collect::<Vec<_>>())
-    .bind(flat.iter().map(|(_, _, q)| q.question_type.clone()).collect::<Vec<_>>())
-    .bind(flat.iter().map(|(_, _, q)| q.user_guidance.clone()).collect::<Vec<_>>())
-    .bind(flat.iter().map(|(_, _, q)| nullable_json(&q.guidance_answer_value)).collect::<Vec<_>>())
-    .bind(flat.iter().map(|(_, _, q)| q.guidance_operator.clone()).collect::<Vec<_>>())
+    .bind(flat.iter().map(|(_, _, q)| q.question_type).collect::<Vec<_>>())
+    .bind(flat.iter().map(|(_, _, q)| q.user_guidance).collect::<Vec<_>>())
+    .bind(flat.iter().map(|(_, _, q)| nullable_json(q.guidance_answer_value)).collect::<Vec<_>>())
+    .bind(flat.iter().map(|(_, _, q)| q.guidance_operator).collect::<Vec<_>>())
     .bind(flat.iter().map(|(_, _, q)| q.always_show_guidance).collect::<Vec<_>>())
-    .bind(flat.iter().map(|(_, _, q)| nullable_json(&q.review_answer_value)).collect::<Vec<_>>())
-    .bind(flat.iter().map(|(_, _, q)| q.operator.clone()).collect::<Vec<_>>())
+    .bind(flat.iter().map(|(_, _, q)| nullable_json(q.review_answer_value)).collect::<Vec<_>>())
+    .bind(flat.iter().map(|(_, _, q)| q.operator).collect::<Vec<_>>())
     .bind(flat.iter().map(|(_, _, q)| q.always_requires_review).collect::<Vec<_>>())
-    .bind(bounds(&flat, |q| &q.min_value, "min_value")?)
-    .bind(bounds(&flat, |q| &q.max_value, "max_value")?)
-    .bind(flat.iter().map(|(_, _, q)| q.dependency_logic_operator.clone()).collect::<Vec<_>>())
-    .bind(flat.iter().map(|(_, _, q)| Value::from(q.allowed_file_types.clone()).to_string()).collect::<Vec<_>>())
-    .bind(flat.iter().map(|(_, _, q)| Value::from(q.allowed_mime_types.clone()).to_string()).collect::<Vec<_>>())
+    .bind(flat.iter().map(|(_, _, q)| q.min_value.clone()).collect::<Vec<_>>())
+    .bind(flat.iter().map(|(_, _, q)| q.max_value.clone()).collect::<Vec<_>>())
+    .bind(flat.iter().map(|(_, _, q)| q.dependency_logic_operator).collect::<Vec<_>>())
+    .bind(flat.iter().map(|(_, _, q)| json_text(q.allowed_file_types)).collect::<Vec<_>>())
+    .bind(flat.iter().map(|(_, _, q)| json_text(q.allowed_mime_types)).collect::<Vec<_>>())
     .bind(flat.iter().map(|(_, _, q)| q.max_file_size_mb).collect::<Vec<_>>())
     .bind(flat.iter().map(|(_, _, q)| q.max_files_count).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
     changed.extend(upserted);
+    Ok(changed)
+}
 
-    let question_ids = ids_of(conn, "checklist_questions", question_uuids.clone()).await?;
+/// Replaces the options of the questions of `flat`; returns the question id of every
+/// option deleted or written.
+async fn replace_options(
+    conn: &mut PgConnection,
+    question_ids: &HashMap<Uuid, i64>,
+    flat: &[((usize, usize), &ChecklistWrite<'_>, &QuestionWrite<'_>)],
+) -> sqlx::Result<Vec<i64>> {
     let all_question_ids: Vec<i64> = question_ids.values().copied().collect();
-    let checklist_of_question: HashMap<i64, i64> =
-        flat.iter().map(|(_, c, q)| (question_ids[&q.uuid], checklist_ids[&c.uuid])).collect();
-
-    // Options.
-    let options: Vec<(i64, &super::document::OptionEntry)> =
+    let options: Vec<(i64, &OptionWrite<'_>)> =
         flat.iter().flat_map(|(_, _, q)| q.options.iter().map(|o| (question_ids[&q.uuid], o))).collect();
     let mut touched: Vec<i64> = sqlx::query_scalar(
         "DELETE FROM checklist_question_options WHERE question_id = ANY($1) AND uuid <> ALL($2) RETURNING question_id",
@@ -193,25 +270,32 @@ pub(super) async fn import_checklists(
         )
         .bind(options.iter().map(|(_, o)| o.uuid).collect::<Vec<_>>())
         .bind(options.iter().map(|(q, _)| *q).collect::<Vec<_>>())
-        .bind(options.iter().map(|(_, o)| o.label.clone()).collect::<Vec<_>>())
+        .bind(options.iter().map(|(_, o)| o.label).collect::<Vec<_>>())
         .bind(options.iter().map(|(_, o)| o.order).collect::<Vec<_>>())
         .fetch_all(&mut *conn)
         .await?,
     );
+    Ok(touched)
+}
 
-    // Dependencies, inserted in document order so that (created, id) keeps it.
-    let dependencies: Vec<(i64, &super::document::DependencyEntry)> =
+/// Replaces the dependencies of the questions of `flat`, inserted in document order so that
+/// (created, id) keeps it; returns the question id of every dependency deleted or written.
+async fn replace_dependencies(
+    conn: &mut PgConnection,
+    question_ids: &HashMap<Uuid, i64>,
+    flat: &[((usize, usize), &ChecklistWrite<'_>, &QuestionWrite<'_>)],
+) -> sqlx::Result<Vec<i64>> {
+    let all_question_ids: Vec<i64> = question_ids.values().copied().collect();
+    let dependencies: Vec<(i64, &DependencyWrite<'_>)> =
         flat.iter().flat_map(|(_, _, q)| q.dependencies.iter().map(|d| (question_ids[&q.uuid], d))).collect();
-    touched.extend(
-        sqlx::query_scalar::<_, i64>(
-            "DELETE FROM checklist_question_dependencies WHERE question_id = ANY($1) AND uuid <> ALL($2) \
-             RETURNING question_id",
-        )
-        .bind(&all_question_ids)
-        .bind(dependencies.iter().map(|(_, d)| d.uuid).collect::<Vec<_>>())
-        .fetch_all(&mut *conn)
-        .await?,
-    );
+    let mut touched: Vec<i64> = sqlx::query_scalar(
+        "DELETE FROM checklist_question_dependencies WHERE question_id = ANY($1) AND uuid <> ALL($2) \
+         RETURNING question_id",
+    )
+    .bind(&all_question_ids)
+    .bind(dependencies.iter().map(|(_, d)| d.uuid).collect::<Vec<_>>())
+    .fetch_all(&mut *conn)
+    .await?;
     touched.extend(
         sqlx::query_scalar::<_, i64>(
             "INSERT INTO checklist_question_dependencies (uuid, question_id, depends_on_question_id, \
@@ -233,63 +317,16 @@ pub(super) async fn import_checklists(
         .bind(dependencies.iter().map(|(q, _)| *q).collect::<Vec<_>>())
         .bind(dependencies.iter().map(|(_, d)| question_ids[&d.depends_on]).collect::<Vec<_>>())
         .bind(dependencies.iter().map(|(_, d)| d.required_answer_value.to_string()).collect::<Vec<_>>())
-        .bind(dependencies.iter().map(|(_, d)| d.operator.clone()).collect::<Vec<_>>())
+        .bind(dependencies.iter().map(|(_, d)| d.operator).collect::<Vec<_>>())
         .fetch_all(&mut *conn)
         .await?,
     );
-    changed.extend(touched.iter().filter_map(|q| checklist_of_question.get(q).copied()));
-
-    // A checklist counts as updated when it or anything of its questions changed.
-    let updated: Vec<i64> =
-        changed.into_iter().filter(|id| checklist_uuid_of.get(id).is_some_and(|u| !created.contains(u))).collect();
-    sqlx::query("UPDATE checklists SET modified = now() WHERE id = ANY($1) AND modified <> now()")
-        .bind(&updated)
-        .execute(&mut *conn)
-        .await?;
-    summary.add("checklists", created.len() as u64, updated.len() as u64);
-    Ok(())
+    Ok(touched)
 }
 
-fn bounds(
-    flat: &[(String, &ChecklistEntry, &super::document::QuestionEntry)],
-    field: impl Fn(&super::document::QuestionEntry) -> &Option<Value>,
-    name: &str,
-) -> Result<Vec<Option<String>>, ImportError> {
-    flat.iter().map(|(path, _, q)| numeric_bound(format!("{path}.{name}"), field(q))).collect()
-}
-
-/// The checklist id of every offering entry (`None` without one); the error names the
-/// entry whose checklist is neither in the database nor in the document.
-pub(super) async fn offering_checklists(
-    conn: &mut PgConnection,
-    doc: &Document,
-) -> Result<Vec<Option<i64>>, ImportError> {
-    let refs = doc
-        .offerings
-        .iter()
-        .enumerate()
-        .filter_map(|(i, o)| o.compliance_checklist.map(|c| (format!("offerings[{i}].compliance_checklist"), c)));
-    let (_, ids) = resolve(conn, "checklists", "checklist", refs).await?;
-    Ok(doc.offerings.iter().map(|o| o.compliance_checklist.and_then(|c| ids.get(&c).copied())).collect())
-}
-
-/// After offerings and offering users: every offering user of an offering of the document
-/// (and every offering user of the document) gets the completion of its offering's current
-/// checklist; completions of a previous checklist are removed with their answers (§9).
-pub(super) async fn sync_completions(
-    conn: &mut PgConnection,
-    doc: &Document,
-    summary: &mut ImportSummary,
-) -> Result<(), ImportError> {
-    if doc.offerings.is_empty() && doc.offering_users.is_empty() {
-        return Ok(());
-    }
-    let offerings: Vec<Uuid> = doc.offerings.iter().map(|o| o.uuid).collect();
-    let offering_users: Vec<Uuid> = doc.offering_users.iter().map(|o| o.uuid).collect();
-    let (created, _removed) = crate::store::checklists::sync_completions(conn, &offerings, &offering_users).await?;
-    // Removals only follow a change of an offering's checklist, counted with the offerings.
-    summary.add("checklist_completions", created, 0);
-    Ok(())
+/// A JSON value for a nullable jsonb column: JSON `null` is SQL NULL (no value).
+fn nullable_json(value: &Value) -> Option<String> {
+    (!value.is_null()).then(|| value.to_string())
 }
 
 #[cfg(test)]
