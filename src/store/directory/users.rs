@@ -117,3 +117,15 @@ pub async fn revoke_tokens(conn: &mut PgConnection, user_ids: &[i64]) -> sqlx::R
         .rows_affected();
     Ok(revoked)
 }
+
+/// Holds off other writers of `users` until the transaction ends (readers go on). The mode
+/// conflicts with itself, so two holders queue instead of deadlocking.
+pub async fn lock_users(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE").execute(conn).await?;
+    Ok(())
+}
+
+/// How many users the database holds besides these.
+pub async fn count_users_except(conn: &mut PgConnection, uuids: &[Uuid]) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM users WHERE uuid <> ALL($1)").bind(uuids).fetch_one(conn).await
+}
