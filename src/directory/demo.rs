@@ -20,7 +20,6 @@ use super::document::parse;
 use super::error::{invalid, ImportError};
 use super::import::import_in;
 use super::summary::ImportSummary;
-use super::DEMO;
 use crate::domain::checklist::{
     completion_metrics, is_valid_answer, should_trigger_review, Answer, FileInspector, Question, StoredFile,
     UploadedFile,
@@ -29,6 +28,9 @@ use crate::store::checklists as store;
 use crate::store::directory::completions::{record_review, unanswered_completion, UnansweredCompletion};
 use crate::store::directory::users::{count_users_except, lock_users};
 use crate::store::directory::{ids_by_uuid, Table};
+
+/// The bundled demo directory that `serve --demo` imports ([`import_demo`]).
+pub const DEMO: &str = include_str!("demo.json");
 
 /// The demo's checklist answers: who answered which offering user's checklist, and how.
 pub const DEMO_ANSWERS: &str = include_str!("demo_answers.json");

@@ -7,11 +7,8 @@ mod import;
 mod summary;
 mod validate;
 
-pub use demo::{import_demo, DemoError};
+pub use demo::{import_demo, DemoError, DEMO};
 pub use document::{parse, Document};
 pub use error::ImportError;
 pub use import::{import, import_with_progress, Progress};
 pub use summary::ImportSummary;
-
-/// The bundled demo directory that `serve --demo` imports ([`import_demo`]).
-pub const DEMO: &str = include_str!("demo.json");
