@@ -41,7 +41,7 @@ pub struct Document {
     pub consents: Vec<ConsentEntry>,
     #[serde(default)]
     pub offering_users: Vec<OfferingUserEntry>,
-    /// Compliance checklists (checklists.md §1), referenced by `offerings[].compliance_checklist`.
+    /// Compliance checklists (docs/spec/checklists.md §1), referenced by `offerings[].compliance_checklist`.
     #[serde(default)]
     pub checklists: Vec<ChecklistEntry>,
 }
@@ -227,8 +227,8 @@ pub struct ChecklistEntry {
     pub questions: Vec<QuestionEntry>,
 }
 
-/// A question; omitted fields take the column defaults of checklists.md §1.2. The JSON
-/// values (`guidance_answer_value`, `review_answer_value`) keep an explicit `null` apart
+/// A question; omitted fields take the column defaults of docs/spec/checklists.md §1.2. The
+/// JSON values (`guidance_answer_value`, `review_answer_value`) keep an explicit `null` apart
 /// from an omitted key (`[]`), as upstream's nullable JSON columns do.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -136,7 +136,8 @@ pub struct ValidAnswer {
     pub answer_data: Value,
 }
 
-/// A rejected submission (spec §3.4); the HTTP layer answers 400 with DRF's body for it.
+/// A rejected submission (docs/spec/checklists.md §3.4); the HTTP layer answers 400 with
+/// DRF's body for it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubmissionError {
     /// The body as a whole is refused (null, not a list, longer than the checklist).
