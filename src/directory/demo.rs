@@ -16,13 +16,21 @@ use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::import::{import_in, invalid};
-use super::{parse, ImportError, ImportSummary, DEMO};
+use super::document::parse;
+use super::error::{invalid, ImportError};
+use super::import::import_in;
+use super::summary::ImportSummary;
 use crate::domain::checklist::{
     completion_metrics, is_valid_answer, should_trigger_review, Answer, FileInspector, Question, StoredFile,
     UploadedFile,
 };
 use crate::store::checklists as store;
+use crate::store::directory::completions::{record_review, unanswered_completion, UnansweredCompletion};
+use crate::store::directory::users::{count_users_except, lock_users};
+use crate::store::directory::{ids_by_uuid, Table};
+
+/// The bundled demo directory that `serve --demo` imports ([`import_demo`]).
+pub const DEMO: &str = include_str!("demo.json");
 
 /// The demo's checklist answers: who answered which offering user's checklist, and how.
 pub const DEMO_ANSWERS: &str = include_str!("demo_answers.json");
@@ -55,13 +63,9 @@ pub async fn import_demo(pool: &PgPool) -> Result<ImportSummary, DemoError> {
     let demo_users: Vec<Uuid> = doc.users.iter().map(|u| u.uuid).collect();
     let mut tx = pool.begin().await?;
     // Holds off other writers of `users` (another import) until this transaction ends, so no
-    // user can arrive between the count and the import. The mode conflicts with itself: two
-    // demo imports queue instead of deadlocking.
-    sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE").execute(&mut *tx).await?;
-    let foreign: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE uuid <> ALL($1)")
-        .bind(&demo_users)
-        .fetch_one(&mut *tx)
-        .await?;
+    // user can arrive between the count and the import; two demo imports queue.
+    lock_users(&mut tx).await?;
+    let foreign = count_users_except(&mut tx, &demo_users).await?;
     if foreign > 0 {
         return Err(DemoError::ForeignUsers(foreign));
     }
@@ -124,20 +128,14 @@ async fn answer_checklists(conn: &mut PgConnection) -> Result<u64, ImportError> 
     for (i, demo) in completions.iter().enumerate() {
         let path = format!("{source}[{i}]");
         // The completion for the offering's current checklist, while nobody has answered it.
-        let found: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT cc.id, cc.checklist_id FROM checklist_completions cc \
-             JOIN offering_users ou ON ou.id = cc.offering_user_id JOIN offerings o ON o.id = ou.offering_id \
-             WHERE ou.uuid = $1 AND cc.checklist_id = o.compliance_checklist_id \
-               AND NOT EXISTS (SELECT 1 FROM checklist_answers a WHERE a.completion_id = cc.id)",
-        )
-        .bind(demo.offering_user)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some((completion_id, checklist_id)) = found else { continue };
-        let user_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE uuid = $1")
-            .bind(demo.user)
-            .fetch_optional(&mut *conn)
+        let Some(UnansweredCompletion { id: completion_id, checklist_id }) =
+            unanswered_completion(conn, demo.offering_user).await?
+        else {
+            continue;
+        };
+        let user_id = *ids_by_uuid(conn, Table::Users, &[demo.user])
             .await?
+            .get(&demo.user)
             .ok_or_else(|| invalid(format!("{path}.user"), "no such user"))?;
         let records = store::checklist_questions(conn, checklist_id).await?;
         let by_uuid: HashMap<Uuid, &store::QuestionRecord> = records.iter().map(|r| (r.question.uuid, r)).collect();
@@ -163,16 +161,7 @@ async fn answer_checklists(conn: &mut PgConnection) -> Result<u64, ImportError> 
         let metrics = completion_metrics(&questions, &answers);
         store::save_completion_status(conn, completion_id, metrics.is_completed, metrics.requires_review).await?;
         if let Some(review) = &demo.review {
-            sqlx::query(
-                "UPDATE checklist_completions SET reviewed_by_id = (SELECT id FROM users WHERE uuid = $2), \
-                 reviewed_at = $3, review_notes = $4 WHERE id = $1",
-            )
-            .bind(completion_id)
-            .bind(review.by)
-            .bind(review.at)
-            .bind(&review.notes)
-            .execute(&mut *conn)
-            .await?;
+            record_review(conn, completion_id, review.by, review.at, &review.notes).await?;
         }
     }
     Ok(saved)

@@ -1,5 +1,5 @@
-//! The shape of the directory document. Unknown keys are errors: a typo must not silently
-//! drop data.
+//! The shape of the directory document and its parsing. Unknown keys are errors: a typo must
+//! not silently drop data.
 
 use std::collections::BTreeMap;
 
@@ -7,6 +7,17 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
+
+use super::error::ImportError;
+
+/// Parses a document; the error names the JSON path of the offending entry.
+pub fn parse(text: &str) -> Result<Document, ImportError> {
+    let deserializer = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        ImportError::Invalid { path, message: e.into_inner().to_string() }
+    })
+}
 
 /// The whole document; every key optional.
 #[derive(Debug, Default, Deserialize)]
@@ -30,7 +41,7 @@ pub struct Document {
     pub consents: Vec<ConsentEntry>,
     #[serde(default)]
     pub offering_users: Vec<OfferingUserEntry>,
-    /// Compliance checklists (checklists.md §1), referenced by `offerings[].compliance_checklist`.
+    /// Compliance checklists (docs/spec/checklists.md §1), referenced by `offerings[].compliance_checklist`.
     #[serde(default)]
     pub checklists: Vec<ChecklistEntry>,
 }
@@ -216,8 +227,8 @@ pub struct ChecklistEntry {
     pub questions: Vec<QuestionEntry>,
 }
 
-/// A question; omitted fields take the column defaults of checklists.md §1.2. The JSON
-/// values (`guidance_answer_value`, `review_answer_value`) keep an explicit `null` apart
+/// A question; omitted fields take the column defaults of docs/spec/checklists.md §1.2. The
+/// JSON values (`guidance_answer_value`, `review_answer_value`) keep an explicit `null` apart
 /// from an omitted key (`[]`), as upstream's nullable JSON columns do.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,59 +1,36 @@
-//! The import: validate the whole document, then upsert every kind in one transaction with
-//! one batched statement per kind (`UNNEST` arrays), so 100,000 offering users take seconds.
-//! Upserts only write rows whose values differ, so importing the same file twice changes
-//! nothing the second time.
+//! The import (docs/spec/directory.md): validate the whole document, then write it kind by
+//! kind through `store::directory` in one transaction, references before what refers to
+//! them. What needs the database is checked on the way: references to rows already stored,
+//! and entries that clash with stored rows; the error names the entry's JSON path, and
+//! nothing is written.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt;
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::checklists;
-use super::document::*;
-use crate::domain::permissions::{PERMISSIONS, ROLES};
+use super::document::{Document, UserEntry};
+use super::error::{invalid, ImportError};
+use super::summary::ImportSummary;
+use super::validate::{numeric_bound, validate};
 use crate::domain::state::State;
-use crate::store::auth::hash_key;
-
-/// Why an import wrote nothing.
-#[derive(Debug, thiserror::Error)]
-pub enum ImportError {
-    /// A bad entry, named by its JSON path.
-    #[error("{path}: {message}")]
-    Invalid { path: String, message: String },
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-}
-
-pub(super) fn invalid(path: impl Into<String>, message: impl Into<String>) -> ImportError {
-    ImportError::Invalid { path: path.into(), message: message.into() }
-}
-
-/// How many rows of each kind were created and updated.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ImportSummary {
-    pub kinds: Vec<(&'static str, u64, u64)>,
-}
-
-impl ImportSummary {
-    pub(super) fn add(&mut self, kind: &'static str, created: u64, updated: u64) {
-        self.kinds.push((kind, created, updated));
-    }
-
-    /// (created, updated) of one kind.
-    pub fn of(&self, kind: &str) -> (u64, u64) {
-        self.kinds.iter().find(|(k, _, _)| *k == kind).map(|(_, c, u)| (*c, *u)).unwrap_or((0, 0))
-    }
-}
-
-impl fmt::Display for ImportSummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (kind, created, updated) in &self.kinds {
-            writeln!(f, "{kind}: {created} created, {updated} updated")?;
-        }
-        Ok(())
-    }
-}
+use crate::store::directory::checklists::{
+    first_question_of_another_checklist, save_checklists, ChecklistWrite, DependencyWrite, OptionWrite, QuestionWrite,
+};
+use crate::store::directory::completions::realign_completions;
+use crate::store::directory::consents::{
+    first_clashing_active_terms, first_clashing_consent, upsert_consents, upsert_terms, ConsentWrite, TermsWrite,
+};
+use crate::store::directory::offering_users::{first_clashing_offering_user, upsert_offering_users, OfferingUserWrite};
+use crate::store::directory::organisations::{
+    set_offering_parents, upsert_customers, upsert_offerings, upsert_projects, CustomerWrite, OfferingWrite,
+    ProjectWrite,
+};
+use crate::store::directory::roles::{replace_role_permissions, role_permissions, upsert_roles, RoleWrite};
+use crate::store::directory::users::{
+    first_taken_username, revoke_tokens, save_tokens, token_of_another_user, upsert_users, TokenWrite, UserWrite,
+};
+use crate::store::directory::{ids_by_uuid, Table};
 
 /// How far an import has come, for a caller that shows it (the `import` command on a
 /// terminal). Reported between kinds (and between the batches of the offering users), never
@@ -116,7 +93,7 @@ pub(super) async fn import_in(
     import_projects(conn, doc, &mut summary).await?;
     report_done(progress, &summary, "projects");
     progress(Progress::Started { kind: "checklists", rows: rows(doc.checklists.len()) });
-    checklists::import_checklists(conn, doc, &mut summary).await?;
+    import_checklists(conn, doc, &mut summary).await?;
     report_done(progress, &summary, "checklists");
     progress(Progress::Started { kind: "offerings", rows: rows(doc.offerings.len()) });
     import_offerings(conn, doc, &mut summary).await?;
@@ -134,7 +111,7 @@ pub(super) async fn import_in(
     import_offering_users(conn, doc, &mut summary, progress).await?;
     report_done(progress, &summary, "offering_users");
     progress(Progress::Started { kind: "checklist_completions", rows: None });
-    checklists::sync_completions(conn, doc, &mut summary).await?;
+    import_completions(conn, doc, &mut summary).await?;
     report_done(progress, &summary, "checklist_completions");
     Ok(summary)
 }
@@ -147,190 +124,19 @@ fn report_done(progress: &mut dyn FnMut(Progress), summary: &ImportSummary, kind
 }
 
 // ---------------------------------------------------------------------------------------
-// Validation of values (no database)
-
-fn validate(doc: &Document) -> Result<(), ImportError> {
-    for (role, permissions) in &doc.role_permissions {
-        let path = format!("role_permissions.{role}");
-        if !ROLES.contains(&role.as_str()) {
-            return Err(invalid(path, format!("unknown role {role:?}")));
-        }
-        for (i, p) in permissions.iter().enumerate() {
-            if !PERMISSIONS.contains(&p.as_str()) {
-                return Err(invalid(format!("{path}[{i}]"), format!("unknown permission {p:?}")));
-            }
-        }
-    }
-    unique_uuids("users", doc.users.iter().map(|e| e.uuid))?;
-    let mut usernames = HashSet::new();
-    let mut tokens = HashSet::new();
-    for (i, u) in doc.users.iter().enumerate() {
-        let path = format!("users[{i}]");
-        if u.username.is_empty() || u.username.chars().count() > 128 {
-            return Err(invalid(format!("{path}.username"), "must have 1 to 128 characters"));
-        }
-        if !u.username.chars().all(|c| c.is_ascii_alphanumeric() || "@.+-_".contains(c)) {
-            return Err(invalid(format!("{path}.username"), "may hold only letters, digits and @.+-_"));
-        }
-        if !usernames.insert(u.username.as_str()) {
-            return Err(invalid(format!("{path}.username"), format!("username {:?} appears twice", u.username)));
-        }
-        max_len(&path, "first_name", &u.first_name, 100)?;
-        max_len(&path, "last_name", &u.last_name, 100)?;
-        max_len(&path, "email", &u.email, 320)?;
-        if let Some(token) = &u.token {
-            if token.is_empty() || token.chars().any(char::is_whitespace) {
-                return Err(invalid(format!("{path}.token"), "must be non-empty and without spaces"));
-            }
-            if !tokens.insert(token.as_str()) {
-                return Err(invalid(format!("{path}.token"), "the same token is given to two users"));
-            }
-        }
-        if u.token_lifetime.is_some_and(|t| t <= 0) {
-            return Err(invalid(format!("{path}.token_lifetime"), "must be a positive number of seconds"));
-        }
-    }
-    unique_uuids("customers", doc.customers.iter().map(|e| e.uuid))?;
-    for (i, c) in doc.customers.iter().enumerate() {
-        let path = format!("customers[{i}]");
-        non_empty(&path, "name", &c.name)?;
-        max_len(&path, "name", &c.name, 150)?;
-        max_len(&path, "abbreviation", &c.abbreviation, 12)?;
-    }
-    unique_uuids("projects", doc.projects.iter().map(|e| e.uuid))?;
-    for (i, p) in doc.projects.iter().enumerate() {
-        let path = format!("projects[{i}]");
-        non_empty(&path, "name", &p.name)?;
-        max_len(&path, "name", &p.name, 500)?;
-    }
-    unique_uuids("offerings", doc.offerings.iter().map(|e| e.uuid))?;
-    for (i, o) in doc.offerings.iter().enumerate() {
-        let path = format!("offerings[{i}]");
-        non_empty(&path, "name", &o.name)?;
-        max_len(&path, "name", &o.name, 150)?;
-        max_len(&path, "slug", &o.slug, 150)?;
-        max_len(&path, "type", &o.offering_type, 100)?;
-        if o.plugin_options.as_ref().is_some_and(|v| !v.is_object() && !v.is_null()) {
-            return Err(invalid(format!("{path}.plugin_options"), "must be an object"));
-        }
-        if o.parent == Some(o.uuid) {
-            return Err(invalid(format!("{path}.parent"), "an offering cannot be its own parent"));
-        }
-    }
-    for (i, r) in doc.roles.iter().enumerate() {
-        let path = format!("roles[{i}]");
-        if !ROLES.contains(&r.role.as_str()) {
-            return Err(invalid(format!("{path}.role"), format!("unknown role {:?}", r.role)));
-        }
-        let given = [r.scope.customer.is_some(), r.scope.project.is_some(), r.scope.offering.is_some()];
-        let wanted = scope_kind(&r.role);
-        let ok = given.iter().filter(|g| **g).count() == 1
-            && match wanted {
-                "customer" => given[0],
-                "project" => given[1],
-                _ => given[2],
-            };
-        if !ok {
-            return Err(invalid(format!("{path}.scope"), format!("{} needs exactly one {wanted} scope", r.role)));
-        }
-    }
-    unique_uuids("terms_of_service", doc.terms_of_service.iter().map(|e| e.uuid))?;
-    let mut active_terms = HashSet::new();
-    for (i, t) in doc.terms_of_service.iter().enumerate() {
-        let path = format!("terms_of_service[{i}]");
-        max_len(&path, "version", &t.version, 50)?;
-        max_len(&path, "terms_of_service_link", &t.terms_of_service_link, 200)?;
-        if t.grace_period_days < 0 {
-            return Err(invalid(format!("{path}.grace_period_days"), "must not be negative"));
-        }
-        if t.is_active && !active_terms.insert(t.offering) {
-            return Err(invalid(format!("{path}.is_active"), "an offering has at most one active terms of service"));
-        }
-    }
-    unique_uuids("consents", doc.consents.iter().map(|e| e.uuid))?;
-    for (i, c) in doc.consents.iter().enumerate() {
-        max_len(&format!("consents[{i}]"), "version", &c.version, 50)?;
-    }
-    unique_uuids("offering_users", doc.offering_users.iter().map(|e| e.uuid))?;
-    let mut pairs = HashSet::new();
-    for (i, ou) in doc.offering_users.iter().enumerate() {
-        let path = format!("offering_users[{i}]");
-        if let Some(name) = &ou.username {
-            max_len(&path, "username", name, 100)?;
-        }
-        if let Some(label) = &ou.state {
-            if State::from_label(label).is_none() {
-                return Err(invalid(format!("{path}.state"), format!("unknown state {label:?}")));
-            }
-        }
-        max_len(&path, "service_provider_comment_url", &ou.service_provider_comment_url, 200)?;
-        if !pairs.insert((ou.offering, ou.user)) {
-            return Err(invalid(path, "the fields offering, user must make a unique set"));
-        }
-    }
-    checklists::validate(doc)
-}
-
-fn scope_kind(role: &str) -> &'static str {
-    if role.starts_with("CUSTOMER.") {
-        "customer"
-    } else if role.starts_with("PROJECT.") {
-        "project"
-    } else {
-        "offering"
-    }
-}
-
-fn unique_uuids(kind: &str, uuids: impl Iterator<Item = Uuid>) -> Result<(), ImportError> {
-    let mut seen = HashSet::new();
-    for (i, uuid) in uuids.enumerate() {
-        if !seen.insert(uuid) {
-            return Err(invalid(format!("{kind}[{i}].uuid"), format!("uuid {} appears twice", uuid.simple())));
-        }
-    }
-    Ok(())
-}
-
-fn max_len(path: &str, field: &str, value: &str, max: usize) -> Result<(), ImportError> {
-    if value.chars().count() > max {
-        return Err(invalid(format!("{path}.{field}"), format!("must have at most {max} characters")));
-    }
-    Ok(())
-}
-
-fn non_empty(path: &str, field: &str, value: &str) -> Result<(), ImportError> {
-    if value.trim().is_empty() {
-        return Err(invalid(format!("{path}.{field}"), "must not be empty"));
-    }
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------
 // References
 
-/// The ids of the rows of `table` with these uuids. `table` is one of ours, never input.
-pub(super) async fn ids_of(
-    conn: &mut PgConnection,
-    table: &'static str,
-    uuids: Vec<Uuid>,
-) -> sqlx::Result<HashMap<Uuid, i64>> {
-    let rows: Vec<(Uuid, i64)> = sqlx::query_as(&format!("SELECT uuid, id FROM {table} WHERE uuid = ANY($1)"))
-        .bind(uuids)
-        .fetch_all(conn)
-        .await?;
-    Ok(rows.into_iter().collect())
-}
-
 /// Resolves every reference of one kind; the error names the first entry whose reference
-/// is neither in the database nor in the document.
-pub(super) async fn resolve(
+/// is neither in the database nor in the document (written before it).
+async fn resolve(
     conn: &mut PgConnection,
-    table: &'static str,
+    table: Table,
     noun: &str,
     references: impl Iterator<Item = (String, Uuid)>,
 ) -> Result<(Vec<i64>, HashMap<Uuid, i64>), ImportError> {
     let references: Vec<(String, Uuid)> = references.collect();
-    let ids = ids_of(conn, table, references.iter().map(|(_, u)| *u).collect()).await?;
+    let uuids: Vec<Uuid> = references.iter().map(|(_, u)| *u).collect();
+    let ids = ids_by_uuid(conn, table, &uuids).await?;
     let mut resolved = Vec::with_capacity(references.len());
     for (path, uuid) in &references {
         match ids.get(uuid) {
@@ -341,13 +147,8 @@ pub(super) async fn resolve(
     Ok((resolved, ids))
 }
 
-fn count_inserted(flags: &[bool]) -> (u64, u64) {
-    let created = flags.iter().filter(|f| **f).count() as u64;
-    (created, flags.len() as u64 - created)
-}
-
 // ---------------------------------------------------------------------------------------
-// Upserts, one statement per kind
+// The kinds, in the order they are written
 
 async fn import_role_permissions(
     conn: &mut PgConnection,
@@ -359,21 +160,10 @@ async fn import_role_permissions(
         let mut wanted: Vec<String> = permissions.clone();
         wanted.sort();
         wanted.dedup();
-        let mut current: Vec<String> =
-            sqlx::query_scalar("SELECT permission FROM role_permissions WHERE role = $1 ORDER BY permission")
-                .bind(role)
-                .fetch_all(&mut *conn)
-                .await?;
-        current.sort();
-        if current == wanted {
+        if role_permissions(conn, role).await? == wanted {
             continue;
         }
-        sqlx::query("DELETE FROM role_permissions WHERE role = $1").bind(role).execute(&mut *conn).await?;
-        sqlx::query("INSERT INTO role_permissions (role, permission) SELECT $1, unnest($2::text[])")
-            .bind(role)
-            .bind(&wanted)
-            .execute(&mut *conn)
-            .await?;
+        replace_role_permissions(conn, role, &wanted).await?;
         changed += 1;
     }
     summary.add("role_permissions", 0, changed);
@@ -385,78 +175,40 @@ async fn import_users(conn: &mut PgConnection, doc: &Document, summary: &mut Imp
     if users.is_empty() {
         return Ok(());
     }
-    // A username taken by another user already in the database.
-    let clash: Option<i64> = sqlx::query_scalar(
-        "SELECT d.ord FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS d(uuid, username, ord) \
-         JOIN users u ON u.username = d.username AND u.uuid <> d.uuid ORDER BY d.ord LIMIT 1",
-    )
-    .bind(users.iter().map(|u| u.uuid).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.username.clone()).collect::<Vec<_>>())
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(ord) = clash {
-        return Err(invalid(format!("users[{}].username", ord - 1), "username is taken by another user"));
+    let rows: Vec<UserWrite<'_>> = users
+        .iter()
+        .map(|u| UserWrite {
+            uuid: u.uuid,
+            username: &u.username,
+            first_name: &u.first_name,
+            last_name: &u.last_name,
+            email: &u.email,
+            is_staff: u.is_staff,
+            is_support: u.is_support,
+            is_active: u.is_active,
+            token_lifetime: u.token_lifetime,
+        })
+        .collect();
+    if let Some(i) = first_taken_username(conn, &rows).await? {
+        return Err(invalid(format!("users[{i}].username"), "username is taken by another user"));
     }
-    let flags: Vec<bool> = sqlx::query_scalar(
-        "INSERT INTO users (uuid, username, first_name, last_name, email, is_staff, is_support, is_active, token_lifetime) \
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::bool[], \
-                              $8::bool[], $9::int[]) \
-         ON CONFLICT (uuid) DO UPDATE SET username = EXCLUDED.username, first_name = EXCLUDED.first_name, \
-             last_name = EXCLUDED.last_name, email = EXCLUDED.email, is_staff = EXCLUDED.is_staff, \
-             is_support = EXCLUDED.is_support, is_active = EXCLUDED.is_active, token_lifetime = EXCLUDED.token_lifetime \
-         WHERE (users.username, users.first_name, users.last_name, users.email, users.is_staff, users.is_support, \
-                users.is_active, users.token_lifetime) IS DISTINCT FROM (EXCLUDED.username, EXCLUDED.first_name, \
-                EXCLUDED.last_name, EXCLUDED.email, EXCLUDED.is_staff, EXCLUDED.is_support, EXCLUDED.is_active, \
-                EXCLUDED.token_lifetime) \
-         RETURNING (xmax = 0)",
-    )
-    .bind(users.iter().map(|u| u.uuid).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.username.clone()).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.first_name.clone()).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.last_name.clone()).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.email.clone()).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.is_staff).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.is_support).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.is_active).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.token_lifetime).collect::<Vec<_>>())
-    .fetch_all(&mut *conn)
-    .await?;
-    let (created, mut updated) = count_inserted(&flags);
+    let written = upsert_users(conn, &rows).await?;
 
-    let ids = ids_of(conn, "users", users.iter().map(|u| u.uuid).collect()).await?;
+    let uuids: Vec<Uuid> = users.iter().map(|u| u.uuid).collect();
+    let ids = ids_by_uuid(conn, Table::Users, &uuids).await?;
     let (with_token, without_token): (Vec<&UserEntry>, Vec<&UserEntry>) = users.iter().partition(|u| u.token.is_some());
-    let token_ids: Vec<i64> = with_token.iter().map(|u| ids[&u.uuid]).collect();
-    let hashes: Vec<Vec<u8>> =
-        with_token.iter().map(|u| hash_key(u.token.as_deref().unwrap_or_default()).to_vec()).collect();
-    let clash: Option<i64> = sqlx::query_scalar(
-        "SELECT t.user_id FROM unnest($1::bigint[], $2::bytea[]) AS d(user_id, key_sha256) \
-         JOIN api_tokens t ON t.key_sha256 = d.key_sha256 AND t.user_id <> d.user_id LIMIT 1",
-    )
-    .bind(&token_ids)
-    .bind(&hashes)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if clash.is_some() {
+    let tokens: Vec<TokenWrite<'_>> = with_token
+        .iter()
+        .map(|u| TokenWrite { user_id: ids[&u.uuid], key: u.token.as_deref().unwrap_or_default() })
+        .collect();
+    if token_of_another_user(conn, &tokens).await? {
         return Err(invalid("users", "a token is already used by another user"));
     }
-    let tokens_changed = sqlx::query(
-        "INSERT INTO api_tokens (user_id, key_sha256) SELECT * FROM unnest($1::bigint[], $2::bytea[]) \
-         ON CONFLICT (user_id) DO UPDATE SET key_sha256 = EXCLUDED.key_sha256, created = now() \
-         WHERE api_tokens.key_sha256 <> EXCLUDED.key_sha256",
-    )
-    .bind(&token_ids)
-    .bind(&hashes)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    let revoked = sqlx::query("DELETE FROM api_tokens WHERE user_id = ANY($1)")
-        .bind(without_token.iter().map(|u| ids[&u.uuid]).collect::<Vec<_>>())
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+    let tokens_changed = save_tokens(conn, &tokens).await?;
+    let revoked = revoke_tokens(conn, &without_token.iter().map(|u| ids[&u.uuid]).collect::<Vec<_>>()).await?;
     // A changed token is a change of the user; count it once with the other updates.
-    updated = updated.max(tokens_changed.saturating_sub(created) + revoked);
-    summary.add("users", created, updated);
+    let updated = written.updated.max(tokens_changed.saturating_sub(written.created) + revoked);
+    summary.add("users", written.created, updated);
     Ok(())
 }
 
@@ -469,19 +221,10 @@ async fn import_customers(
     if c.is_empty() {
         return Ok(());
     }
-    let flags: Vec<bool> = sqlx::query_scalar(
-        "INSERT INTO customers (uuid, name, abbreviation) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[]) \
-         ON CONFLICT (uuid) DO UPDATE SET name = EXCLUDED.name, abbreviation = EXCLUDED.abbreviation \
-         WHERE (customers.name, customers.abbreviation) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.abbreviation) \
-         RETURNING (xmax = 0)",
-    )
-    .bind(c.iter().map(|e| e.uuid).collect::<Vec<_>>())
-    .bind(c.iter().map(|e| e.name.clone()).collect::<Vec<_>>())
-    .bind(c.iter().map(|e| e.abbreviation.clone()).collect::<Vec<_>>())
-    .fetch_all(conn)
-    .await?;
-    let (created, updated) = count_inserted(&flags);
-    summary.add("customers", created, updated);
+    let rows: Vec<CustomerWrite<'_>> =
+        c.iter().map(|e| CustomerWrite { uuid: e.uuid, name: &e.name, abbreviation: &e.abbreviation }).collect();
+    let written = upsert_customers(conn, &rows).await?;
+    summary.add("customers", written.created, written.updated);
     Ok(())
 }
 
@@ -495,21 +238,98 @@ async fn import_projects(
         return Ok(());
     }
     let refs = p.iter().enumerate().map(|(i, e)| (format!("projects[{i}].customer"), e.customer));
-    let (customer_ids, _) = resolve(conn, "customers", "customer", refs).await?;
-    let flags: Vec<bool> = sqlx::query_scalar(
-        "INSERT INTO projects (uuid, name, customer_id) SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[]) \
-         ON CONFLICT (uuid) DO UPDATE SET name = EXCLUDED.name, customer_id = EXCLUDED.customer_id \
-         WHERE (projects.name, projects.customer_id) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.customer_id) \
-         RETURNING (xmax = 0)",
-    )
-    .bind(p.iter().map(|e| e.uuid).collect::<Vec<_>>())
-    .bind(p.iter().map(|e| e.name.clone()).collect::<Vec<_>>())
-    .bind(customer_ids)
-    .fetch_all(conn)
-    .await?;
-    let (created, updated) = count_inserted(&flags);
-    summary.add("projects", created, updated);
+    let (customer_ids, _) = resolve(conn, Table::Customers, "customer", refs).await?;
+    let rows: Vec<ProjectWrite<'_>> = p
+        .iter()
+        .zip(customer_ids)
+        .map(|(e, customer_id)| ProjectWrite { uuid: e.uuid, name: &e.name, customer_id })
+        .collect();
+    let written = upsert_projects(conn, &rows).await?;
+    summary.add("projects", written.created, written.updated);
     Ok(())
+}
+
+/// The checklists with their questions, options and dependencies. Written before the
+/// offerings, which refer to checklists.
+async fn import_checklists(
+    conn: &mut PgConnection,
+    doc: &Document,
+    summary: &mut ImportSummary,
+) -> Result<(), ImportError> {
+    if doc.checklists.is_empty() {
+        return Ok(());
+    }
+    let mut rows = Vec::with_capacity(doc.checklists.len());
+    for (i, c) in doc.checklists.iter().enumerate() {
+        let mut questions = Vec::with_capacity(c.questions.len());
+        for (j, q) in c.questions.iter().enumerate() {
+            let path = format!("checklists[{i}].questions[{j}]");
+            questions.push(QuestionWrite {
+                uuid: q.uuid,
+                description: &q.description,
+                order: q.order,
+                required: q.required,
+                question_type: &q.question_type,
+                user_guidance: &q.user_guidance,
+                guidance_answer_value: &q.guidance_answer_value,
+                guidance_operator: &q.guidance_operator,
+                always_show_guidance: q.always_show_guidance,
+                review_answer_value: &q.review_answer_value,
+                operator: &q.operator,
+                always_requires_review: q.always_requires_review,
+                min_value: numeric_bound(format!("{path}.min_value"), &q.min_value)?,
+                max_value: numeric_bound(format!("{path}.max_value"), &q.max_value)?,
+                dependency_logic_operator: &q.dependency_logic_operator,
+                allowed_file_types: &q.allowed_file_types,
+                allowed_mime_types: &q.allowed_mime_types,
+                max_file_size_mb: q.max_file_size_mb,
+                max_files_count: q.max_files_count,
+                options: q
+                    .options
+                    .iter()
+                    .map(|o| OptionWrite { uuid: o.uuid, label: &o.label, order: o.order })
+                    .collect(),
+                dependencies: q
+                    .dependencies
+                    .iter()
+                    .map(|d| DependencyWrite {
+                        uuid: d.uuid,
+                        depends_on: d.depends_on,
+                        required_answer_value: &d.required_answer_value,
+                        operator: &d.operator,
+                    })
+                    .collect(),
+            });
+        }
+        rows.push(ChecklistWrite {
+            uuid: c.uuid,
+            name: &c.name,
+            description: &c.description,
+            checklist_type: &c.checklist_type,
+            questions,
+        });
+    }
+    if let Some((i, j)) = first_question_of_another_checklist(conn, &rows).await? {
+        return Err(invalid(
+            format!("checklists[{i}].questions[{j}].uuid"),
+            "the question belongs to another checklist",
+        ));
+    }
+    let written = save_checklists(conn, &rows).await?;
+    summary.add("checklists", written.created, written.updated);
+    Ok(())
+}
+
+/// The checklist id of every offering entry (`None` without one); the error names the
+/// entry whose checklist is neither in the database nor in the document.
+async fn offering_checklists(conn: &mut PgConnection, doc: &Document) -> Result<Vec<Option<i64>>, ImportError> {
+    let refs = doc
+        .offerings
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| o.compliance_checklist.map(|c| (format!("offerings[{i}].compliance_checklist"), c)));
+    let (_, ids) = resolve(conn, Table::Checklists, "checklist", refs).await?;
+    Ok(doc.offerings.iter().map(|o| o.compliance_checklist.and_then(|c| ids.get(&c).copied())).collect())
 }
 
 async fn import_offerings(
@@ -522,57 +342,37 @@ async fn import_offerings(
         return Ok(());
     }
     let refs = o.iter().enumerate().map(|(i, e)| (format!("offerings[{i}].customer"), e.customer));
-    let (customer_ids, _) = resolve(conn, "customers", "customer", refs).await?;
-    let options: Vec<String> = o
+    let (customer_ids, _) = resolve(conn, Table::Customers, "customer", refs).await?;
+    let checklist_ids = offering_checklists(conn, doc).await?;
+    let rows: Vec<OfferingWrite<'_>> = o
         .iter()
-        .map(|e| match &e.plugin_options {
-            Some(v) if v.is_object() => v.to_string(),
-            _ => "{}".to_owned(),
+        .zip(customer_ids)
+        .zip(checklist_ids)
+        .map(|((e, customer_id), compliance_checklist_id)| OfferingWrite {
+            uuid: e.uuid,
+            name: &e.name,
+            slug: &e.slug,
+            offering_type: &e.offering_type,
+            customer_id,
+            plugin_options: match &e.plugin_options {
+                Some(v) if v.is_object() => v.to_string(),
+                _ => "{}".to_owned(),
+            },
+            compliance_checklist_id,
         })
         .collect();
-    let checklist_ids = checklists::offering_checklists(conn, doc).await?;
-    // Changing the checklist here is followed by `checklists::sync_completions` in the same
+    // Changing the checklist here is followed by `import_completions` in the same
     // transaction, once the offering users are in.
-    let rows: Vec<(Uuid, bool)> = sqlx::query_as(
-        "INSERT INTO offerings (uuid, name, slug, type, customer_id, plugin_options, compliance_checklist_id) \
-         SELECT d.uuid, d.name, d.slug, d.type, d.customer_id, d.options::jsonb, d.checklist_id \
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::bigint[]) \
-              AS d(uuid, name, slug, type, customer_id, options, checklist_id) \
-         ON CONFLICT (uuid) DO UPDATE SET name = EXCLUDED.name, slug = EXCLUDED.slug, type = EXCLUDED.type, \
-             customer_id = EXCLUDED.customer_id, plugin_options = EXCLUDED.plugin_options, \
-             compliance_checklist_id = EXCLUDED.compliance_checklist_id \
-         WHERE (offerings.name, offerings.slug, offerings.type, offerings.customer_id, offerings.plugin_options, \
-                offerings.compliance_checklist_id) \
-               IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.slug, EXCLUDED.type, EXCLUDED.customer_id, \
-                EXCLUDED.plugin_options, EXCLUDED.compliance_checklist_id) \
-         RETURNING uuid, (xmax = 0)",
-    )
-    .bind(o.iter().map(|e| e.uuid).collect::<Vec<_>>())
-    .bind(o.iter().map(|e| e.name.clone()).collect::<Vec<_>>())
-    .bind(o.iter().map(|e| e.slug.clone()).collect::<Vec<_>>())
-    .bind(o.iter().map(|e| e.offering_type.clone()).collect::<Vec<_>>())
-    .bind(customer_ids)
-    .bind(options)
-    .bind(checklist_ids)
-    .fetch_all(&mut *conn)
-    .await?;
-    let created: HashSet<Uuid> = rows.iter().filter(|r| r.1).map(|r| r.0).collect();
-    let mut updated: HashSet<Uuid> = rows.iter().filter(|r| !r.1).map(|r| r.0).collect();
+    let written = upsert_offerings(conn, &rows).await?;
+    let mut updated = written.updated;
 
     // Parents second: a parent may be another offering of the same document.
     let parent_refs = o.iter().enumerate().filter_map(|(i, e)| e.parent.map(|p| (format!("offerings[{i}].parent"), p)));
-    let (_, parent_ids) = resolve(conn, "offerings", "offering", parent_refs).await?;
-    let parent_of: Vec<Option<i64>> = o.iter().map(|e| e.parent.map(|p| parent_ids[&p])).collect();
-    let reparented: Vec<Uuid> = sqlx::query_scalar(
-        "UPDATE offerings SET parent_id = d.parent_id FROM unnest($1::uuid[], $2::bigint[]) AS d(uuid, parent_id) \
-         WHERE offerings.uuid = d.uuid AND offerings.parent_id IS DISTINCT FROM d.parent_id RETURNING offerings.uuid",
-    )
-    .bind(o.iter().map(|e| e.uuid).collect::<Vec<_>>())
-    .bind(parent_of)
-    .fetch_all(&mut *conn)
-    .await?;
-    updated.extend(reparented.into_iter().filter(|u| !created.contains(u)));
-    summary.add("offerings", created.len() as u64, updated.len() as u64);
+    let (_, parent_ids) = resolve(conn, Table::Offerings, "offering", parent_refs).await?;
+    let parents: Vec<(Uuid, Option<i64>)> = o.iter().map(|e| (e.uuid, e.parent.map(|p| parent_ids[&p]))).collect();
+    let reparented = set_offering_parents(conn, &parents).await?;
+    updated.extend(reparented.into_iter().filter(|u| !written.created.contains(u)));
+    summary.add("offerings", written.created.len() as u64, updated.len() as u64);
     Ok(())
 }
 
@@ -582,48 +382,40 @@ async fn import_roles(conn: &mut PgConnection, doc: &Document, summary: &mut Imp
         return Ok(());
     }
     let user_refs = r.iter().enumerate().map(|(i, e)| (format!("roles[{i}].user"), e.user));
-    let (user_ids, _) = resolve(conn, "users", "user", user_refs).await?;
+    let (user_ids, _) = resolve(conn, Table::Users, "user", user_refs).await?;
     let customer_refs =
         r.iter().enumerate().filter_map(|(i, e)| e.scope.customer.map(|u| (format!("roles[{i}].scope.customer"), u)));
-    let (_, customers) = resolve(conn, "customers", "customer", customer_refs).await?;
+    let (_, customers) = resolve(conn, Table::Customers, "customer", customer_refs).await?;
     let project_refs =
         r.iter().enumerate().filter_map(|(i, e)| e.scope.project.map(|u| (format!("roles[{i}].scope.project"), u)));
-    let (_, projects) = resolve(conn, "projects", "project", project_refs).await?;
+    let (_, projects) = resolve(conn, Table::Projects, "project", project_refs).await?;
     let offering_refs =
         r.iter().enumerate().filter_map(|(i, e)| e.scope.offering.map(|u| (format!("roles[{i}].scope.offering"), u)));
-    let (_, offerings) = resolve(conn, "offerings", "offering", offering_refs).await?;
+    let (_, offerings) = resolve(conn, Table::Offerings, "offering", offering_refs).await?;
 
-    let customer_ids: Vec<Option<i64>> = r.iter().map(|e| e.scope.customer.map(|u| customers[&u])).collect();
-    let project_ids: Vec<Option<i64>> = r.iter().map(|e| e.scope.project.map(|u| projects[&u])).collect();
-    let offering_ids: Vec<Option<i64>> = r.iter().map(|e| e.scope.offering.map(|u| offerings[&u])).collect();
+    let rows: Vec<RoleWrite<'_>> = r
+        .iter()
+        .zip(user_ids)
+        .map(|(e, user_id)| RoleWrite {
+            user_id,
+            role: &e.role,
+            customer_id: e.scope.customer.map(|u| customers[&u]),
+            project_id: e.scope.project.map(|u| projects[&u]),
+            offering_id: e.scope.offering.map(|u| offerings[&u]),
+            is_active: e.is_active,
+            expiration_time: e.expiration_time,
+        })
+        .collect();
+    // Needs no database, but runs after the references resolve, so that a role on an unknown
+    // scope is reported as such before any repeat.
     let mut identities = HashSet::new();
-    for (i, entry) in r.iter().enumerate() {
-        let identity = (user_ids[i], entry.role.as_str(), customer_ids[i], project_ids[i], offering_ids[i]);
-        if !identities.insert(identity) {
+    for (i, row) in rows.iter().enumerate() {
+        if !identities.insert((row.user_id, row.role, row.customer_id, row.project_id, row.offering_id)) {
             return Err(invalid(format!("roles[{i}]"), "the same role on the same scope appears twice"));
         }
     }
-    let flags: Vec<bool> = sqlx::query_scalar(
-        "INSERT INTO user_roles (user_id, role, customer_id, project_id, offering_id, is_active, expiration_time) \
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bool[], \
-                              $7::timestamptz[]) \
-         ON CONFLICT ON CONSTRAINT user_roles_identity_key DO UPDATE SET is_active = EXCLUDED.is_active, \
-             expiration_time = EXCLUDED.expiration_time \
-         WHERE (user_roles.is_active, user_roles.expiration_time) \
-               IS DISTINCT FROM (EXCLUDED.is_active, EXCLUDED.expiration_time) \
-         RETURNING (xmax = 0)",
-    )
-    .bind(user_ids)
-    .bind(r.iter().map(|e| e.role.clone()).collect::<Vec<_>>())
-    .bind(customer_ids)
-    .bind(project_ids)
-    .bind(offering_ids)
-    .bind(r.iter().map(|e| e.is_active).collect::<Vec<_>>())
-    .bind(r.iter().map(|e| e.expiration_time).collect::<Vec<_>>())
-    .fetch_all(conn)
-    .await?;
-    let (created, updated) = count_inserted(&flags);
-    summary.add("roles", created, updated);
+    let written = upsert_roles(conn, &rows).await?;
+    summary.add("roles", written.created, written.updated);
     Ok(())
 }
 
@@ -633,64 +425,29 @@ async fn import_terms(conn: &mut PgConnection, doc: &Document, summary: &mut Imp
         return Ok(());
     }
     let refs = t.iter().enumerate().map(|(i, e)| (format!("terms_of_service[{i}].offering"), e.offering));
-    let (offering_ids, _) = resolve(conn, "offerings", "offering", refs).await?;
-    // Another active row of the same offering already in the database.
-    let clash: Option<i64> = sqlx::query_scalar(
-        "SELECT d.ord FROM unnest($1::uuid[], $2::bigint[], $3::bool[]) WITH ORDINALITY AS d(uuid, offering_id, active, ord) \
-         JOIN terms_of_service t ON t.offering_id = d.offering_id AND t.is_active AND t.uuid <> d.uuid \
-         WHERE d.active AND t.uuid <> ALL($1::uuid[]) ORDER BY d.ord LIMIT 1",
-    )
-    .bind(t.iter().map(|e| e.uuid).collect::<Vec<_>>())
-    .bind(&offering_ids)
-    .bind(t.iter().map(|e| e.is_active).collect::<Vec<_>>())
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(ord) = clash {
+    let (offering_ids, _) = resolve(conn, Table::Offerings, "offering", refs).await?;
+    let rows: Vec<TermsWrite<'_>> = t
+        .iter()
+        .zip(offering_ids)
+        .map(|(e, offering_id)| TermsWrite {
+            uuid: e.uuid,
+            offering_id,
+            version: &e.version,
+            is_active: e.is_active,
+            requires_reconsent: e.requires_reconsent,
+            terms_of_service: &e.terms_of_service,
+            terms_of_service_link: &e.terms_of_service_link,
+            grace_period_days: e.grace_period_days,
+        })
+        .collect();
+    if let Some(i) = first_clashing_active_terms(conn, &rows).await? {
         return Err(invalid(
-            format!("terms_of_service[{}].is_active", ord - 1),
+            format!("terms_of_service[{i}].is_active"),
             "the offering already has another active terms of service",
         ));
     }
-    // Deactivate first, so that moving "active" between two rows of one offering never
-    // trips the one-active-row constraint halfway.
-    sqlx::query(
-        "UPDATE terms_of_service SET is_active = false, modified = now() \
-         FROM unnest($1::uuid[], $2::bool[]) AS d(uuid, active) \
-         WHERE terms_of_service.uuid = d.uuid AND terms_of_service.is_active AND NOT d.active",
-    )
-    .bind(t.iter().map(|e| e.uuid).collect::<Vec<_>>())
-    .bind(t.iter().map(|e| e.is_active).collect::<Vec<_>>())
-    .execute(&mut *conn)
-    .await?;
-    let flags: Vec<bool> = sqlx::query_scalar(
-        "INSERT INTO terms_of_service (uuid, offering_id, version, is_active, requires_reconsent, terms_of_service, \
-                                      terms_of_service_link, grace_period_days) \
-         SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bool[], $5::bool[], $6::text[], $7::text[], \
-                              $8::int[]) \
-         ON CONFLICT (uuid) DO UPDATE SET offering_id = EXCLUDED.offering_id, version = EXCLUDED.version, \
-             is_active = EXCLUDED.is_active, requires_reconsent = EXCLUDED.requires_reconsent, \
-             terms_of_service = EXCLUDED.terms_of_service, terms_of_service_link = EXCLUDED.terms_of_service_link, \
-             grace_period_days = EXCLUDED.grace_period_days, modified = now() \
-         WHERE (terms_of_service.offering_id, terms_of_service.version, terms_of_service.is_active, \
-                terms_of_service.requires_reconsent, terms_of_service.terms_of_service, \
-                terms_of_service.terms_of_service_link, terms_of_service.grace_period_days) \
-               IS DISTINCT FROM (EXCLUDED.offering_id, EXCLUDED.version, EXCLUDED.is_active, \
-                EXCLUDED.requires_reconsent, EXCLUDED.terms_of_service, EXCLUDED.terms_of_service_link, \
-                EXCLUDED.grace_period_days) \
-         RETURNING (xmax = 0)",
-    )
-    .bind(t.iter().map(|e| e.uuid).collect::<Vec<_>>())
-    .bind(offering_ids)
-    .bind(t.iter().map(|e| e.version.clone()).collect::<Vec<_>>())
-    .bind(t.iter().map(|e| e.is_active).collect::<Vec<_>>())
-    .bind(t.iter().map(|e| e.requires_reconsent).collect::<Vec<_>>())
-    .bind(t.iter().map(|e| e.terms_of_service.clone()).collect::<Vec<_>>())
-    .bind(t.iter().map(|e| e.terms_of_service_link.clone()).collect::<Vec<_>>())
-    .bind(t.iter().map(|e| e.grace_period_days).collect::<Vec<_>>())
-    .fetch_all(conn)
-    .await?;
-    let (created, updated) = count_inserted(&flags);
-    summary.add("terms_of_service", created, updated);
+    let written = upsert_terms(conn, &rows).await?;
+    summary.add("terms_of_service", written.created, written.updated);
     Ok(())
 }
 
@@ -704,56 +461,26 @@ async fn import_consents(
         return Ok(());
     }
     let user_refs = c.iter().enumerate().map(|(i, e)| (format!("consents[{i}].user"), e.user));
-    let (user_ids, _) = resolve(conn, "users", "user", user_refs).await?;
+    let (user_ids, _) = resolve(conn, Table::Users, "user", user_refs).await?;
     let offering_refs = c.iter().enumerate().map(|(i, e)| (format!("consents[{i}].offering"), e.offering));
-    let (offering_ids, _) = resolve(conn, "offerings", "offering", offering_refs).await?;
-    let clash: Option<i64> = sqlx::query_scalar(
-        "SELECT d.ord FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS d(uuid, user_id, offering_id, ord) \
-         JOIN consents c ON c.user_id = d.user_id AND c.offering_id = d.offering_id AND c.uuid <> d.uuid \
-         ORDER BY d.ord LIMIT 1",
-    )
-    .bind(c.iter().map(|e| e.uuid).collect::<Vec<_>>())
-    .bind(&user_ids)
-    .bind(&offering_ids)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(ord) = clash {
-        return Err(invalid(
-            format!("consents[{}]", ord - 1),
-            "the user already has another consent for this offering",
-        ));
+    let (offering_ids, _) = resolve(conn, Table::Offerings, "offering", offering_refs).await?;
+    let rows: Vec<ConsentWrite<'_>> = c
+        .iter()
+        .zip(user_ids.into_iter().zip(offering_ids))
+        .map(|(e, (user_id, offering_id))| ConsentWrite {
+            uuid: e.uuid,
+            user_id,
+            offering_id,
+            version: &e.version,
+            agreement_date: e.agreement_date,
+            revocation_date: e.revocation_date,
+        })
+        .collect();
+    if let Some(i) = first_clashing_consent(conn, &rows).await? {
+        return Err(invalid(format!("consents[{i}]"), "the user already has another consent for this offering"));
     }
-    let flags: Vec<bool> = sqlx::query_scalar(
-        "INSERT INTO consents (uuid, user_id, offering_id, version, agreement_date, revocation_date) \
-         SELECT d.uuid, d.user_id, d.offering_id, d.version, coalesce(d.agreed, now()), d.revoked \
-         FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::timestamptz[], $6::timestamptz[]) \
-              AS d(uuid, user_id, offering_id, version, agreed, revoked) \
-         ON CONFLICT (uuid) DO UPDATE SET user_id = EXCLUDED.user_id, offering_id = EXCLUDED.offering_id, \
-             version = EXCLUDED.version, revocation_date = EXCLUDED.revocation_date \
-         WHERE (consents.user_id, consents.offering_id, consents.version, consents.revocation_date) \
-               IS DISTINCT FROM (EXCLUDED.user_id, EXCLUDED.offering_id, EXCLUDED.version, EXCLUDED.revocation_date) \
-         RETURNING (xmax = 0)",
-    )
-    .bind(c.iter().map(|e| e.uuid).collect::<Vec<_>>())
-    .bind(user_ids)
-    .bind(offering_ids)
-    .bind(c.iter().map(|e| e.version.clone()).collect::<Vec<_>>())
-    .bind(c.iter().map(|e| e.agreement_date).collect::<Vec<_>>())
-    .bind(c.iter().map(|e| e.revocation_date).collect::<Vec<_>>())
-    .fetch_all(&mut *conn)
-    .await?;
-    // Agreement dates given in the document are applied when they differ.
-    let redated = sqlx::query(
-        "UPDATE consents SET agreement_date = d.agreed FROM unnest($1::uuid[], $2::timestamptz[]) AS d(uuid, agreed) \
-         WHERE consents.uuid = d.uuid AND d.agreed IS NOT NULL AND consents.agreement_date <> d.agreed",
-    )
-    .bind(c.iter().map(|e| e.uuid).collect::<Vec<_>>())
-    .bind(c.iter().map(|e| e.agreement_date).collect::<Vec<_>>())
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    let (created, updated) = count_inserted(&flags);
-    summary.add("consents", created, updated.max(redated));
+    let written = upsert_consents(conn, &rows).await?;
+    summary.add("consents", written.created, written.updated);
     Ok(())
 }
 
@@ -772,65 +499,58 @@ async fn import_offering_users(
         return Ok(());
     }
     let user_refs = entries.iter().enumerate().map(|(i, e)| (format!("offering_users[{i}].user"), e.user));
-    let (user_ids, _) = resolve(conn, "users", "user", user_refs).await?;
+    let (user_ids, _) = resolve(conn, Table::Users, "user", user_refs).await?;
     let offering_refs = entries.iter().enumerate().map(|(i, e)| (format!("offering_users[{i}].offering"), e.offering));
-    let (offering_ids, _) = resolve(conn, "offerings", "offering", offering_refs).await?;
+    let (offering_ids, _) = resolve(conn, Table::Offerings, "offering", offering_refs).await?;
+    let rows: Vec<OfferingUserWrite<'_>> = entries
+        .iter()
+        .zip(user_ids.into_iter().zip(offering_ids))
+        .map(|(e, (user_id, offering_id))| OfferingUserWrite {
+            uuid: e.uuid,
+            offering_id,
+            user_id,
+            username: e.username.as_deref(),
+            state: e.state.as_deref().and_then(State::from_label).unwrap_or(State::Requested),
+            is_restricted: e.is_restricted,
+            service_provider_comment: &e.service_provider_comment,
+            service_provider_comment_url: &e.service_provider_comment_url,
+        })
+        .collect();
     let (mut created, mut updated) = (0, 0);
-    for start in (0..entries.len()).step_by(OFFERING_USER_BATCH) {
-        let end = (start + OFFERING_USER_BATCH).min(entries.len());
-        let batch = &entries[start..end];
-        let uuids: Vec<Uuid> = batch.iter().map(|e| e.uuid).collect();
-        let clash: Option<i64> = sqlx::query_scalar(
-            "SELECT d.ord FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS d(uuid, offering_id, user_id, ord) \
-             JOIN offering_users ou ON ou.offering_id = d.offering_id AND ou.user_id = d.user_id AND ou.uuid <> d.uuid \
-             ORDER BY d.ord LIMIT 1",
-        )
-        .bind(&uuids)
-        .bind(&offering_ids[start..end])
-        .bind(&user_ids[start..end])
-        .fetch_optional(&mut *conn)
-        .await?;
-        if let Some(ord) = clash {
+    for (n, batch) in rows.chunks(OFFERING_USER_BATCH).enumerate() {
+        let start = n * OFFERING_USER_BATCH;
+        if let Some(i) = first_clashing_offering_user(conn, batch).await? {
             return Err(invalid(
-                format!("offering_users[{}]", start as i64 + ord - 1),
+                format!("offering_users[{}]", start + i),
                 "the fields offering, user must make a unique set (another offering user exists)",
             ));
         }
-        let states: Vec<i16> = batch
-            .iter()
-            .map(|e| e.state.as_deref().and_then(State::from_label).unwrap_or(State::Requested).db())
-            .collect();
-        let flags: Vec<bool> = sqlx::query_scalar(
-            "INSERT INTO offering_users (uuid, offering_id, user_id, username, state, is_restricted, \
-                                         service_provider_comment, service_provider_comment_url) \
-             SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::smallint[], $6::bool[], \
-                                  $7::text[], $8::text[]) \
-             ON CONFLICT (uuid) DO UPDATE SET offering_id = EXCLUDED.offering_id, user_id = EXCLUDED.user_id, \
-                 username = EXCLUDED.username, state = EXCLUDED.state, is_restricted = EXCLUDED.is_restricted, \
-                 service_provider_comment = EXCLUDED.service_provider_comment, \
-                 service_provider_comment_url = EXCLUDED.service_provider_comment_url, modified = now() \
-             WHERE (offering_users.offering_id, offering_users.user_id, offering_users.username, offering_users.state, \
-                    offering_users.is_restricted, offering_users.service_provider_comment, \
-                    offering_users.service_provider_comment_url) \
-                   IS DISTINCT FROM (EXCLUDED.offering_id, EXCLUDED.user_id, EXCLUDED.username, EXCLUDED.state, \
-                    EXCLUDED.is_restricted, EXCLUDED.service_provider_comment, EXCLUDED.service_provider_comment_url) \
-             RETURNING (xmax = 0)",
-        )
-        .bind(&uuids)
-        .bind(&offering_ids[start..end])
-        .bind(&user_ids[start..end])
-        .bind(batch.iter().map(|e| e.username.clone()).collect::<Vec<_>>())
-        .bind(states)
-        .bind(batch.iter().map(|e| e.is_restricted).collect::<Vec<_>>())
-        .bind(batch.iter().map(|e| e.service_provider_comment.clone()).collect::<Vec<_>>())
-        .bind(batch.iter().map(|e| e.service_provider_comment_url.clone()).collect::<Vec<_>>())
-        .fetch_all(&mut *conn)
-        .await?;
-        let (c, u) = count_inserted(&flags);
-        created += c;
-        updated += u;
-        progress(Progress::Rows { kind: "offering_users", done: end as u64, rows: entries.len() as u64 });
+        let written = upsert_offering_users(conn, batch).await?;
+        created += written.created;
+        updated += written.updated;
+        let done = (start + batch.len()) as u64;
+        progress(Progress::Rows { kind: "offering_users", done, rows: rows.len() as u64 });
     }
     summary.add("offering_users", created, updated);
+    Ok(())
+}
+
+/// After offerings and offering users: every offering user of an offering of the document
+/// (and every offering user of the document) gets the completion of its offering's current
+/// checklist; completions of a previous checklist are removed with their answers
+/// (docs/spec/checklists.md §9).
+async fn import_completions(
+    conn: &mut PgConnection,
+    doc: &Document,
+    summary: &mut ImportSummary,
+) -> Result<(), ImportError> {
+    if doc.offerings.is_empty() && doc.offering_users.is_empty() {
+        return Ok(());
+    }
+    let offerings: Vec<Uuid> = doc.offerings.iter().map(|o| o.uuid).collect();
+    let offering_users: Vec<Uuid> = doc.offering_users.iter().map(|o| o.uuid).collect();
+    let (created, _removed) = realign_completions(conn, &offerings, &offering_users).await?;
+    // Removals only follow a change of an offering's checklist, counted with the offerings.
+    summary.add("checklist_completions", created, 0);
     Ok(())
 }

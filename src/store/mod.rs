@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod checklists;
 pub mod counters;
+pub mod directory;
 pub mod directory_reads;
 pub mod offering_users;
 pub mod visibility;

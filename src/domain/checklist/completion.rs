@@ -4,51 +4,31 @@
 
 use std::collections::HashSet;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::model::{latest_answers, Answer, Operator, Question, QuestionType};
 use super::python::round1;
 
-/// `completion_percentage` as it goes on the wire.
+/// `completion_percentage`: a checklist without questions is a case of its own, which
+/// upstream sends as the **integer** `100`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Percentage {
-    /// A checklist without questions: upstream returns the **integer** `100`.
+    /// A checklist without questions.
     NoQuestions,
-    /// `round(answered / total × 100, 1)`, sent as a float (`0.0`, `33.3`, `100.0`).
+    /// `round(answered / total × 100, 1)` (sent as a float: `0.0`, `33.3`, `100.0`).
     Ratio(f64),
-}
-
-impl Percentage {
-    /// The JSON value: `100` for no questions, else a float with at least one decimal.
-    pub fn to_json(self) -> Value {
-        match self {
-            Percentage::NoQuestions => json!(100),
-            Percentage::Ratio(p) => json!(p),
-        }
-    }
 }
 
 /// An entry of `unanswered_required_questions`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnansweredQuestion {
-    /// The question's UUID (sent as 32 hex digits).
+    /// The question's UUID.
     pub uuid: Uuid,
     /// The question text.
     pub description: String,
     /// The question type.
     pub question_type: QuestionType,
-}
-
-impl UnansweredQuestion {
-    /// `{"uuid": hex, "description": str, "question_type": str}`.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "uuid": self.uuid.simple().to_string(),
-            "description": self.description,
-            "question_type": self.question_type.as_str(),
-        })
-    }
 }
 
 /// An entry of `review_trigger_summary`.
@@ -62,18 +42,6 @@ pub struct ReviewTrigger {
     pub trigger_value: Value,
     /// The question's review operator (`""` when blank: never null, decisions item 21).
     pub operator: String,
-}
-
-impl ReviewTrigger {
-    /// `{"question", "answer", "trigger_value", "operator"}`.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "question": self.question,
-            "answer": self.answer,
-            "trigger_value": self.trigger_value,
-            "operator": self.operator,
-        })
-    }
 }
 
 /// Every metric of a completion. `is_completed` and `requires_review` are the values
@@ -90,18 +58,6 @@ pub struct CompletionMetrics {
     pub unanswered_required_questions: Vec<UnansweredQuestion>,
     /// One entry per question whose latest answer requires review, in question order.
     pub review_trigger_summary: Vec<ReviewTrigger>,
-}
-
-impl CompletionMetrics {
-    /// The review summary as a JSON array.
-    pub fn review_trigger_summary_json(&self) -> Value {
-        Value::Array(self.review_trigger_summary.iter().map(ReviewTrigger::to_json).collect())
-    }
-
-    /// The unanswered required questions as a JSON array.
-    pub fn unanswered_required_questions_json(&self) -> Value {
-        Value::Array(self.unanswered_required_questions.iter().map(UnansweredQuestion::to_json).collect())
-    }
 }
 
 /// `completion_percentage` (R2): distinct answered questions over **all** questions,
@@ -169,6 +125,7 @@ mod tests {
     use super::super::visibility::visible_questions;
     use super::*;
     use chrono::{DateTime, TimeZone, Utc};
+    use serde_json::json;
 
     fn at(s: i64) -> DateTime<Utc> {
         Utc.timestamp_opt(1_700_000_000 + s, 0).single().expect("time")
@@ -203,12 +160,12 @@ mod tests {
         // §11.7 #60 and §7 rounding
         let three: Vec<Question> = (1..=3).map(|n| question(n, QuestionType::Boolean, false)).collect();
         let sixteen: Vec<Question> = (1..=16).map(|n| question(n, QuestionType::Boolean, false)).collect();
-        let table: Vec<(&[Question], Vec<Answer>, Value)> = vec![
-            (&three, vec![], json!(0.0)),
+        let table: Vec<(&[Question], Vec<Answer>, Percentage)> = vec![
+            (&three, vec![], Percentage::Ratio(0.0)),
             (
                 &three,
                 vec![answer(1, &three[0], 1, json!(true), 1), answer(2, &three[0], 2, json!(true), 2)],
-                json!(33.3),
+                Percentage::Ratio(33.3),
             ),
             (
                 &three,
@@ -218,23 +175,21 @@ mod tests {
                         vec![answer(id, &three[i], 1, json!(true), 1), answer(id + 1, &three[i], 2, json!(false), 2)]
                     })
                     .collect(),
-                json!(100.0),
+                Percentage::Ratio(100.0),
             ),
             (
                 &three,
                 vec![answer(1, &three[0], 1, json!(true), 1), answer(2, &three[1], 1, json!(true), 1)],
-                json!(66.7),
+                Percentage::Ratio(66.7),
             ),
             // 1/16 × 100 = 6.25 exactly → 6.2 (half to even)
-            (&sixteen, vec![answer(1, &sixteen[0], 1, json!(true), 1)], json!(6.2)),
-            (&[], vec![], json!(100)),
+            (&sixteen, vec![answer(1, &sixteen[0], 1, json!(true), 1)], Percentage::Ratio(6.2)),
+            (&[], vec![], Percentage::NoQuestions),
         ];
         for (questions, answers, expected) in table {
-            let got = completion_percentage(questions, &answers).to_json();
+            let got = completion_percentage(questions, &answers);
             assert_eq!(got, expected, "{} questions, {} answers", questions.len(), answers.len());
         }
-        assert_eq!(serde_json::to_string(&json!(100.0)).ok().as_deref(), Some("100.0"));
-        assert_eq!(Percentage::NoQuestions.to_json().to_string(), "100");
     }
 
     #[test]
@@ -284,10 +239,13 @@ mod tests {
         assert_eq!(visible_questions(&questions, &answers).len(), 1);
         let m = completion_metrics(&questions, &answers);
         assert!(!m.is_completed);
-        assert_eq!(m.unanswered_required_questions[0].uuid, Uuid::from_u128(2));
         assert_eq!(
-            m.unanswered_required_questions_json(),
-            json!([{"uuid": "00000000000000000000000000000002", "description": "Question 2", "question_type": "text_input"}])
+            m.unanswered_required_questions,
+            [UnansweredQuestion {
+                uuid: Uuid::from_u128(2),
+                description: "Question 2".into(),
+                question_type: QuestionType::TextInput
+            }]
         );
     }
 
@@ -351,12 +309,18 @@ mod tests {
         let questions = vec![always.clone(), select.clone()];
         let answers = vec![answer(1, &select, 1, json!(["high"]), 1), answer(2, &always, 1, json!("text"), 1)];
         let m = completion_metrics(&questions, &answers);
+        let trigger = |question: &str, answer: Value, trigger_value: Value, operator: &str| ReviewTrigger {
+            question: question.into(),
+            answer,
+            trigger_value,
+            operator: operator.into(),
+        };
         assert_eq!(
-            m.review_trigger_summary_json(),
-            json!([
-                {"question": "Question 1", "answer": "text", "trigger_value": [], "operator": "equals"},
-                {"question": "Question 2", "answer": ["high"], "trigger_value": ["high", "critical"], "operator": "in"},
-            ])
+            m.review_trigger_summary,
+            [
+                trigger("Question 1", json!("text"), json!([]), "equals"),
+                trigger("Question 2", json!(["high"]), json!(["high", "critical"]), "in"),
+            ]
         );
     }
 

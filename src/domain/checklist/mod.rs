@@ -33,6 +33,6 @@ pub use operators::{apply_operator, apply_optional_operator};
 pub use review::{displayed_guidance, guidance_answer, should_show_guidance, should_trigger_review};
 pub use validation::{
     invalid_answer_message, is_valid_answer, question_display, submission_question_uuids, submission_stored_file_ids,
-    too_long_message, validate_submission, QuestionLookup, SubmissionError, ValidAnswer,
+    too_long_message, validate_submission, ElementError, QuestionLookup, SubmissionError, ValidAnswer,
 };
 pub use visibility::{dependency_satisfied, is_visible, visible_questions};

@@ -1,7 +1,7 @@
 //! Answer validation (spec §3.1-§3.4): per-type rules, and the whole
-//! `submit_answers` body with DRF's per-element error array.
+//! `submit_answers` body with an error per element, in DRF's messages.
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use std::collections::HashSet;
@@ -136,27 +136,37 @@ pub struct ValidAnswer {
     pub answer_data: Value,
 }
 
-/// A rejected submission: the HTTP layer answers 400 with [`SubmissionError::to_json`].
+/// A rejected submission (docs/spec/checklists.md §3.4); the HTTP layer answers 400 with
+/// DRF's body for it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SubmissionError {
-    /// The body itself is wrong (not a list, or null): a single error object.
-    Body(Value),
-    /// Some elements failed: one entry per submitted element, `{}` for valid ones.
-    Elements(Vec<Value>),
+    /// The body as a whole is refused (null, not a list, longer than the checklist).
+    Body(String),
+    /// Some elements failed: one entry per submitted element, `None` for a valid one.
+    Elements(Vec<Option<ElementError>>),
 }
 
-impl SubmissionError {
-    /// The DRF-shaped 400 body (spec §3.4).
-    pub fn to_json(&self) -> Value {
-        match self {
-            SubmissionError::Body(body) => body.clone(),
-            SubmissionError::Elements(entries) => Value::Array(entries.clone()),
-        }
+/// Why one element of a submission was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ElementError {
+    /// The element is `null` ([`MSG_NULL`], said of the list item).
+    Null,
+    /// Fields of the element are missing or bad: the message for each that is.
+    Fields {
+        /// The message for `question_uuid`, if it is missing, null or not a UUID.
+        question_uuid: Option<&'static str>,
+        /// The message for `answer_data`, if it is missing or cannot be stored.
+        answer_data: Option<String>,
+    },
+    /// The element as a whole: not an object, an unknown or repeated question, an answer
+    /// that does not fit its question.
+    Whole(String),
+}
+
+impl ElementError {
+    fn answer_data(message: impl Into<String>) -> ElementError {
+        ElementError::Fields { question_uuid: None, answer_data: Some(message.into()) }
     }
-}
-
-fn non_field_errors(message: String) -> Value {
-    json!({ "non_field_errors": [message] })
 }
 
 /// The question UUIDs a submission names (those that parse), so that the store layer
@@ -213,19 +223,17 @@ pub fn validate_submission<'q>(
 ) -> Result<Vec<ValidAnswer>, SubmissionError> {
     let elements = match body {
         Value::Array(elements) => elements,
-        Value::Null => return Err(SubmissionError::Body(non_field_errors(MSG_NO_DATA.into()))),
+        Value::Null => return Err(SubmissionError::Body(MSG_NO_DATA.into())),
         other => {
-            return Err(SubmissionError::Body(non_field_errors(format!(
+            return Err(SubmissionError::Body(format!(
                 "Expected a list of items but got type \"{}\".",
                 py_type_name(other)
-            ))))
+            )))
         }
     };
     if elements.len() > question_count {
         // DRF's ListSerializer `max_length` message.
-        return Err(SubmissionError::Body(non_field_errors(format!(
-            "Ensure this field has no more than {question_count} elements."
-        ))));
+        return Err(SubmissionError::Body(format!("Ensure this field has no more than {question_count} elements.")));
     }
     let mut valid = Vec::with_capacity(elements.len());
     let mut entries = Vec::with_capacity(elements.len());
@@ -235,11 +243,11 @@ pub fn validate_submission<'q>(
         match validate_element(element, &lookup, &mut answered, files) {
             Ok(answer) => {
                 valid.push(answer);
-                entries.push(Value::Object(Map::new()));
+                entries.push(None);
             }
-            Err(entry) => {
+            Err(error) => {
                 failed = true;
-                entries.push(entry);
+                entries.push(Some(error));
             }
         }
     }
@@ -255,70 +263,61 @@ fn validate_element<'q>(
     lookup: &impl Fn(Uuid) -> QuestionLookup<'q>,
     answered: &mut HashSet<Uuid>,
     files: &dyn FileInspector,
-) -> Result<ValidAnswer, Value> {
+) -> Result<ValidAnswer, ElementError> {
     let fields = match element {
         Value::Object(fields) => fields,
-        Value::Null => return Err(json!([MSG_NULL])),
+        Value::Null => return Err(ElementError::Null),
         other => {
-            return Err(non_field_errors(format!(
+            return Err(ElementError::Whole(format!(
                 "Invalid data. Expected a dictionary, but got {}.",
                 py_type_name(other)
             )))
         }
     };
 
-    let mut errors = Map::new();
-    let question_uuid = match fields.get("question_uuid") {
-        None => {
-            errors.insert("question_uuid".into(), json!([MSG_REQUIRED]));
-            None
-        }
-        Some(Value::Null) => {
-            errors.insert("question_uuid".into(), json!([MSG_NULL]));
-            None
-        }
-        Some(raw) => {
-            let parsed = parse_drf_uuid(raw);
-            if parsed.is_none() {
-                errors.insert("question_uuid".into(), json!([MSG_INVALID_UUID]));
-            }
-            parsed
-        }
+    let (question_uuid, uuid_error) = match fields.get("question_uuid") {
+        None => (None, Some(MSG_REQUIRED)),
+        Some(Value::Null) => (None, Some(MSG_NULL)),
+        Some(raw) => match parse_drf_uuid(raw) {
+            Some(uuid) => (Some(uuid), None),
+            None => (None, Some(MSG_INVALID_UUID)),
+        },
     };
     let answer_data = fields.get("answer_data");
-    if answer_data.is_none() {
-        errors.insert("answer_data".into(), json!([MSG_REQUIRED]));
-    }
     let (Some(uuid), Some(answer_data)) = (question_uuid, answer_data) else {
-        return Err(Value::Object(errors));
+        let answer_data = answer_data.is_none().then(|| MSG_REQUIRED.to_owned());
+        return Err(ElementError::Fields { question_uuid: uuid_error, answer_data });
     };
 
     // Messages print the hyphenated form, unlike the hex UUIDs of responses.
     let question = match lookup(uuid) {
         QuestionLookup::Missing => {
-            return Err(non_field_errors(format!("Question with UUID {} does not exist", uuid.hyphenated())))
+            return Err(ElementError::Whole(format!("Question with UUID {} does not exist", uuid.hyphenated())))
         }
         QuestionLookup::OtherChecklist => {
-            return Err(non_field_errors(format!("Question {} does not belong to this checklist", uuid.hyphenated())))
+            return Err(ElementError::Whole(format!(
+                "Question {} does not belong to this checklist",
+                uuid.hyphenated()
+            )))
         }
         QuestionLookup::Found(question) => question,
     };
     // Any form of the uuid counts: hex and hyphenated name the same question.
     if !answered.insert(uuid) {
-        return Err(non_field_errors(format!("Question {} is answered more than once.", uuid.hyphenated())));
+        return Err(ElementError::Whole(format!("Question {} is answered more than once.", uuid.hyphenated())));
     }
     // PostgreSQL's jsonb cannot hold U+0000, and Django refuses it in text anyway.
     if contains_nul(answer_data) {
-        return Err(json!({"answer_data": ["Null characters are not allowed."]}));
+        return Err(ElementError::answer_data("Null characters are not allowed."));
     }
     if has_long_string(answer_data, MAX_TEXT_ANSWER_CHARS) {
-        return Err(json!({"answer_data": [too_long_message(MAX_TEXT_ANSWER_CHARS)]}));
+        return Err(ElementError::answer_data(too_long_message(MAX_TEXT_ANSWER_CHARS)));
     }
     if let Some(id) = foreign_stored_file(question, answer_data, files) {
-        return Err(non_field_errors(format!("Stored file '{}' is not a file of this question.", py_str(id))));
+        return Err(ElementError::Whole(format!("Stored file '{}' is not a file of this question.", py_str(id))));
     }
     if !answer_data.is_null() && !is_valid_answer(question, answer_data, files) {
-        return Err(non_field_errors(invalid_answer_message(question, answer_data)));
+        return Err(ElementError::Whole(invalid_answer_message(question, answer_data)));
     }
     Ok(ValidAnswer { question: uuid, answer_data: answer_data.clone() })
 }
@@ -350,6 +349,15 @@ fn contains_nul(value: &Value) -> bool {
 mod tests {
     use super::super::files::Base64Files;
     use super::*;
+    use serde_json::json;
+
+    fn whole(message: &str) -> Option<ElementError> {
+        Some(ElementError::Whole(message.to_owned()))
+    }
+
+    fn fields(question_uuid: Option<&'static str>, answer_data: Option<&str>) -> Option<ElementError> {
+        Some(ElementError::Fields { question_uuid, answer_data: answer_data.map(str::to_owned) })
+    }
 
     const PDF_B64: &str = "JVBERi0xLjQKJcfsj6IKMSAwIG9iago8PD4+CmVuZG9iagp0cmFpbGVyCjw8Pj4KJSVFT0YK";
 
@@ -741,7 +749,7 @@ mod tests {
             (
                 json!([{"question_uuid": number.simple().to_string(), "answer_data": 5},
                        {"question_uuid": number.hyphenated().to_string(), "answer_data": null}]),
-                json!([{}, {"non_field_errors": [repeated]}]),
+                vec![None, whole(&repeated)],
             ),
             // Every repeat is named, even after an invalid first answer.
             (
@@ -749,16 +757,16 @@ mod tests {
                        {"question_uuid": Uuid::from_u128(2).to_string(), "answer_data": null},
                        {"question_uuid": number.to_string(), "answer_data": 7},
                        {"question_uuid": number.to_string(), "answer_data": 8}]),
-                json!([
-                    {"non_field_errors": ["Answer value 'abc' is not valid for the question 'How many?' (type: number)."]},
-                    {},
-                    {"non_field_errors": [repeated]},
-                    {"non_field_errors": [repeated]},
-                ]),
+                vec![
+                    whole("Answer value 'abc' is not valid for the question 'How many?' (type: number)."),
+                    None,
+                    whole(&repeated),
+                    whole(&repeated),
+                ],
             ),
         ];
         for (body, expected) in table {
-            assert_eq!(run(body.clone()).map_err(|e| e.to_json()), Err(expected), "body {body}");
+            assert_eq!(run(body.clone()), Err(SubmissionError::Elements(expected)), "body {body}");
         }
     }
 
@@ -774,7 +782,7 @@ mod tests {
             (json!(["not even an object"]), 0, "Ensure this field has no more than 0 elements."),
         ];
         for (body, count, message) in table {
-            assert_eq!(run_with(body, count), Err(SubmissionError::Body(json!({"non_field_errors": [message]}))));
+            assert_eq!(run_with(body, count), Err(SubmissionError::Body(message.into())));
         }
     }
 
@@ -785,9 +793,9 @@ mod tests {
         files_question.max_files_count = Some(2);
         let at_cap = "é".repeat(MAX_TEXT_ANSWER_CHARS);
         let over = "a".repeat(MAX_TEXT_ANSWER_CHARS + 1);
-        let too_long = json!([{"answer_data": [too_long_message(MAX_TEXT_ANSWER_CHARS)]}]);
+        let too_long = SubmissionError::Elements(vec![fields(None, Some(&too_long_message(MAX_TEXT_ANSWER_CHARS)))]);
         let text = "SGVsbG8K";
-        let table: Vec<(&Question, Value, Option<Value>)> = vec![
+        let table: Vec<(&Question, Value, Option<SubmissionError>)> = vec![
             (&question, json!(at_cap), None),
             (&question, json!(over), Some(too_long.clone())),
             (
@@ -800,7 +808,7 @@ mod tests {
         for (question, answer_data, expected) in table {
             let lookup = |_| QuestionLookup::Found(question);
             let body = json!([{"question_uuid": Uuid::from_u128(1).to_string(), "answer_data": answer_data}]);
-            let result = validate_submission(&body, 1, lookup, &files()).err().map(|e| e.to_json());
+            let result = validate_submission(&body, 1, lookup, &files()).err();
             assert_eq!(result, expected, "{:.60}", body.to_string());
         }
         assert_eq!(too_long_message(10_000), "Ensure this field has no more than 10000 characters.");
@@ -831,8 +839,10 @@ mod tests {
         {
             let err = validate_submission(&body(json!([entry(mine), entry(id)])), 1, lookup, &inspector).unwrap_err();
             assert_eq!(
-                err.to_json(),
-                json!([{"non_field_errors": [format!("Stored file '{shown}' is not a file of this question.")]}])
+                err,
+                SubmissionError::Elements(vec![whole(&format!(
+                    "Stored file '{shown}' is not a file of this question."
+                ))])
             );
         }
     }
@@ -849,69 +859,58 @@ mod tests {
         let number = Uuid::from_u128(1).simple().to_string();
         let other = Uuid::from_u128(3);
         let missing = Uuid::from_u128(4);
+        let required = Some(MSG_REQUIRED);
         let table = vec![
             (
                 json!([{"question_uuid": Uuid::from_u128(2).to_string(), "answer_data": null}, {"question_uuid": number, "answer_data": "abc"}]),
-                json!([{}, {"non_field_errors": ["Answer value 'abc' is not valid for the question 'How many?' (type: number)."]}]),
+                vec![None, whole("Answer value 'abc' is not valid for the question 'How many?' (type: number).")],
             ),
-            (json!([{"question_uuid": number}]), json!([{"answer_data": ["This field is required."]}])),
-            (json!([{"answer_data": 5}]), json!([{"question_uuid": ["This field is required."]}])),
-            (
-                json!([{}]),
-                json!([{"question_uuid": ["This field is required."], "answer_data": ["This field is required."]}]),
-            ),
-            (
-                json!([{"question_uuid": null, "answer_data": 5}]),
-                json!([{"question_uuid": ["This field may not be null."]}]),
-            ),
-            (
-                json!([{"question_uuid": "not-a-uuid", "answer_data": 5}]),
-                json!([{"question_uuid": ["Must be a valid UUID."]}]),
-            ),
-            (json!([{"question_uuid": 1.5, "answer_data": 5}]), json!([{"question_uuid": ["Must be a valid UUID."]}])),
+            (json!([{"question_uuid": number}]), vec![fields(None, required)]),
+            (json!([{"answer_data": 5}]), vec![fields(required, None)]),
+            (json!([{}]), vec![fields(required, required)]),
+            (json!([{"question_uuid": null, "answer_data": 5}]), vec![fields(Some(MSG_NULL), None)]),
+            (json!([{"question_uuid": "not-a-uuid", "answer_data": 5}]), vec![fields(Some(MSG_INVALID_UUID), None)]),
+            (json!([{"question_uuid": 1.5, "answer_data": 5}]), vec![fields(Some(MSG_INVALID_UUID), None)]),
             (
                 json!([{"question_uuid": missing.simple().to_string(), "answer_data": 5}]),
-                json!([{"non_field_errors": [format!("Question with UUID {} does not exist", missing.hyphenated())]}]),
+                vec![whole(&format!("Question with UUID {} does not exist", missing.hyphenated()))],
             ),
             (
                 json!([{"question_uuid": other.simple().to_string(), "answer_data": null}]),
-                json!([{"non_field_errors": [format!("Question {} does not belong to this checklist", other.hyphenated())]}]),
+                vec![whole(&format!("Question {} does not belong to this checklist", other.hyphenated()))],
             ),
             (
                 json!(["abc", 5, 1.5, [], true, null]),
-                json!([
-                    {"non_field_errors": ["Invalid data. Expected a dictionary, but got str."]},
-                    {"non_field_errors": ["Invalid data. Expected a dictionary, but got int."]},
-                    {"non_field_errors": ["Invalid data. Expected a dictionary, but got float."]},
-                    {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]},
-                    {"non_field_errors": ["Invalid data. Expected a dictionary, but got bool."]},
-                    ["This field may not be null."],
-                ]),
+                vec![
+                    whole("Invalid data. Expected a dictionary, but got str."),
+                    whole("Invalid data. Expected a dictionary, but got int."),
+                    whole("Invalid data. Expected a dictionary, but got float."),
+                    whole("Invalid data. Expected a dictionary, but got list."),
+                    whole("Invalid data. Expected a dictionary, but got bool."),
+                    Some(ElementError::Null),
+                ],
             ),
             (
                 json!([{"question_uuid": Uuid::from_u128(2).to_string(), "answer_data": {"name": "a.txt", "content": PDF_B64}}]),
-                json!([{"non_field_errors": [format!("Answer value '{{'name': 'a.txt', 'content': '{PDF_B64}'}}' is not valid for the question 'Upload the policy' (type: file).")]}]),
+                vec![whole(&format!("Answer value '{{'name': 'a.txt', 'content': '{PDF_B64}'}}' is not valid for the question 'Upload the policy' (type: file)."))],
             ),
         ];
         for (body, expected) in table {
             let err = run(body.clone()).expect_err("submission should fail");
-            assert_eq!(err.to_json(), expected, "body {body}");
+            assert_eq!(err, SubmissionError::Elements(expected), "body {body}");
         }
     }
 
     #[test]
     fn non_list_bodies_get_a_single_error_object() {
         let table = vec![
-            (
-                json!({"question_uuid": "x"}),
-                json!({"non_field_errors": ["Expected a list of items but got type \"dict\"."]}),
-            ),
-            (json!("text"), json!({"non_field_errors": ["Expected a list of items but got type \"str\"."]})),
-            (json!(5), json!({"non_field_errors": ["Expected a list of items but got type \"int\"."]})),
-            (Value::Null, json!({"non_field_errors": ["No data provided"]})),
+            (json!({"question_uuid": "x"}), "Expected a list of items but got type \"dict\"."),
+            (json!("text"), "Expected a list of items but got type \"str\"."),
+            (json!(5), "Expected a list of items but got type \"int\"."),
+            (Value::Null, "No data provided"),
         ];
         for (body, expected) in table {
-            assert_eq!(run(body.clone()).map_err(|e| e.to_json()), Err(expected), "body {body}");
+            assert_eq!(run(body.clone()), Err(SubmissionError::Body(expected.into())), "body {body}");
         }
     }
 
@@ -956,7 +955,7 @@ mod tests {
         let body = json!([{"question_uuid": Uuid::from_u128(1).to_string(), "answer_data": "a\u{0}b"}]);
         match validate_submission(&body, 1, lookup, &files()) {
             Err(SubmissionError::Elements(entries)) => {
-                assert_eq!(entries, vec![json!({"answer_data": ["Null characters are not allowed."]})])
+                assert_eq!(entries, vec![fields(None, Some("Null characters are not allowed."))])
             }
             other => panic!("expected a per-element error, got {other:?}"),
         }

@@ -5,6 +5,7 @@
 //! offering has no checklist (or the record no completion for it) → 400 for a bad body.
 
 mod files;
+mod rejection;
 mod submit;
 mod wire;
 

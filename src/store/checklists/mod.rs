@@ -36,44 +36,6 @@ pub async fn attach_completion(conn: &mut PgConnection, offering_user_id: i64) -
     Ok(())
 }
 
-/// Brings the completions of the offering users of `offerings` (and of the offering users
-/// `offering_users`) in line with their offering's current compliance checklist: removes
-/// completions of any other checklist, with their answers (upstream's "replace" loses them
-/// too, §9), and creates the missing ones. Returns (created, removed).
-///
-/// Upstream does this in a background task after the offering changes; we do it in the
-/// caller's transaction, so there is no window in which the endpoints answer 400.
-pub async fn sync_completions(
-    conn: &mut PgConnection,
-    offerings: &[Uuid],
-    offering_users: &[Uuid],
-) -> sqlx::Result<(u64, u64)> {
-    let removed = sqlx::query(
-        "DELETE FROM checklist_completions cc USING offering_users ou, offerings o \
-         WHERE cc.offering_user_id = ou.id AND o.id = ou.offering_id \
-           AND (o.uuid = ANY($1) OR ou.uuid = ANY($2)) \
-           AND cc.checklist_id IS DISTINCT FROM o.compliance_checklist_id",
-    )
-    .bind(offerings)
-    .bind(offering_users)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    let created = sqlx::query(
-        "INSERT INTO checklist_completions (uuid, checklist_id, offering_user_id) \
-         SELECT gen_random_uuid(), o.compliance_checklist_id, ou.id \
-         FROM offering_users ou JOIN offerings o ON o.id = ou.offering_id \
-         WHERE o.compliance_checklist_id IS NOT NULL AND (o.uuid = ANY($1) OR ou.uuid = ANY($2)) \
-         ON CONFLICT ON CONSTRAINT checklist_completions_offering_user_checklist_key DO NOTHING",
-    )
-    .bind(offerings)
-    .bind(offering_users)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok((created, removed))
-}
-
 /// What a caller may do with an offering user's checklist.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ChecklistAccess {

@@ -6,7 +6,8 @@
 //! 2. The body, read within that limit (413 beyond it, before a byte is read when
 //!    `Content-Length` says so) while the request holds no connection, and parsed.
 //! 3. One write transaction: the record and the completion again (now locked), every
-//!    element validated before anything is written, then one statement per kind of write.
+//!    element validated before anything is written (a refusal is the 400 of `rejection`),
+//!    then one statement per kind of write.
 
 use std::collections::{HashMap, HashSet};
 
@@ -115,7 +116,7 @@ pub async fn submit_answers(
         (records, planned)
     })
     .await?;
-    let writes = planned.map_err(|e| ApiError::Invalid(e.to_json()))?;
+    let writes = planned?;
     let quota = state.settings.checklist_files_quota;
     if writes.new_bytes() > u64::try_from(quota).unwrap_or(u64::MAX) {
         return Err(over_quota(quota));

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::domain::checklist::{
     completion_metrics, displayed_guidance, guidance_answer, latest_answers, visible_questions, Answer,
-    CompletionMetrics, Operator, Question,
+    CompletionMetrics, Operator, Percentage, Question, ReviewTrigger, UnansweredQuestion,
 };
 use crate::http::offering_users::full_name;
 use crate::http::wire::{hex, timestamp};
@@ -62,8 +62,8 @@ pub struct CompletionJson<'a> {
     uuid: String,
     /// The **stored** flag (it changes only on submit, as upstream).
     is_completed: bool,
-    completion_percentage: Value,
-    unanswered_required_questions: Value,
+    completion_percentage: PercentageJson,
+    unanswered_required_questions: Vec<UnansweredQuestionJson>,
     checklist_name: &'a str,
     checklist_description: &'a str,
     created: String,
@@ -82,7 +82,63 @@ struct CompletionReviewJson<'a> {
     reviewed_by_name: Option<String>,
     reviewed_at: Option<String>,
     review_notes: &'a str,
-    review_trigger_summary: Value,
+    review_trigger_summary: Vec<ReviewTriggerJson>,
+}
+
+/// `completion_percentage`: the integer `100` for a checklist without questions (as
+/// upstream), else a float with at least one decimal (`0.0`, `33.3`, `100.0`).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum PercentageJson {
+    Integer(u8),
+    Float(f64),
+}
+
+impl From<Percentage> for PercentageJson {
+    fn from(percentage: Percentage) -> Self {
+        match percentage {
+            Percentage::NoQuestions => PercentageJson::Integer(100),
+            Percentage::Ratio(p) => PercentageJson::Float(p),
+        }
+    }
+}
+
+/// An entry of `unanswered_required_questions`.
+#[derive(Serialize)]
+struct UnansweredQuestionJson {
+    uuid: String,
+    description: String,
+    question_type: &'static str,
+}
+
+impl From<&UnansweredQuestion> for UnansweredQuestionJson {
+    fn from(q: &UnansweredQuestion) -> Self {
+        UnansweredQuestionJson {
+            uuid: hex(&q.uuid),
+            description: q.description.clone(),
+            question_type: q.question_type.as_str(),
+        }
+    }
+}
+
+/// An entry of `review_trigger_summary`.
+#[derive(Serialize)]
+struct ReviewTriggerJson {
+    question: String,
+    answer: Value,
+    trigger_value: Value,
+    operator: String,
+}
+
+impl From<&ReviewTrigger> for ReviewTriggerJson {
+    fn from(t: &ReviewTrigger) -> Self {
+        ReviewTriggerJson {
+            question: t.question.clone(),
+            answer: t.answer.clone(),
+            trigger_value: t.trigger_value.clone(),
+            operator: t.operator.clone(),
+        }
+    }
 }
 
 /// `GET checklist/` and `GET checklist_review/`.
@@ -279,13 +335,17 @@ impl Loaded {
             },
             reviewed_at: c.reviewed_at.as_ref().map(timestamp),
             review_notes: &c.review_notes,
-            review_trigger_summary: metrics.review_trigger_summary_json(),
+            review_trigger_summary: metrics.review_trigger_summary.iter().map(ReviewTriggerJson::from).collect(),
         });
         CompletionJson {
             uuid: hex(&c.uuid),
             is_completed: c.is_completed,
-            completion_percentage: metrics.completion_percentage.to_json(),
-            unanswered_required_questions: metrics.unanswered_required_questions_json(),
+            completion_percentage: metrics.completion_percentage.into(),
+            unanswered_required_questions: metrics
+                .unanswered_required_questions
+                .iter()
+                .map(UnansweredQuestionJson::from)
+                .collect(),
             checklist_name: &self.checklist.name,
             checklist_description: &self.checklist.description,
             created: timestamp(&c.created),
@@ -426,5 +486,48 @@ pub fn template_json<'a>(checklist: &'a ChecklistRow, questions: &'a [QuestionRe
             .filter(|q| initial.contains(&q.question.uuid))
             .map(template_question_json)
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::checklist::QuestionType;
+
+    #[test]
+    fn completion_parts_keep_their_wire_form() {
+        let percentage = |p: Percentage| serde_json::to_string(&PercentageJson::from(p)).ok();
+        let table = [
+            (Percentage::NoQuestions, "100"),
+            (Percentage::Ratio(0.0), "0.0"),
+            (Percentage::Ratio(33.3), "33.3"),
+            (Percentage::Ratio(100.0), "100.0"),
+        ];
+        for (p, expected) in table {
+            assert_eq!(percentage(p).as_deref(), Some(expected), "{p:?}");
+        }
+        let unanswered = UnansweredQuestion {
+            uuid: Uuid::from_u128(2),
+            description: "Question 2".into(),
+            question_type: QuestionType::TextInput,
+        };
+        assert_eq!(
+            serde_json::to_string(&UnansweredQuestionJson::from(&unanswered)).ok().as_deref(),
+            Some(
+                r#"{"uuid":"00000000000000000000000000000002","description":"Question 2","question_type":"text_input"}"#
+            )
+        );
+        let trigger = ReviewTrigger {
+            question: "Sensitivity".into(),
+            answer: json!(["high"]),
+            trigger_value: Value::Null,
+            operator: String::new(),
+        };
+        assert_eq!(
+            serde_json::to_string(&ReviewTriggerJson::from(&trigger)).ok().as_deref(),
+            Some(r#"{"question":"Sensitivity","answer":["high"],"trigger_value":null,"operator":""}"#)
+        );
     }
 }

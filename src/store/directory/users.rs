@@ -1,0 +1,131 @@
+//! Users and their API tokens (docs/spec/directory.md, "The document": only a hash of a token
+//! is stored).
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{position, Written};
+use crate::store::auth::hash_key;
+
+/// A user as the import writes it.
+#[derive(Debug, Clone)]
+pub struct UserWrite<'a> {
+    pub uuid: Uuid,
+    pub username: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub email: &'a str,
+    pub is_staff: bool,
+    pub is_support: bool,
+    pub is_active: bool,
+    /// Seconds; `None` = tokens never expire.
+    pub token_lifetime: Option<i32>,
+}
+
+/// The position in `users` of the first one whose username another user (another uuid)
+/// already has in the database.
+pub async fn first_taken_username(conn: &mut PgConnection, users: &[UserWrite<'_>]) -> sqlx::Result<Option<usize>> {
+    let ordinal: Option<i64> = sqlx::query_scalar(
+        "SELECT d.ord FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS d(uuid, username, ord) \
+         JOIN users u ON u.username = d.username AND u.uuid <> d.uuid ORDER BY d.ord LIMIT 1",
+    )
+    .bind(users.iter().map(|u| u.uuid).collect::<Vec<_>>())
+    .bind(users.iter().map(|u| u.username).collect::<Vec<_>>())
+    .fetch_optional(conn)
+    .await?;
+    Ok(ordinal.map(position))
+}
+
+/// Inserts the users, or updates those whose values differ.
+pub async fn upsert_users(conn: &mut PgConnection, users: &[UserWrite<'_>]) -> sqlx::Result<Written> {
+    let flags: Vec<bool> = sqlx::query_scalar(
+        "INSERT INTO users (uuid, username, first_name, last_name, email, is_staff, is_support, is_active, token_lifetime) \
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::bool[], \
+                              $8::bool[], $9::int[]) \
+         ON CONFLICT (uuid) DO UPDATE SET username = EXCLUDED.username, first_name = EXCLUDED.first_name, \
+             last_name = EXCLUDED.last_name, email = EXCLUDED.email, is_staff = EXCLUDED.is_staff, \
+             is_support = EXCLUDED.is_support, is_active = EXCLUDED.is_active, token_lifetime = EXCLUDED.token_lifetime \
+         WHERE (users.username, users.first_name, users.last_name, users.email, users.is_staff, users.is_support, \
+                users.is_active, users.token_lifetime) IS DISTINCT FROM (EXCLUDED.username, EXCLUDED.first_name, \
+                EXCLUDED.last_name, EXCLUDED.email, EXCLUDED.is_staff, EXCLUDED.is_support, EXCLUDED.is_active, \
+                EXCLUDED.token_lifetime) \
+         RETURNING (xmax = 0)",
+    )
+    .bind(users.iter().map(|u| u.uuid).collect::<Vec<_>>())
+    .bind(users.iter().map(|u| u.username).collect::<Vec<_>>())
+    .bind(users.iter().map(|u| u.first_name).collect::<Vec<_>>())
+    .bind(users.iter().map(|u| u.last_name).collect::<Vec<_>>())
+    .bind(users.iter().map(|u| u.email).collect::<Vec<_>>())
+    .bind(users.iter().map(|u| u.is_staff).collect::<Vec<_>>())
+    .bind(users.iter().map(|u| u.is_support).collect::<Vec<_>>())
+    .bind(users.iter().map(|u| u.is_active).collect::<Vec<_>>())
+    .bind(users.iter().map(|u| u.token_lifetime).collect::<Vec<_>>())
+    .fetch_all(conn)
+    .await?;
+    Ok(Written::from_inserted_flags(&flags))
+}
+
+/// A user's API key, as given; only its hash reaches the database.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenWrite<'a> {
+    pub user_id: i64,
+    pub key: &'a str,
+}
+
+/// The (user ids, key hashes) columns of `tokens`.
+fn hashed(tokens: &[TokenWrite<'_>]) -> (Vec<i64>, Vec<Vec<u8>>) {
+    tokens.iter().map(|t| (t.user_id, hash_key(t.key).to_vec())).unzip()
+}
+
+/// Whether one of these keys is already the token of another user.
+pub async fn token_of_another_user(conn: &mut PgConnection, tokens: &[TokenWrite<'_>]) -> sqlx::Result<bool> {
+    let (user_ids, hashes) = hashed(tokens);
+    let clash: Option<i64> = sqlx::query_scalar(
+        "SELECT t.user_id FROM unnest($1::bigint[], $2::bytea[]) AS d(user_id, key_sha256) \
+         JOIN api_tokens t ON t.key_sha256 = d.key_sha256 AND t.user_id <> d.user_id LIMIT 1",
+    )
+    .bind(&user_ids)
+    .bind(&hashes)
+    .fetch_optional(conn)
+    .await?;
+    Ok(clash.is_some())
+}
+
+/// Gives each user his token (a new one restarts its lifetime); returns how many tokens were
+/// created or replaced.
+pub async fn save_tokens(conn: &mut PgConnection, tokens: &[TokenWrite<'_>]) -> sqlx::Result<u64> {
+    let (user_ids, hashes) = hashed(tokens);
+    let changed = sqlx::query(
+        "INSERT INTO api_tokens (user_id, key_sha256) SELECT * FROM unnest($1::bigint[], $2::bytea[]) \
+         ON CONFLICT (user_id) DO UPDATE SET key_sha256 = EXCLUDED.key_sha256, created = now() \
+         WHERE api_tokens.key_sha256 <> EXCLUDED.key_sha256",
+    )
+    .bind(&user_ids)
+    .bind(&hashes)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(changed)
+}
+
+/// Deletes the tokens of these users; returns how many there were.
+pub async fn revoke_tokens(conn: &mut PgConnection, user_ids: &[i64]) -> sqlx::Result<u64> {
+    let revoked = sqlx::query("DELETE FROM api_tokens WHERE user_id = ANY($1)")
+        .bind(user_ids)
+        .execute(conn)
+        .await?
+        .rows_affected();
+    Ok(revoked)
+}
+
+/// Holds off other writers of `users` until the transaction ends (readers go on). The mode
+/// conflicts with itself, so two holders queue instead of deadlocking.
+pub async fn lock_users(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE").execute(conn).await?;
+    Ok(())
+}
+
+/// How many users the database holds besides these.
+pub async fn count_users_except(conn: &mut PgConnection, uuids: &[Uuid]) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM users WHERE uuid <> ALL($1)").bind(uuids).fetch_one(conn).await
+}
