@@ -1,4 +1,4 @@
-//! The six checklist operations on offering users (checklists.md §8, decisions.md 16-22).
+//! The six checklist operations on offering users (docs/spec/checklists.md §8, docs/spec/decisions.md 16-22).
 //!
 //! Every `{uuid}` action runs the pipeline of §8.1: 401 (the `Caller` extractor) → 404 for
 //! a record outside the caller's visible set → 403 without the right → 400 when the
@@ -141,11 +141,11 @@ async fn completion_view(state: AppState, caller: Caller, raw_uuid: String, audi
     Ok(Json(loaded.completion_json(&loaded.metrics(), audience)).into_response())
 }
 
-/// `GET checklist-template/?parent_uuid=` (§8.6, decisions.md 18): `parent_uuid` names an
+/// `GET checklist-template/?parent_uuid=` (§8.6, docs/spec/decisions.md 18): `parent_uuid` names an
 /// offering; upstream answers 500 here because the viewset lacks the parent hook.
 ///
 /// `HEAD` is the SDK's `checklist_template_count` helper, which needs an integer
-/// `X-Result-Count` (clients.md §2 "Count helpers"): we count the template's questions.
+/// `X-Result-Count` (docs/spec/clients.md §2 "Count helpers"): we count the template's questions.
 async fn checklist_template(
     State(state): State<AppState>,
     caller: Caller,

@@ -1,7 +1,7 @@
 //! Answers on the way in: MIME sniffing for validation, and the writes a validated
 //! submission makes, each new upload replaced by the stored-file object it will be saved
-//! under and each processed entry rebuilt from its stored row (checklists.md §3.3, §3.5,
-//! decisions.md 22).
+//! under and each processed entry rebuilt from its stored row (docs/spec/checklists.md §3.3, §3.5,
+//! docs/spec/decisions.md 22).
 
 use std::collections::HashMap;
 

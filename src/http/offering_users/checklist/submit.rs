@@ -1,4 +1,4 @@
-//! `POST {uuid}/submit_answers/` (checklists.md §3, §8.5), bounded in what one request may
+//! `POST {uuid}/submit_answers/` (docs/spec/checklists.md §3, §8.5), bounded in what one request may
 //! cost the server:
 //!
 //! 1. A short read on a pooled connection, given back at once: 404 → 403 → 400 (no

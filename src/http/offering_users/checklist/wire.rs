@@ -1,4 +1,4 @@
-//! The JSON shapes of the checklist operations, key for key (checklists.md §8, decisions.md
+//! The JSON shapes of the checklist operations, key for key (docs/spec/checklists.md §8, docs/spec/decisions.md
 //! 21): the `checklist` object, completions (basic and reviewer views), questions with
 //! their answers (user and reviewer views) and the template's question configuration.
 //!
@@ -36,7 +36,7 @@ pub struct Loaded {
 }
 
 /// `{"uuid", "name", "description", "checklist_type"}`: all four always present, as the
-/// SDK's `ChecklistShort` requires (decisions.md 21).
+/// SDK's `ChecklistShort` requires (docs/spec/decisions.md 21).
 #[derive(Serialize)]
 pub struct ChecklistJson<'a> {
     uuid: String,
@@ -78,7 +78,7 @@ struct CompletionReviewJson<'a> {
     requires_review: bool,
     reviewed_by: Option<i64>,
     /// Upstream leaves the key out when there is no reviewer; the SDK requires it
-    /// (decisions.md 21), so it goes out as null.
+    /// (docs/spec/decisions.md 21), so it goes out as null.
     reviewed_by_name: Option<String>,
     reviewed_at: Option<String>,
     review_notes: &'a str,
@@ -176,7 +176,7 @@ struct QuestionJson<'a> {
     review: Option<ReviewLogicJson<'a>>,
 }
 
-/// An answer inside a question (the latest of any user: decisions.md 16).
+/// An answer inside a question (the latest of any user: docs/spec/decisions.md 16).
 #[derive(Serialize)]
 struct AnswerJson<'a> {
     uuid: String,
@@ -203,8 +203,8 @@ struct OptionJson<'a> {
 }
 
 /// The answer's limits, then the post-seed likert and rich-text keys the SDK requires in
-/// every question object, with the defaults of a question that is neither (decisions.md
-/// 21). We store no such questions (decisions.md 1), so those values are fixed.
+/// every question object, with the defaults of a question that is neither (docs/spec/decisions.md
+/// 21). We store no such questions (docs/spec/decisions.md 1), so those values are fixed.
 #[derive(Serialize)]
 struct FormatJson<'a> {
     min_value: Option<&'a str>,
@@ -370,7 +370,7 @@ impl Loaded {
         } else {
             visible_questions(&questions, &answers)
         };
-        // R2 (decisions.md 16): the existing answer shown is the latest of any user.
+        // R2 (docs/spec/decisions.md 16): the existing answer shown is the latest of any user.
         let latest = latest_answers(&answers);
         let records: HashMap<i64, &AnswerRecord> = self.answers.iter().map(|a| (a.answer.id, a)).collect();
         let by_uuid: HashMap<Uuid, &QuestionRecord> = self.questions.iter().map(|q| (q.question.uuid, q)).collect();
