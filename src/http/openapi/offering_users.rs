@@ -1,0 +1,318 @@
+//! The offering-user operations of the document: the list and its parameters, the record, its
+//! actions, and the representation's schema.
+
+use serde_json::{json, Map, Value};
+
+use super::{
+    bad_request, hex_uuid, json_body, json_content, json_response, response_ref, schema_ref, state_labels, text,
+    uuid_path_parameter, Paths, DETAIL, LIST, PREFIX, TAG,
+};
+use crate::domain::listing::MAX_PAGE_SIZE;
+use crate::domain::state::{CommentEffect, ALL_TRANSITIONS};
+use crate::http::offering_users::{Field, ParamKind, FIELDS, LIST_PARAMETERS, ORDERING};
+
+pub(super) fn list_parameters() -> Vec<Value> {
+    LIST_PARAMETERS
+        .iter()
+        .map(|p| {
+            let (schema, explode) = match p.kind {
+                ParamKind::Text => (text(json!({})), None),
+                ParamKind::OfferingUrl => (json!({"type": "string"}), None),
+                ParamKind::Uuid => (json!({"type": "string", "format": "uuid"}), None),
+                ParamKind::Uuids => (json!({"type": "array", "items": {"type": "string", "format": "uuid"}}), Some(true)),
+                ParamKind::Texts => (json!({"type": "array", "items": text(json!({}))}), Some(true)),
+                ParamKind::NullBoolean | ParamKind::Boolean => (json!({"type": "boolean"}), None),
+                ParamKind::DateTime => (json!({"type": "string", "format": "date-time"}), None),
+                ParamKind::States => (json!({"type": "array", "items": {"type": "string", "enum": state_labels()}}), Some(true)),
+                ParamKind::Ordering => {
+                    let keys: Vec<String> =
+                        ORDERING.iter().flat_map(|(key, _)| [key.to_string(), format!("-{key}")]).collect();
+                    (json!({"type": "array", "items": {"type": "string", "enum": keys}}), Some(true))
+                }
+                ParamKind::Fields => (json!({"type": "array", "items": {"type": "string", "enum": FIELDS}}), Some(true)),
+                ParamKind::Page => (json!({"type": "integer", "minimum": 1}), None),
+                ParamKind::PageSize => (
+                    json!({"type": "integer", "minimum": 1, "description": format!("Clamped to {MAX_PAGE_SIZE}.")}),
+                    None,
+                ),
+            };
+            let mut parameter = json!({"name": p.name, "in": "query", "required": false, "description": p.description, "schema": schema});
+            if let Some(explode) = explode {
+                parameter["style"] = json!("form");
+                parameter["explode"] = json!(explode);
+            }
+            parameter
+        })
+        .collect()
+}
+
+pub(super) fn field_parameter() -> Value {
+    json!({
+        "name": "field",
+        "in": "query",
+        "required": false,
+        "description": "Return only these fields (all when none is known).",
+        "style": "form",
+        "explode": true,
+        "schema": {"type": "array", "items": {"type": "string", "enum": FIELDS}},
+    })
+}
+
+pub(super) fn list_headers() -> Value {
+    json!({
+        "X-Result-Count": {"required": true, "description": "Number of matching records.", "schema": {"type": "integer", "minimum": 0}},
+        "Link": {"required": true, "description": "first, prev, next and last page URLs (RFC 8288).", "schema": {"type": "string"}},
+    })
+}
+
+/// Links from a response carrying an offering user's `uuid` to every operation on it.
+pub(super) fn detail_links(uuid_expression: &str) -> Value {
+    let mut links = Map::new();
+    let mut ids = vec!["retrieve", "update", "partial_update", "update_restricted", "update_comments_partial_update"];
+    ids.extend(ALL_TRANSITIONS.iter().map(|t| t.action()));
+    ids.extend([
+        "checklist_retrieve",
+        "checklist_review_retrieve",
+        "completion_status_retrieve",
+        "completion_review_status_retrieve",
+        "submit_answers",
+        "destroy",
+    ]);
+    for id in ids {
+        links.insert(
+            id.to_owned(),
+            json!({"operationId": format!("{PREFIX}_{id}"), "parameters": {"uuid": uuid_expression}}),
+        );
+    }
+    Value::Object(links)
+}
+
+pub(super) fn offering_user_operations(paths: &mut Paths) {
+    let detail_errors = |op: &mut Value| {
+        op["responses"]["401"] = response_ref("Unauthenticated");
+        op["responses"]["404"] = response_ref("NotFound");
+    };
+
+    let mut list = json!({
+        "operationId": format!("{PREFIX}_list"),
+        "summary": "List offering users",
+        "description": "A page of the offering users the caller can see, as a bare JSON array; \
+            the total is in X-Result-Count and the pages in Link.",
+        "tags": [TAG],
+        "parameters": list_parameters(),
+        "responses": {
+            "200": {
+                "description": "One page.",
+                "headers": list_headers(),
+                "content": json_content(json!({"type": "array", "items": schema_ref("OfferingUser")})),
+            },
+            "400": bad_request("An invalid filter value.", &["FieldErrors"]),
+            "401": response_ref("Unauthenticated"),
+            "404": json_response("Invalid page, or an `offering` URL whose path resolves to no route.", schema_ref("Detail")),
+        },
+    });
+    list["responses"]["200"]["links"] = detail_links("$response.body#/0/uuid");
+    paths.add(LIST, "get", list);
+    paths.add(
+        LIST,
+        "head",
+        json!({
+            "operationId": format!("{PREFIX}_count"),
+            "summary": "Count offering users",
+            "description": "The list's headers without its body.",
+            "tags": [TAG],
+            "parameters": list_parameters(),
+            "responses": {
+                "200": {"description": "The count in X-Result-Count.", "headers": list_headers()},
+                "400": {"description": "An invalid filter value."},
+                "401": {"description": "Not authenticated."},
+                "404": {"description": "Invalid page, or an `offering` URL whose path resolves to no route."},
+            },
+        }),
+    );
+    let mut create = json!({
+        "operationId": format!("{PREFIX}_create"),
+        "summary": "Create an offering user",
+        "description": "The offering by `offering` URL or `offering_uuid`, the user by `user` URL or \
+            `user_uuid` (exactly one form of each). A non-empty username creates the record in OK, \
+            otherwise in Requested.",
+        "tags": [TAG],
+        "parameters": [field_parameter()],
+        "requestBody": json_body(schema_ref("OfferingUserRequest"), true),
+        "responses": {
+            "201": {
+                "description": "Created.",
+                "content": json_content(schema_ref("OfferingUser")),
+            },
+            "400": bad_request(
+                "Field errors; or, as a bare list, users may not be created for this offering.",
+                &["FieldErrors", "ErrorList", "Detail"],
+            ),
+            "401": response_ref("Unauthenticated"),
+            "403": response_ref("Forbidden"),
+            "415": response_ref("UnsupportedMediaType"),
+        },
+    });
+    create["responses"]["201"]["links"] = detail_links("$response.body#/uuid");
+    paths.add(LIST, "post", create);
+
+    let mut retrieve = json!({
+        "operationId": format!("{PREFIX}_retrieve"),
+        "summary": "Retrieve an offering user",
+        "tags": [TAG],
+        "parameters": [uuid_path_parameter(), field_parameter()],
+        "responses": {"200": json_response("The record.", schema_ref("OfferingUser"))},
+    });
+    detail_errors(&mut retrieve);
+    paths.add(DETAIL, "get", retrieve);
+
+    for (method, id, body, summary) in [
+        ("put", "update", "OfferingUserRequest", "Update (in practice: the username)"),
+        ("patch", "partial_update", "PatchedOfferingUserRequest", "Partial update (in practice: the username)"),
+    ] {
+        let mut op = json!({
+            "operationId": format!("{PREFIX}_{id}"),
+            "summary": summary,
+            "description": "A new non-empty username moves a record in Requested, Creating, a pending or \
+                Error creating state to OK. offering and user cannot be re-pointed; offering_uuid and \
+                user_uuid are ignored.",
+            "tags": [TAG],
+            "parameters": [uuid_path_parameter(), field_parameter()],
+            "requestBody": json_body(schema_ref(body), false),
+            "responses": {
+                "200": json_response("The updated record.", schema_ref("OfferingUser")),
+                "400": bad_request("Field errors or a malformed body.", &["FieldErrors", "Detail"]),
+                "403": response_ref("Forbidden"),
+                "415": response_ref("UnsupportedMediaType"),
+            },
+        });
+        detail_errors(&mut op);
+        paths.add(DETAIL, method, op);
+    }
+
+    let mut destroy = json!({
+        "operationId": format!("{PREFIX}_destroy"),
+        "summary": "Delete an offering user",
+        "tags": [TAG],
+        "parameters": [uuid_path_parameter()],
+        "responses": {"204": {"description": "Deleted; no body."}, "403": response_ref("Forbidden")},
+    });
+    detail_errors(&mut destroy);
+    paths.add(DETAIL, "delete", destroy);
+
+    let mut restricted = json!({
+        "operationId": format!("{PREFIX}_update_restricted"),
+        "summary": "Update restriction status",
+        "tags": [TAG],
+        "parameters": [uuid_path_parameter()],
+        "requestBody": json_body(schema_ref("OfferingUserUpdateRestrictionRequest"), true),
+        "responses": {
+            "200": {"description": "Done; no response body."},
+            "400": bad_request("Field errors or a malformed body.", &["FieldErrors", "Detail"]),
+            "403": response_ref("Forbidden"),
+            "415": response_ref("UnsupportedMediaType"),
+        },
+    });
+    detail_errors(&mut restricted);
+    paths.add("/api/marketplace-offering-users/{uuid}/update_restricted/", "post", restricted);
+
+    let mut comments = json!({
+        "operationId": format!("{PREFIX}_update_comments_partial_update"),
+        "summary": "Update service provider comments",
+        "description": "HTML in the comment is sanitized. Not allowed on a Deleted record (403).",
+        "tags": [TAG],
+        "parameters": [uuid_path_parameter()],
+        "requestBody": json_body(schema_ref("PatchedOfferingUserServiceProviderCommentRequest"), false),
+        "responses": {
+            "200": json_response("The two comment fields.", schema_ref("OfferingUserServiceProviderComment")),
+            "400": bad_request("Field errors or a malformed body.", &["FieldErrors", "Detail"]),
+            "403": response_ref("Forbidden"),
+            "415": response_ref("UnsupportedMediaType"),
+        },
+    });
+    detail_errors(&mut comments);
+    paths.add("/api/marketplace-offering-users/{uuid}/update_comments/", "patch", comments);
+
+    for transition in ALL_TRANSITIONS {
+        let action = transition.action();
+        let sources: Vec<&str> = transition.sources().iter().map(|s| s.label()).collect();
+        let target = transition.target().label();
+        let comments = match transition.comment_effect() {
+            CommentEffect::Keep => "",
+            CommentEffect::FromBody => {
+                " comment and comment_url of the body replace the service-provider comment fields \
+                 (absent or null: unchanged; \"\": cleared)."
+            }
+            CommentEffect::Clear => " Both service-provider comment fields are cleared.",
+        };
+        let mut op = json!({
+            "operationId": format!("{PREFIX}_{action}"),
+            "summary": format!("Set state to {target}"),
+            "description": format!("Moves the record from {} to {target}.{comments}", sources.join(", ")),
+            "tags": [TAG],
+            "parameters": [uuid_path_parameter()],
+            "responses": {
+                "200": {"description": "Done; no response body."},
+                "403": response_ref("Forbidden"),
+            },
+        });
+        if transition.comment_effect() == CommentEffect::FromBody {
+            op["requestBody"] = json_body(schema_ref("OfferingUserStateTransitionRequest"), false);
+            op["responses"]["400"] = bad_request(
+                "Cannot transition from the record's state ({\"detail\"}), or field errors in the body.",
+                &["Detail", "FieldErrors"],
+            );
+            op["responses"]["415"] = response_ref("UnsupportedMediaType");
+        } else {
+            op["responses"]["400"] = bad_request("Cannot transition from the record's state.", &["Detail"]);
+        }
+        detail_errors(&mut op);
+        paths.add(&format!("/api/marketplace-offering-users/{{uuid}}/{action}/"), "post", op);
+    }
+}
+
+/// The JSON schema of one representation field (no catch-all: every field has one).
+pub(super) fn field_schema(field: Field) -> Value {
+    let string = json!({"type": "string"});
+    let boolean = json!({"type": "boolean"});
+    match field {
+        Field::Url | Field::User | Field::Offering => json!({"type": "string", "format": "uri"}),
+        Field::Uuid | Field::OfferingUuid | Field::UserUuid | Field::CustomerUuid => hex_uuid(),
+        Field::Username => json!({"type": "string", "nullable": true}),
+        Field::OfferingName | Field::UserUsername | Field::UserFullName | Field::CustomerName => string,
+        Field::UserEmail => json!({"type": "string", "description": "An email address, or empty."}),
+        Field::Created | Field::Modified => json!({"type": "string", "format": "date-time"}),
+        Field::State => json!({"type": "string", "enum": state_labels()}),
+        Field::ServiceProviderComment => json!({"type": "string", "description": "Sanitized HTML."}),
+        Field::ServiceProviderCommentUrl => json!({"type": "string", "description": "A URL, or empty."}),
+        Field::IsRestricted | Field::HasConsent | Field::RequiresReconsent | Field::HasComplianceChecklist => boolean,
+    }
+}
+
+pub(super) fn offering_user_schema() -> Value {
+    let properties: Map<String, Value> =
+        Field::ALL.into_iter().map(|f| (f.name().to_owned(), field_schema(f))).collect();
+    json!({
+        "type": "object",
+        "description": "The 22 fields in this order; `field` narrows them, so none is required.",
+        "properties": properties,
+        "additionalProperties": false,
+    })
+}
+
+pub(super) fn offering_user_request(patched: bool) -> Value {
+    let mut schema = json!({
+        "type": "object",
+        "properties": {
+            "user": {"type": "string", "format": "uri", "description": "URL of /api/users/{uuid}/."},
+            "offering": {"type": "string", "format": "uri", "description": "URL of /api/marketplace-provider-offerings/{uuid}/."},
+            "username": text(json!({"nullable": true, "maxLength": 100})),
+            "offering_uuid": {"type": "string", "format": "uuid"},
+            "user_uuid": {"type": "string", "format": "uuid"},
+        },
+    });
+    if patched {
+        schema["description"] = json!("Every key optional.");
+    }
+    schema
+}
