@@ -134,6 +134,8 @@ impl Monitor {
     pub async fn run(self, stop: CancellationToken) {
         let mut connection: Option<PgConnection> = None;
         let mut down_since: Option<Instant> = None;
+        // Logged once until the migrations can be read again, not once a second.
+        let mut unreadable_logged = false;
         loop {
             let interval = if down_since.is_some() { OUTAGE_PROBE_INTERVAL } else { PROBE_INTERVAL };
             tokio::select! {
@@ -147,11 +149,15 @@ impl Monitor {
             };
             let health = match probed {
                 Ok(applied) => {
+                    unreadable_logged = false;
                     let missing = self.known_migrations.iter().copied().filter(|v| !applied.contains(v)).collect();
                     Health { reachable: true, missing_migrations: Some(missing), checked_at: Some(Instant::now()) }
                 }
                 Err(Probe::Unreadable(reason)) => {
-                    tracing::warn!(%reason, "cannot read the applied migrations");
+                    if !unreadable_logged {
+                        tracing::warn!(%reason, "cannot read the applied migrations; not ready until they can be read");
+                        unreadable_logged = true;
+                    }
                     Health { reachable: true, missing_migrations: None, checked_at: Some(Instant::now()) }
                 }
                 Err(Probe::Unreachable(reason)) => {

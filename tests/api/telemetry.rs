@@ -92,6 +92,19 @@ async fn shed_requests_are_counted_by_reason() {
 }
 
 #[tokio::test]
+async fn without_a_management_listener_nothing_is_recorded() {
+    let app = TestApp::with_settings(Settings { record_metrics: false, ..Settings::default() }).await;
+    app.import(&world_of_one()).await;
+    assert_eq!(app.get(LIST, "owner-token").await.status, StatusCode::OK);
+    assert_eq!(app.get(LIST, "no-such-token").await.status, StatusCode::UNAUTHORIZED);
+    let metrics = scrape(&app).await;
+    assert!(!metrics.lines().any(|l| l.starts_with("http_requests_total")), "{metrics}");
+    assert!(!metrics.lines().any(|l| l.starts_with("auth_failures_total")), "{metrics}");
+    // The request id and the log line do not depend on metrics.
+    assert!(app.get(LIST, "owner-token").await.header("x-request-id").is_some());
+}
+
+#[tokio::test]
 async fn the_management_listener_serves_metrics_and_health_and_the_api_listener_does_not_serve_metrics() {
     let app = TestApp::with(&world_of_one()).await;
     let mut served = Served::start_with_admin(app.db.options(), Settings::default(), transport()).await;
