@@ -219,6 +219,10 @@ impl ProgressView {
 }
 
 async fn serve(options: PgConnectOptions, args: ServeArgs) -> ExitCode {
+    // Client connections, pool connections, the monitor's and the fold's, and a margin for
+    // listeners, logs and the embedded cluster's pipes.
+    let descriptors = args.limits.max_connections as u64 + u64::from(args.pool_size) + 64;
+    waldur_offering_users::fd_limit::raise_open_file_limit(descriptors);
     let limits = SessionLimits {
         statement_timeout: args.limits.statement_timeout,
         idle_in_transaction_timeout: args.limits.idle_in_transaction_timeout,
