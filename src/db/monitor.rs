@@ -218,6 +218,7 @@ impl Monitor {
                 }
                 Err(Probe::NoSlot(reason)) => {
                     // PostgreSQL answered, and is full: load, not an outage; what was known stands.
+                    failures = 0;
                     connection = None;
                     tracing::debug!(%reason, "no connection slot for the probe");
                     Health { checked_at: now, ..previous }

@@ -46,7 +46,10 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn pool_options(max_connections: u32) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(max_connections)
-        .min_connections(1)
+        // No minimum: sqlx keeps one by opening a replacement for every connection closed,
+        // unbounded by any request's deadline, and one opened to a frozen address would hold
+        // its slot for minutes.
+        .min_connections(0)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .max_lifetime(MAX_LIFETIME)
         .idle_timeout(IDLE_TIMEOUT)
