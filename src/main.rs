@@ -40,7 +40,9 @@ async fn main() -> ExitCode {
     // DATABASE_URL is a transaction-pooling PgBouncer), else where everything else goes.
     let migrations = match cli.database.migration_database_url.as_deref().filter(|u| !u.is_empty()) {
         None => database.options.clone(),
-        Some(url) => match PgConnectOptions::from_str(url) {
+        Some(url) => match db::refuse_unsupported(url)
+            .and_then(|()| PgConnectOptions::from_str(url).map_err(|e| e.to_string()))
+        {
             Ok(options) => options,
             Err(e) => {
                 eprintln!("error: invalid DATABASE_MIGRATION_URL: {e}");

@@ -8,6 +8,7 @@ mod unsupported;
 
 pub use errors::{classify, is_timeout, is_unreachable, ErrorClass};
 pub use pool::{connect, drop_idle_connections, pool_options, why_no_connection, ACQUIRE_TIMEOUT};
+pub use unsupported::refuse_unsupported;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -47,7 +48,7 @@ impl Database {
     /// `DATABASE_URL` if given, else the embedded cluster in the data directory.
     pub fn resolve(args: &DatabaseArgs) -> Result<Self, DatabaseError> {
         if let Some(url) = args.database_url.as_deref().filter(|u| !u.is_empty()) {
-            unsupported::refuse_unsupported(url).map_err(DatabaseError::Unsupported)?;
+            refuse_unsupported(url).map_err(DatabaseError::Unsupported)?;
             let options = PgConnectOptions::from_str(url).map_err(DatabaseError::BadUrl)?;
             return Ok(Database { options, cluster: None });
         }

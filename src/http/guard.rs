@@ -59,8 +59,16 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         task.abort();
         return ApiError::Unavailable(cut_short).into_response();
     }
-    // The handler is committing: its own answer is the true one.
-    finished(task.await, &state)
+    // The handler is committing: its own answer is the true one, if it comes. A COMMIT on a
+    // connection that froze never answers; past one more request timeout the handler is
+    // dropped and the outcome, unknown, is a 500 (never a 503, which says nothing was saved).
+    match tokio::time::timeout(state.settings.request_timeout, &mut task).await {
+        Ok(joined) => finished(joined, &state),
+        Err(_) => {
+            task.abort();
+            ApiError::Internal("no answer to a COMMIT in time; its outcome is unknown".to_owned()).into_response()
+        }
+    }
 }
 
 fn finished(joined: Result<Response, tokio::task::JoinError>, state: &AppState) -> Response {
