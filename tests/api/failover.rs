@@ -160,16 +160,12 @@ async fn a_read_only_database_answers_writes_503_serves_reads_and_is_not_ready_u
     let pool = waldur_offering_users::db::connect(options.clone(), 2).await.unwrap();
     let doc = waldur_offering_users::directory::parse(&world_of_one().to_string()).unwrap();
     waldur_offering_users::directory::import(&pool, &doc).await.unwrap();
-    // The owner's token is due for its sliding refresh: every GET below tries the UPDATE.
-    sqlx::query("UPDATE api_tokens SET created = now() - interval '5 minutes'").execute(&pool).await.unwrap();
-    pool.close().await;
     let mut served = Served::start(options, Settings::default(), transport()).await;
     let write = served.request("PATCH", &detail(OU), Some("owner-token"), Some(&patch_username("before"))).await;
     assert_eq!(write.status, 200, "{}", write.body);
-    sqlx::query("UPDATE api_tokens SET created = now() - interval '5 minutes'")
-        .execute(&mut PgConnection::connect_with(&own.cluster.connect_options()).await.unwrap())
-        .await
-        .unwrap();
+    // The owner's token is due for its sliding refresh: every GET below tries the UPDATE.
+    sqlx::query("UPDATE api_tokens SET created = now() - interval '5 minutes'").execute(&pool).await.unwrap();
+    pool.close().await;
 
     // A demoted primary behind the same name looks like this.
     own.execute("ALTER SYSTEM SET default_transaction_read_only = on").await;
@@ -204,6 +200,19 @@ async fn db_errors(served: &Served, kind: &str) -> u64 {
     metrics.body.lines().find_map(|l| l.strip_prefix(&series)).map_or(0, |v| v.trim().parse().unwrap())
 }
 
+/// A request is answered 503 busy, counted as a database error of `kind` and not as an
+/// outage, and readiness stays 200.
+async fn answers_busy_and_stays_ready(served: &Served, kind: &str) {
+    let reply = served.request("GET", LIST, Some("owner-token"), None).await;
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert_eq!(reply.header("retry-after"), Some("1"));
+    assert_eq!(reply.json(), json!({ "detail": BUSY }));
+    assert_eq!(db_errors(served, kind).await, 1);
+    assert_eq!(db_errors(served, "unreachable").await, 0);
+    let ready = served.request("GET", "/health/ready", None, None).await;
+    assert_eq!(ready.status, 200, "{kind} is not an outage: {}", ready.body);
+}
+
 /// Sends a PATCH of the record that waits on `lock` with the pool's only connection.
 fn blocked_patch(served: &Served) -> tokio::task::JoinHandle<RawReply> {
     let address = served.address;
@@ -220,14 +229,7 @@ async fn a_busy_pool_is_answered_503_busy_and_is_no_outage() {
     let blocked = blocked_patch(&served);
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let reply = served.request("GET", LIST, Some("owner-token"), None).await;
-    assert_eq!(reply.status, 503, "{}", reply.body);
-    assert_eq!(reply.header("retry-after"), Some("1"));
-    assert_eq!(reply.json(), json!({ "detail": BUSY }));
-    assert_eq!(db_errors(&served, "pool_timeout").await, 1);
-    assert_eq!(db_errors(&served, "unreachable").await, 0);
-    let ready = served.request("GET", "/health/ready", None, None).await;
-    assert_eq!(ready.status, 200, "a busy pool is not an outage: {}", ready.body);
+    answers_busy_and_stays_ready(&served, "pool_timeout").await;
 
     lock.commit().await.unwrap();
     assert_eq!(blocked.await.unwrap().status, 200);
@@ -257,14 +259,7 @@ async fn a_server_out_of_connection_slots_is_answered_503_busy_counted_as_such_a
     // Past the idle time after which a pooled connection is checked before use.
     tokio::time::sleep(Duration::from_millis(1500)).await;
 
-    let reply = served.request("GET", LIST, Some("owner-token"), None).await;
-    assert_eq!(reply.status, 503, "{}", reply.body);
-    assert_eq!(reply.header("retry-after"), Some("1"));
-    assert_eq!(reply.json(), json!({ "detail": BUSY }));
-    assert_eq!(db_errors(&served, "too_many_connections").await, 1);
-    assert_eq!(db_errors(&served, "unreachable").await, 0);
-    let ready = served.request("GET", "/health/ready", None, None).await;
-    assert_eq!(ready.status, 200, "a full server is not an outage: {}", ready.body);
+    answers_busy_and_stays_ready(&served, "too_many_connections").await;
 
     as_admin(format!("ALTER ROLE {role} CONNECTION LIMIT -1")).await;
     until_status(&served, LIST, Some("owner-token"), 200, Duration::from_secs(10)).await;
