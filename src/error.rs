@@ -4,6 +4,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+use crate::db::ErrorClass;
+
 /// Every way a request can fail.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -56,14 +58,24 @@ pub enum Unavailable {
     /// PostgreSQL cancelled a statement past `statement_timeout`, or ended a transaction left
     /// idle too long: to the client, the same as [`Unavailable::Timeout`].
     DatabaseTimeout,
+    /// The node refuses writes (25006: a standby or demoted primary): to the client, the same
+    /// as [`Unavailable::Database`].
+    DatabaseReadOnly,
+    /// No pool connection came free within the acquire timeout: to the client, the same as
+    /// [`Unavailable::Overloaded`]; the database is not suspected.
+    PoolBusy,
+    /// PostgreSQL had no connection slot left (53300): overloaded too, not an outage.
+    TooManyConnections,
 }
 
 impl Unavailable {
     /// The `detail` of the 503 body.
     pub fn message(self) -> &'static str {
         match self {
-            Unavailable::Database => "The database is unavailable. Try again later.",
-            Unavailable::Overloaded => "The server is busy. Try again later.",
+            Unavailable::Database | Unavailable::DatabaseReadOnly => "The database is unavailable. Try again later.",
+            Unavailable::Overloaded | Unavailable::PoolBusy | Unavailable::TooManyConnections => {
+                "The server is busy. Try again later."
+            }
             Unavailable::Timeout | Unavailable::DatabaseTimeout => {
                 "The request took too long and was cancelled; nothing was saved. Try again later."
             }
@@ -73,8 +85,12 @@ impl Unavailable {
     /// Seconds a client should wait before trying again.
     pub fn retry_after(self) -> u32 {
         match self {
-            Unavailable::Database => 5,
-            Unavailable::Overloaded | Unavailable::Timeout | Unavailable::DatabaseTimeout => 1,
+            Unavailable::Database | Unavailable::DatabaseReadOnly => 5,
+            Unavailable::Overloaded
+            | Unavailable::PoolBusy
+            | Unavailable::TooManyConnections
+            | Unavailable::Timeout
+            | Unavailable::DatabaseTimeout => 1,
         }
     }
 }
@@ -83,8 +99,8 @@ impl Unavailable {
     /// The label of the 503 in metrics.
     pub fn label(self) -> &'static str {
         match self {
-            Unavailable::Database => "database",
-            Unavailable::Overloaded => "overloaded",
+            Unavailable::Database | Unavailable::DatabaseReadOnly => "database",
+            Unavailable::Overloaded | Unavailable::PoolBusy | Unavailable::TooManyConnections => "overloaded",
             Unavailable::Timeout | Unavailable::DatabaseTimeout => "timeout",
         }
     }
@@ -98,6 +114,12 @@ pub enum DatabaseErrorKind {
     Unreachable,
     Timeout,
     Other,
+    /// 25006: the node refuses writes.
+    ReadOnly,
+    /// The pool had no free connection in time.
+    PoolTimeout,
+    /// 53300: PostgreSQL had no connection slot left.
+    TooManyConnections,
 }
 
 impl DatabaseErrorKind {
@@ -107,7 +129,16 @@ impl DatabaseErrorKind {
             DatabaseErrorKind::Unreachable => "unreachable",
             DatabaseErrorKind::Timeout => "timeout",
             DatabaseErrorKind::Other => "other",
+            DatabaseErrorKind::ReadOnly => "read_only",
+            DatabaseErrorKind::PoolTimeout => "pool_timeout",
+            DatabaseErrorKind::TooManyConnections => "too_many_connections",
         }
+    }
+
+    /// Whether the monitor should probe at once: the database may be gone or read-only.
+    /// A busy pool or a full server is load, not an outage.
+    pub fn suspects_the_database(self) -> bool {
+        matches!(self, DatabaseErrorKind::Unreachable | DatabaseErrorKind::ReadOnly)
     }
 }
 
@@ -133,18 +164,34 @@ impl ApiError {
 }
 
 impl From<sqlx::Error> for ApiError {
-    /// A lost or refused connection is the database's outage, not a fault of the request: it
-    /// becomes the 503 that tells the client to come back; anything else is a 500.
+    /// A lost or refused connection, or a node that refuses writes, is the database's outage,
+    /// not a fault of the request: it becomes the 503 that tells the client to come back; a
+    /// busy pool or a full server is a 503 "busy"; anything else is a 500.
     fn from(e: sqlx::Error) -> Self {
-        if crate::db::is_unreachable(&e) {
-            tracing::warn!(error = %e, "database unreachable");
-            return ApiError::Unavailable(Unavailable::Database);
-        }
-        if crate::db::is_timeout(&e) {
-            tracing::warn!(error = %e, "statement cancelled by a database timeout");
-            return ApiError::Unavailable(Unavailable::DatabaseTimeout);
-        }
-        ApiError::Database(e)
+        let why = match crate::db::classify(&e) {
+            ErrorClass::Unreachable => {
+                tracing::warn!(error = %e, "database unreachable");
+                Unavailable::Database
+            }
+            ErrorClass::ReadOnly => {
+                tracing::warn!(error = %e, "the database refuses writes (read-only)");
+                Unavailable::DatabaseReadOnly
+            }
+            ErrorClass::PoolBusy => {
+                tracing::debug!("no pool connection came free in time");
+                Unavailable::PoolBusy
+            }
+            ErrorClass::TooManyConnections => {
+                tracing::warn!(error = %e, "PostgreSQL has no connection slot left");
+                Unavailable::TooManyConnections
+            }
+            ErrorClass::Timeout => {
+                tracing::warn!(error = %e, "statement cancelled by a database timeout");
+                Unavailable::DatabaseTimeout
+            }
+            ErrorClass::Other => return ApiError::Database(e),
+        };
+        ApiError::Unavailable(why)
     }
 }
 
@@ -215,11 +262,17 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(why) => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(why.retry_after()));
                 response.extensions_mut().insert(why);
-                match why {
-                    Unavailable::Database => response.extensions_mut().insert(DatabaseErrorKind::Unreachable),
-                    Unavailable::DatabaseTimeout => response.extensions_mut().insert(DatabaseErrorKind::Timeout),
+                let kind = match why {
+                    Unavailable::Database => Some(DatabaseErrorKind::Unreachable),
+                    Unavailable::DatabaseTimeout => Some(DatabaseErrorKind::Timeout),
+                    Unavailable::DatabaseReadOnly => Some(DatabaseErrorKind::ReadOnly),
+                    Unavailable::PoolBusy => Some(DatabaseErrorKind::PoolTimeout),
+                    Unavailable::TooManyConnections => Some(DatabaseErrorKind::TooManyConnections),
                     Unavailable::Overloaded | Unavailable::Timeout => None,
                 };
+                if let Some(kind) = kind {
+                    response.extensions_mut().insert(kind);
+                }
             }
             _ => {}
         }

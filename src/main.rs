@@ -40,7 +40,9 @@ async fn main() -> ExitCode {
     // DATABASE_URL is a transaction-pooling PgBouncer), else where everything else goes.
     let migrations = match cli.database.migration_database_url.as_deref().filter(|u| !u.is_empty()) {
         None => database.options.clone(),
-        Some(url) => match PgConnectOptions::from_str(url) {
+        Some(url) => match db::refuse_unsupported(url)
+            .and_then(|()| PgConnectOptions::from_str(url).map_err(|e| e.to_string()))
+        {
             Ok(options) => options,
             Err(e) => {
                 eprintln!("error: invalid DATABASE_MIGRATION_URL: {e}");
@@ -219,6 +221,10 @@ impl ProgressView {
 }
 
 async fn serve(options: PgConnectOptions, args: ServeArgs) -> ExitCode {
+    // Client connections, pool connections, the monitor's and the fold's, and a margin for
+    // listeners, logs and the embedded cluster's pipes.
+    let descriptors = args.limits.max_connections as u64 + u64::from(args.pool_size) + 64;
+    waldur_offering_users::fd_limit::raise_open_file_limit(descriptors);
     let limits = SessionLimits {
         statement_timeout: args.limits.statement_timeout,
         idle_in_transaction_timeout: args.limits.idle_in_transaction_timeout,

@@ -69,7 +69,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send,
 ) {
     let stop = CancellationToken::new();
-    let (monitor, database) = monitor::monitor(options.clone());
+    let (monitor, database) = monitor::monitor(options.clone(), pool.clone());
     let monitor = tokio::spawn(monitor.run(stop.clone()));
     let state = AppState::new(pool.clone(), settings).monitored_by(database.clone());
     // Keeps the count deltas few (migration 0007).

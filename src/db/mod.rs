@@ -1,13 +1,20 @@
 //! The connection pool, migrations, the choice between `DATABASE_URL` and the embedded
 //! cluster, and (in [`monitor`]) how the server notices that PostgreSQL is gone or back.
 
+pub mod errors;
 pub mod monitor;
+pub mod pool;
+mod unsupported;
+
+pub use errors::{classify, is_timeout, is_unreachable, ErrorClass};
+pub use pool::{connect, drop_idle_connections, pool_options, why_no_connection, ACQUIRE_TIMEOUT};
+pub use unsupported::refuse_unsupported;
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection};
 
 use crate::config::DatabaseArgs;
 use crate::embedded::{EmbeddedCluster, EmbeddedError, NO_DATABASE_HELP};
@@ -27,6 +34,8 @@ pub enum DatabaseError {
     NoDatabase,
     #[error("invalid DATABASE_URL: {0}")]
     BadUrl(sqlx::Error),
+    #[error("DATABASE_URL: {0}")]
+    Unsupported(String),
     #[error("embedded PostgreSQL: {0}")]
     Embedded(String),
     #[error("cannot connect to PostgreSQL: {0}")]
@@ -39,6 +48,7 @@ impl Database {
     /// `DATABASE_URL` if given, else the embedded cluster in the data directory.
     pub fn resolve(args: &DatabaseArgs) -> Result<Self, DatabaseError> {
         if let Some(url) = args.database_url.as_deref().filter(|u| !u.is_empty()) {
+            refuse_unsupported(url).map_err(DatabaseError::Unsupported)?;
             let options = PgConnectOptions::from_str(url).map_err(DatabaseError::BadUrl)?;
             return Ok(Database { options, cluster: None });
         }
@@ -83,22 +93,6 @@ pub fn limit_sessions(options: PgConnectOptions, limits: SessionLimits) -> PgCon
     ])
 }
 
-/// How long a request waits for a pooled connection before it is answered 503. An outage is
-/// noticed sooner by [`monitor`]; this bounds the wait when the pool is merely busy.
-pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// A pool with every knob explicit; the connections take `options` as given.
-pub async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<PgPool, DatabaseError> {
-    PgPoolOptions::new()
-        .max_connections(max_connections)
-        .min_connections(1)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .idle_timeout(Duration::from_secs(300))
-        .connect_with(options)
-        .await
-        .map_err(DatabaseError::Connect)
-}
-
 /// Applies pending migrations on a connection of its own (no statement timeout: a migration
 /// of a large table may take long). A database already migrated further, by a newer release
 /// of the server, is accepted: migrations are additive, so this release still works on it
@@ -110,30 +104,4 @@ pub async fn migrate(options: &PgConnectOptions) -> Result<(), DatabaseError> {
     let result = migrator.run(&mut conn).await.map_err(DatabaseError::Migrate);
     let _ = conn.close().await;
     result
-}
-
-/// Whether an error means PostgreSQL cannot be reached, rather than that a statement failed:
-/// the connection broke or was refused, the pool could not get one in time, or the server is
-/// shutting down, starting up, or out of connection slots.
-pub fn is_unreachable(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::Protocol(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::WorkerCrashed => true,
-        sqlx::Error::Database(e) => e.code().is_some_and(|code| {
-            // Class 08: connection exception; 57P01-03: admin/crash shutdown, cannot connect
-            // now; 53300: too many connections.
-            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
-        }),
-        _ => false,
-    }
-}
-
-/// Whether an error is PostgreSQL cancelling a statement that ran past `statement_timeout`
-/// (57014) or a session left idle in a transaction (25P03): the request took too long.
-pub fn is_timeout(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(e) if e.code().is_some_and(|code| matches!(&*code, "57014" | "25P03")))
 }

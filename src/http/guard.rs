@@ -52,10 +52,23 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     };
     if gate.close() {
         tracing::warn!(reason = ?cut_short, "request answered 503 before its handler finished; it will not commit");
+        // It will never commit, so its work is cancelled rather than left waiting on a
+        // connection that may never answer: sqlx rolls back a dropped transaction (a `BEGIN`
+        // in flight included), and the pool discards a connection that does not answer a
+        // bounded ping when it comes back (`db::pool`).
+        task.abort();
         return ApiError::Unavailable(cut_short).into_response();
     }
-    // The handler is committing: its own answer is the true one.
-    finished(task.await, &state)
+    // The handler is committing: its own answer is the true one, if it comes. A COMMIT on a
+    // connection that froze never answers; past one more request timeout the handler is
+    // dropped and the outcome, unknown, is a 500 (never a 503, which says nothing was saved).
+    match tokio::time::timeout(state.settings.request_timeout, &mut task).await {
+        Ok(joined) => finished(joined, &state),
+        Err(_) => {
+            task.abort();
+            ApiError::Internal("no answer to a COMMIT in time; its outcome is unknown".to_owned()).into_response()
+        }
+    }
 }
 
 fn finished(joined: Result<Response, tokio::task::JoinError>, state: &AppState) -> Response {
@@ -63,7 +76,7 @@ fn finished(joined: Result<Response, tokio::task::JoinError>, state: &AppState) 
         Ok(response) => response,
         Err(e) => ApiError::Internal(format!("request task failed: {e}")).into_response(),
     };
-    if response.extensions().get::<DatabaseErrorKind>() == Some(&DatabaseErrorKind::Unreachable) {
+    if response.extensions().get::<DatabaseErrorKind>().is_some_and(|kind| kind.suspects_the_database()) {
         state.database.suspect();
     }
     response

@@ -139,17 +139,23 @@ impl AppState {
     }
 
     /// A pooled connection; while the pool has none to give, the request counts as waiting
-    /// (`db_pool_waiting`).
+    /// (`db_pool_waiting`). When none came in time, the error says why (`db::why_no_connection`).
     pub async fn connection(&self) -> sqlx::Result<PoolConnection<Postgres>> {
         let _waiting = Waiting::new(&self.metrics.pool_waiting);
-        self.pool.acquire().await
+        match self.pool.acquire().await {
+            Err(sqlx::Error::PoolTimedOut) => Err(crate::db::why_no_connection(&self.pool).await),
+            acquired => acquired,
+        }
     }
 
     /// A transaction on a pooled connection, counted as [`AppState::connection`] is (the
     /// count includes the `BEGIN` round trip).
     pub async fn begin(&self) -> sqlx::Result<Transaction<'static, Postgres>> {
         let _waiting = Waiting::new(&self.metrics.pool_waiting);
-        self.pool.begin().await
+        match self.pool.begin().await {
+            Err(sqlx::Error::PoolTimedOut) => Err(crate::db::why_no_connection(&self.pool).await),
+            begun => begun,
+        }
     }
 
     /// The same state, with the database status a running monitor keeps.

@@ -1,6 +1,8 @@
 //! API tokens: lookup by the SHA-256 of the key, lifetime, the sliding refresh, and the
 //! caller's reach, computed in the same statement.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
@@ -127,7 +129,26 @@ pub async fn token_by_hash(conn: &mut PgConnection, hash: &[u8; 32]) -> sqlx::Re
 
 /// Restarts the sliding lifetime of a user's token. Upstream rewrites the row on every
 /// request; callers here do it at most once a minute.
-pub async fn refresh_token(conn: &mut PgConnection, user_id: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE api_tokens SET created = now() WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
-    Ok(())
+///
+/// Bookkeeping: a read never fails because of it. When the write fails (a read-only node, a
+/// broken connection) the request goes on; the token keeps its old timestamp until a later
+/// request refreshes it. The failure is logged at warn once per run of failures, then at
+/// debug.
+pub async fn refresh_token(conn: &mut PgConnection, user_id: i64) {
+    let refreshed =
+        sqlx::query("UPDATE api_tokens SET created = now() WHERE user_id = $1").bind(user_id).execute(&mut *conn).await;
+    match refreshed {
+        Ok(_) => {
+            if REFRESH_FAILING.swap(false, Ordering::Relaxed) {
+                tracing::info!("token refreshes work again");
+            }
+        }
+        Err(error) if !REFRESH_FAILING.swap(true, Ordering::Relaxed) => {
+            tracing::warn!(%error, "cannot refresh a token's lifetime; going on without (logged once)");
+        }
+        Err(error) => tracing::debug!(%error, "cannot refresh a token's lifetime"),
+    }
 }
+
+/// Whether the last token refresh failed, so that a run of failures is logged once.
+static REFRESH_FAILING: AtomicBool = AtomicBool::new(false);

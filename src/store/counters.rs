@@ -17,6 +17,10 @@ use crate::db::monitor::DatabaseStatus;
 /// two deltas per transition) this leaves a few thousand pending deltas at most.
 pub const FOLD_INTERVAL: Duration = Duration::from_millis(500);
 
+/// How long one fold (with its connection and vacuum) may take before its connection is
+/// dropped as dead. A fold of a few thousand deltas takes milliseconds.
+pub const FOLD_DEADLINE: Duration = Duration::from_secs(10);
+
 /// The statement of [`fold`].
 pub const FOLD_SQL: &str = "SELECT offering_user_counts_fold()";
 /// The statement of [`vacuum_deltas`].
@@ -91,12 +95,21 @@ pub async fn fold_forever(
             connection = None;
             continue;
         }
-        let result = match connection.as_mut() {
-            Some(conn) => fold_and_vacuum(conn).await,
-            None => match PgConnection::connect_with(&options).await {
-                Ok(conn) => fold_and_vacuum(connection.insert(conn)).await,
-                Err(e) => Err(e),
-            },
+        let attempt = async {
+            match connection.as_mut() {
+                Some(conn) => fold_and_vacuum(conn).await,
+                None => match PgConnection::connect_with(&options).await {
+                    Ok(conn) => fold_and_vacuum(connection.insert(conn)).await,
+                    Err(e) => Err(e),
+                },
+            }
+        };
+        // Bounded, and given up at shutdown: a frozen connection never answers.
+        let result = tokio::select! {
+            _ = stop.cancelled() => break,
+            done = tokio::time::timeout(FOLD_DEADLINE, attempt) => done.unwrap_or_else(|_| {
+                Err(sqlx::Error::Io(std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer within the fold deadline")))
+            }),
         };
         if let Ok(folded) = result {
             progress.record(folded);
@@ -117,7 +130,7 @@ pub async fn fold_forever(
         }
     }
     if let Some(conn) = connection {
-        let _ = conn.close().await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), conn.close()).await;
     }
 }
 

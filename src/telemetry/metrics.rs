@@ -126,7 +126,7 @@ impl Metrics {
         let database_errors = Family::<ErrorKind, Counter>::default();
         registry.register(
             "db_errors",
-            "Database errors met by requests: unreachable, timeout (statement or idle transaction), other",
+            "Database errors met by requests: unreachable, read_only, pool_timeout, too_many_connections, timeout (statement or idle transaction), other",
             database_errors.clone(),
         );
         let count_deltas_folded = Gauge::default();

@@ -13,6 +13,7 @@ mod create;
 mod demo;
 mod deployment;
 mod docs;
+mod failover;
 
 mod import;
 mod links;

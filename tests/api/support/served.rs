@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -49,6 +49,19 @@ impl Served {
         Self::start_on(options, settings, transport, test_limits(), Some(admin)).await
     }
 
+    /// [`Served::start`] with a pool of `pool_size` connections, and a management listener
+    /// when `admin` is set.
+    pub async fn start_with_pool(
+        options: PgConnectOptions,
+        settings: Settings,
+        transport: Transport,
+        pool_size: u32,
+        admin: bool,
+    ) -> Served {
+        let admin = if admin { Some(TcpListener::bind("127.0.0.1:0").await.unwrap()) } else { None };
+        Self::start_sized(options, settings, transport, test_limits(), admin, pool_size).await
+    }
+
     /// [`Served::start`] with the sessions' time limits given.
     pub async fn start_with_limits(
         options: PgConnectOptions,
@@ -66,9 +79,19 @@ impl Served {
         limits: SessionLimits,
         admin: Option<TcpListener>,
     ) -> Served {
-        let pool = PgPoolOptions::new()
-            .max_connections(2)
-            .acquire_timeout(db::ACQUIRE_TIMEOUT)
+        Self::start_sized(options, settings, transport, limits, admin, 2).await
+    }
+
+    async fn start_sized(
+        options: PgConnectOptions,
+        settings: Settings,
+        transport: Transport,
+        limits: SessionLimits,
+        admin: Option<TcpListener>,
+        pool_size: u32,
+    ) -> Served {
+        // The server's own pool options, so tests meet its checks and bounds.
+        let pool = db::pool_options(pool_size)
             .connect_with(db::limit_sessions(options.clone(), limits))
             .await
             .expect("connect");
