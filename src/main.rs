@@ -2,7 +2,6 @@
 
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
-use std::str::FromStr;
 use std::time::Instant;
 
 use clap::Parser;
@@ -40,10 +39,10 @@ async fn main() -> ExitCode {
     // DATABASE_URL is a transaction-pooling PgBouncer), else where everything else goes.
     let migrations = match cli.database.migration_database_url.as_deref().filter(|u| !u.is_empty()) {
         None => database.options.clone(),
-        Some(url) => match PgConnectOptions::from_str(url) {
+        Some(url) => match db::tls::options_from_url("DATABASE_MIGRATION_URL", url) {
             Ok(options) => options,
             Err(e) => {
-                eprintln!("error: invalid DATABASE_MIGRATION_URL: {e}");
+                eprintln!("error: {e}");
                 database.shutdown();
                 return ExitCode::from(2);
             }

@@ -1,9 +1,10 @@
 //! The connection pool, migrations, the choice between `DATABASE_URL` and the embedded
-//! cluster, and (in [`monitor`]) how the server notices that PostgreSQL is gone or back.
+//! cluster, (in [`monitor`]) how the server notices that PostgreSQL is gone or back, and (in
+//! [`tls`]) the TLS settings of a connection URL.
 
 pub mod monitor;
+pub mod tls;
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -25,8 +26,8 @@ pub struct Database {
 pub enum DatabaseError {
     #[error("{NO_DATABASE_HELP}")]
     NoDatabase,
-    #[error("invalid DATABASE_URL: {0}")]
-    BadUrl(sqlx::Error),
+    #[error("{0}")]
+    BadUrl(tls::UrlError),
     #[error("embedded PostgreSQL: {0}")]
     Embedded(String),
     #[error("cannot connect to PostgreSQL: {0}")]
@@ -39,11 +40,13 @@ impl Database {
     /// `DATABASE_URL` if given, else the embedded cluster in the data directory.
     pub fn resolve(args: &DatabaseArgs) -> Result<Self, DatabaseError> {
         if let Some(url) = args.database_url.as_deref().filter(|u| !u.is_empty()) {
-            let options = PgConnectOptions::from_str(url).map_err(DatabaseError::BadUrl)?;
+            let options = tls::options_from_url("DATABASE_URL", url).map_err(DatabaseError::BadUrl)?;
             return Ok(Database { options, cluster: None });
         }
         match EmbeddedCluster::start(&args.data_dir) {
-            Ok(cluster) => Ok(Database { options: cluster.connect_options(), cluster: Some(cluster) }),
+            Ok(cluster) => {
+                Ok(Database { options: tls::without_tls(cluster.connect_options()), cluster: Some(cluster) })
+            }
             Err(EmbeddedError::NoBinaries) => Err(DatabaseError::NoDatabase),
             Err(EmbeddedError::Failed(message)) => Err(DatabaseError::Embedded(message)),
         }
