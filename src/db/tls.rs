@@ -182,15 +182,9 @@ pub fn settle(
     options = match root {
         // No file added: the built-in roots alone.
         Root::System => options.ssl_root_cert_from_pem(Vec::new()),
-        Root::Given(setting) => match source_of(&setting) {
-            Source::Inline(pem) => {
-                check_certificates(&pem, &setting.origin, "holds")?;
-                options.ssl_root_cert_from_pem(pem.into_bytes())
-            }
-            Source::File(path) => {
-                check_certificates(&read(&path, &setting.origin)?, &setting.origin, &named(&path))?;
-                options.ssl_root_cert(path)
-            }
+        Root::Given(setting) => match checked(&setting, check_certificates)? {
+            Source::Inline(pem) => options.ssl_root_cert_from_pem(pem.into_bytes()),
+            Source::File(path) => options.ssl_root_cert(path),
         },
         Root::Default(path) if verifies => {
             let origin = format!("{name} (sslmode={}, root certificate by default)", mode_name(mode));
@@ -223,26 +217,25 @@ fn client_identity(options: PgConnectOptions, requested: &Requested) -> Result<P
             return Err(TlsError::HalfClientIdentity { given: given.origin.clone(), missing: "sslcert".into() })
         }
     };
-    let options = match source_of(cert) {
-        Source::Inline(pem) => {
-            check_certificates(&pem, &cert.origin, "holds")?;
-            options.ssl_client_cert_from_pem(pem)
-        }
-        Source::File(path) => {
-            check_certificates(&read(&path, &cert.origin)?, &cert.origin, &named(&path))?;
-            options.ssl_client_cert(path)
-        }
+    let options = match checked(cert, check_certificates)? {
+        Source::Inline(pem) => options.ssl_client_cert_from_pem(pem),
+        Source::File(path) => options.ssl_client_cert(path),
     };
-    Ok(match source_of(key) {
-        Source::Inline(pem) => {
-            check_key(&pem, &key.origin, "holds")?;
-            options.ssl_client_key_from_pem(pem)
-        }
-        Source::File(path) => {
-            check_key(&read(&path, &key.origin)?, &key.origin, &named(&path))?;
-            options.ssl_client_key(path)
-        }
+    Ok(match checked(key, check_key)? {
+        Source::Inline(pem) => options.ssl_client_key_from_pem(pem),
+        Source::File(path) => options.ssl_client_key(path),
     })
+}
+
+/// Where `setting`'s PEM is, once read and found usable by `check` (given the PEM, the
+/// setting's origin, and how to say what holds it).
+fn checked(setting: &Setting, check: fn(&str, &str, &str) -> Result<(), TlsError>) -> Result<Source, TlsError> {
+    let source = source_of(setting);
+    match &source {
+        Source::Inline(pem) => check(pem, &setting.origin, "holds")?,
+        Source::File(path) => check(&read(path, &setting.origin)?, &setting.origin, &named(path))?,
+    }
+    Ok(source)
 }
 
 enum Source {
