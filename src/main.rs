@@ -2,7 +2,6 @@
 
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
-use std::str::FromStr;
 use std::time::Instant;
 
 use clap::Parser;
@@ -41,11 +40,12 @@ async fn main() -> ExitCode {
     let migrations = match cli.database.migration_database_url.as_deref().filter(|u| !u.is_empty()) {
         None => database.options.clone(),
         Some(url) => match db::refuse_unsupported(url)
-            .and_then(|()| PgConnectOptions::from_str(url).map_err(|e| e.to_string()))
+            .map_err(|e| format!("DATABASE_MIGRATION_URL: {e}"))
+            .and_then(|()| db::tls::options_from_url("DATABASE_MIGRATION_URL", url).map_err(|e| e.to_string()))
         {
             Ok(options) => options,
             Err(e) => {
-                eprintln!("error: invalid DATABASE_MIGRATION_URL: {e}");
+                eprintln!("error: {e}");
                 database.shutdown();
                 return ExitCode::from(2);
             }

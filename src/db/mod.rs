@@ -1,16 +1,17 @@
 //! The connection pool, migrations, the choice between `DATABASE_URL` and the embedded
-//! cluster, and (in [`monitor`]) how the server notices that PostgreSQL is gone or back.
+//! cluster, (in [`monitor`]) how the server notices that PostgreSQL is gone or back, and (in
+//! [`tls`]) the TLS settings of a connection URL.
 
 pub mod errors;
 pub mod monitor;
 pub mod pool;
+pub mod tls;
 mod unsupported;
 
 pub use errors::{classify, is_timeout, is_unreachable, ErrorClass};
 pub use pool::{connect, drop_idle_connections, pool_options, why_no_connection, ACQUIRE_TIMEOUT};
 pub use unsupported::refuse_unsupported;
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::PgConnectOptions;
@@ -32,8 +33,8 @@ pub struct Database {
 pub enum DatabaseError {
     #[error("{NO_DATABASE_HELP}")]
     NoDatabase,
-    #[error("invalid DATABASE_URL: {0}")]
-    BadUrl(sqlx::Error),
+    #[error("{0}")]
+    BadUrl(tls::UrlError),
     #[error("DATABASE_URL: {0}")]
     Unsupported(String),
     #[error("embedded PostgreSQL: {0}")]
@@ -49,11 +50,13 @@ impl Database {
     pub fn resolve(args: &DatabaseArgs) -> Result<Self, DatabaseError> {
         if let Some(url) = args.database_url.as_deref().filter(|u| !u.is_empty()) {
             refuse_unsupported(url).map_err(DatabaseError::Unsupported)?;
-            let options = PgConnectOptions::from_str(url).map_err(DatabaseError::BadUrl)?;
+            let options = tls::options_from_url("DATABASE_URL", url).map_err(DatabaseError::BadUrl)?;
             return Ok(Database { options, cluster: None });
         }
         match EmbeddedCluster::start(&args.data_dir) {
-            Ok(cluster) => Ok(Database { options: cluster.connect_options(), cluster: Some(cluster) }),
+            Ok(cluster) => {
+                Ok(Database { options: tls::without_tls(cluster.connect_options()), cluster: Some(cluster) })
+            }
             Err(EmbeddedError::NoBinaries) => Err(DatabaseError::NoDatabase),
             Err(EmbeddedError::Failed(message)) => Err(DatabaseError::Embedded(message)),
         }

@@ -24,6 +24,7 @@ mod permissions;
 mod retrieve_and_links;
 mod routing;
 mod telemetry;
+mod tls;
 mod transitions;
 mod transport;
 mod update_delete;
