@@ -154,6 +154,14 @@ pub struct LimitArgs {
     /// PostgreSQL `idle_in_transaction_session_timeout` of the API's connections.
     #[arg(long, env = "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub idle_in_transaction_timeout: Duration,
+    /// Time a request body may pause between two reads (like nginx's client_body_timeout);
+    /// then the request is answered 408 and its connection closed.
+    #[arg(long, env = "BODY_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub body_read_timeout: Duration,
+    /// Time a response may wait for a client that stopped reading it; then the connection is
+    /// closed.
+    #[arg(long, env = "WRITE_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub write_timeout: Duration,
 }
 
 /// How hyperlinks are built and which `Host` values are served.
