@@ -104,8 +104,9 @@ pub async fn run(
     }
 }
 
-/// The most a connection's read buffer holds: a request's headers must fit (hyper answers 431
-/// beyond), and a body is handed on in pieces of at most this much.
+/// The most a connection's read buffer holds, and so the most a request's headers (request line
+/// included) may take: hyper answers 431 beyond. A body is handed on in pieces of about this
+/// much at most.
 pub const READ_BUFFER_LIMIT: usize = 64 * 1024;
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests
@@ -117,7 +118,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) {
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(transport.header_read_timeout).max_buf_size(READ_BUFFER_LIMIT);
+    http.timer(TokioTimer::new())
+        .header_read_timeout(transport.header_read_timeout)
+        .max_buf_size(READ_BUFFER_LIMIT)
+        .max_header_size(READ_BUFFER_LIMIT);
     let graceful = GracefulShutdown::new();
     let open = Arc::new(Semaphore::new(transport.max_connections));
     tokio::pin!(shutdown);

@@ -13,6 +13,7 @@ mod create;
 mod demo;
 mod deployment;
 mod docs;
+mod hostile_bodies;
 
 mod import;
 mod links;
@@ -22,6 +23,7 @@ mod outage;
 mod permissions;
 mod retrieve_and_links;
 mod routing;
+mod slow_readers;
 mod telemetry;
 mod transitions;
 mod transport;
