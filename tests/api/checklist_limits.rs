@@ -29,7 +29,7 @@ fn endless_body() -> Body {
     Body::from_stream(futures::stream::pending::<Result<Bytes, std::io::Error>>())
 }
 
-fn submit_request(uuid: &str, who: &str, content_length: Option<u64>, body: Body) -> Request<Body> {
+pub(crate) fn submit_request(uuid: &str, who: &str, content_length: Option<u64>, body: Body) -> Request<Body> {
     let mut builder = Request::builder()
         .method(Method::POST)
         .uri(action(uuid, "submit_answers"))

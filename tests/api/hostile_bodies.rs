@@ -5,11 +5,12 @@
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::http::{Method, Request, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
+use crate::checklist_limits::submit_request;
 use crate::checklists::{answer, doc, ok, question, OU as CHECKLIST_OU, OU_MEMBER, Q1};
 use crate::support::proxy::DbProxy;
 use crate::support::served::{parse, raw_request, transport, RawReply, Served};
@@ -239,19 +240,6 @@ async fn a_body_sent_one_byte_per_segment_arrives_whole() {
             .unwrap();
     assert_eq!(stored, comment);
     served.stop().await;
-}
-
-fn submit_request(uuid: &str, who: &str, content_length: Option<u64>, body: Body) -> Request<Body> {
-    let mut builder = Request::builder()
-        .method(Method::POST)
-        .uri(action(uuid, "submit_answers"))
-        .header("host", "testserver")
-        .header("authorization", format!("Token {}", token(who)))
-        .header("content-type", "application/json");
-    if let Some(length) = content_length {
-        builder = builder.header("content-length", length);
-    }
-    builder.body(body).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
