@@ -121,8 +121,9 @@ pub struct LimitArgs {
     /// Time a client has to send a request's headers before its connection is closed.
     #[arg(long, env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub header_read_timeout: Duration,
-    /// Time a request may take, body included; then it is answered 503 and nothing it
-    /// started is committed.
+    /// Time a request may take, body included; then it is cancelled and answered 503, nothing
+    /// it started committed (one already committing is waited for, at most the statement
+    /// timeout and a second, then answered 500 "outcome unknown").
     #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
     /// Open connections at most; beyond it a new connection is answered 503 and closed.

@@ -145,3 +145,40 @@ pub async fn read_budgeted(
     let bytes = read_into_one_buffer(body, limit, |capacity| budget.take(&mut share, capacity as u64)).await?;
     Ok((bytes, share))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_byte_frames(text: &'static str) -> Body {
+        let frames = text.as_bytes().iter().map(|b| Ok::<_, std::io::Error>(Bytes::copy_from_slice(&[*b])));
+        Body::from_stream(futures::stream::iter(frames))
+    }
+
+    fn declaring(length: u64) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_LENGTH, length.into());
+        headers
+    }
+
+    #[tokio::test]
+    async fn a_body_of_one_byte_frames_is_read_whole_and_charged_by_its_buffer_not_its_declared_length() {
+        let text = "{\"username\": \"one byte at a time\"}";
+        let read = read_limited(&HeaderMap::new(), one_byte_frames(text), 1024).await.unwrap();
+        assert_eq!(read, text.as_bytes());
+
+        // A budget of 16 KiB: a declared 1 MiB takes none of it, the first bytes take the
+        // first buffer (8 KiB).
+        let budget = BodyBudget::new(16 * 1024);
+        let (read, share) =
+            read_budgeted(&declaring(text.len() as u64), one_byte_frames(text), 1 << 20, &budget).await.unwrap();
+        assert_eq!(read, text.as_bytes());
+        assert_eq!(share.0.as_ref().map(|p| p.num_permits()), Some(8));
+        let other = read_budgeted(&declaring(1 << 20), one_byte_frames("[]"), 1 << 20, &budget).await;
+        assert_eq!(other.unwrap().0, "[]".as_bytes(), "a declared length reserves nothing");
+
+        // Past the limit: 413, also when the declared length said less.
+        let over = read_limited(&declaring(4), one_byte_frames("[1, 2, 3]"), 4).await.unwrap_err();
+        assert!(matches!(over, ApiError::PayloadTooLarge { limit: 4 }), "{over:?}");
+    }
+}
