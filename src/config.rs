@@ -121,8 +121,9 @@ pub struct LimitArgs {
     /// Time a client has to send a request's headers before its connection is closed.
     #[arg(long, env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub header_read_timeout: Duration,
-    /// Time a request may take, body included; then it is answered 503 and nothing it
-    /// started is committed.
+    /// Time a request may take, body included; then it is cancelled and answered 503, nothing
+    /// it started committed (one already committing is waited for, at most the statement
+    /// timeout and a second, then answered 500 "outcome unknown").
     #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
     /// Open connections at most; beyond it a new connection is answered 503 and closed.
@@ -154,6 +155,14 @@ pub struct LimitArgs {
     /// PostgreSQL `idle_in_transaction_session_timeout` of the API's connections.
     #[arg(long, env = "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub idle_in_transaction_timeout: Duration,
+    /// Time a request body may pause between two reads (like nginx's client_body_timeout);
+    /// then the request is answered 408 and its connection closed.
+    #[arg(long, env = "BODY_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub body_read_timeout: Duration,
+    /// Time a response may wait for a client that stopped reading it; then the connection is
+    /// closed.
+    #[arg(long, env = "WRITE_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub write_timeout: Duration,
 }
 
 /// How hyperlinks are built and which `Host` values are served.

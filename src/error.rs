@@ -34,6 +34,15 @@ pub enum ApiError {
     /// request ran out of time. Nothing the request started was committed.
     #[error("unavailable: {0:?}")]
     Unavailable(Unavailable),
+    /// 408: the request body paused longer than the body-read timeout between two reads.
+    /// Nothing was done; the connection is closed after the answer.
+    #[error("request body stalled")]
+    BodyTimeout,
+    /// 500: the request was committing when the server stopped waiting for it (past its
+    /// deadline, or the connection to PostgreSQL was lost during `COMMIT`): the change may or
+    /// may not have been made. `database_lost` when the connection went away.
+    #[error("outcome unknown")]
+    OutcomeUnknown { database_lost: bool },
     /// 405 with the `Allow` header.
     #[error("method {method} not allowed")]
     MethodNotAllowed { method: String, allow: &'static str },
@@ -146,6 +155,12 @@ impl DatabaseErrorKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthFailure(pub &'static str);
 
+/// The `detail` of [`ApiError::BodyTimeout`].
+pub const BODY_TIMEOUT: &str = "The request body was not received in time.";
+/// The `detail` of [`ApiError::OutcomeUnknown`].
+pub const OUTCOME_UNKNOWN: &str = "The outcome of this request is unknown: it was committing when the server stopped \
+                                   waiting. Read the record to see whether the change was made.";
+
 /// The message DRF uses for a missing object permission.
 pub const NO_PERMISSION: &str = "You do not have permission to perform this action.";
 /// The 404 body of an unknown, malformed or invisible offering-user uuid.
@@ -235,6 +250,10 @@ impl IntoResponse for ApiError {
                 json!({ "detail": format!("Request body is too large: at most {limit} bytes are accepted here.") }),
             ),
             ApiError::Unavailable(why) => (StatusCode::SERVICE_UNAVAILABLE, json!({ "detail": why.message() })),
+            ApiError::BodyTimeout => (StatusCode::REQUEST_TIMEOUT, json!({ "detail": BODY_TIMEOUT })),
+            ApiError::OutcomeUnknown { .. } => {
+                (StatusCode::INTERNAL_SERVER_ERROR, json!({ "detail": OUTCOME_UNKNOWN }))
+            }
             ApiError::MethodNotAllowed { method, .. } => {
                 (StatusCode::METHOD_NOT_ALLOWED, json!({ "detail": format!("Method \"{method}\" not allowed.") }))
             }
@@ -255,6 +274,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::Database(_) => {
                 response.extensions_mut().insert(DatabaseErrorKind::Other);
+            }
+            ApiError::OutcomeUnknown { database_lost: true } => {
+                response.extensions_mut().insert(DatabaseErrorKind::Unreachable);
             }
             ApiError::MethodNotAllowed { allow, .. } => {
                 response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));

@@ -16,6 +16,7 @@ pub mod http;
 pub mod server;
 pub mod store;
 pub mod telemetry;
+pub mod write_timeout;
 
 pub use http::{app, AppState};
 

@@ -7,6 +7,9 @@
 //!   timer, as under `axum::serve`, it never fires.) HTTP/1.1 only: the auto-detecting HTTP/2
 //!   path of hyper-util waits for a connection's first bytes without any timeout.
 //! - At most `max_connections` are open; one more is answered 503 and closed at once.
+//! - A connection's read buffer holds at most [`READ_BUFFER_LIMIT`] (headers beyond: 431).
+//! - A response the client stops reading is given up after `write_timeout` without progress
+//!   (`write_timeout`), and its connection closed.
 //! - At shutdown the listener closes, in-flight requests get `shutdown_timeout` to finish,
 //!   then the background tasks (outage monitor, count fold) stop, before the caller stops the
 //!   embedded cluster.
@@ -30,6 +33,7 @@ use crate::db::monitor;
 use crate::error::Unavailable;
 use crate::http::{admin_app, app, AppState, Settings};
 use crate::store::counters;
+use crate::write_timeout::WriteTimeout;
 
 /// The connection-level bounds.
 #[derive(Debug, Clone, Copy)]
@@ -37,6 +41,8 @@ pub struct Transport {
     pub header_read_timeout: Duration,
     pub max_connections: usize,
     pub shutdown_timeout: Duration,
+    /// How long a write may wait for a client that stopped reading (`write_timeout`).
+    pub write_timeout: Duration,
 }
 
 impl Transport {
@@ -46,6 +52,7 @@ impl Transport {
             header_read_timeout: limits.header_read_timeout,
             max_connections: limits.max_connections,
             shutdown_timeout: limits.shutdown_timeout,
+            write_timeout: limits.write_timeout,
         }
     }
 }
@@ -97,6 +104,11 @@ pub async fn run(
     }
 }
 
+/// The most a connection's read buffer holds, and so the most a request's headers (request line
+/// included) may take: hyper answers 431 beyond. A body is handed on in pieces of about this
+/// much at most.
+pub const READ_BUFFER_LIMIT: usize = 64 * 1024;
+
 /// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests
 /// finish for at most `transport.shutdown_timeout`.
 pub async fn serve(
@@ -106,7 +118,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) {
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(transport.header_read_timeout);
+    http.timer(TokioTimer::new())
+        .header_read_timeout(transport.header_read_timeout)
+        .max_buf_size(READ_BUFFER_LIMIT)
+        .max_header_size(READ_BUFFER_LIMIT);
     let graceful = GracefulShutdown::new();
     let open = Arc::new(Semaphore::new(transport.max_connections));
     tokio::pin!(shutdown);
@@ -129,6 +144,7 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
+        let stream = WriteTimeout::new(stream, transport.write_timeout);
         let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(router.clone()));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

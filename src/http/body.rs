@@ -1,8 +1,9 @@
 //! Request bodies read whole, within a limit, before any of them is parsed.
 //!
 //! A body whose `Content-Length` is over the limit is answered 413 before a byte of it is
-//! read; one without a length (chunked) is read until it passes the limit, then answered the
-//! same way. Either way the server holds at most `limit` bytes of it.
+//! read; one without a length (chunked), or longer than it declared, is read until it passes
+//! the limit, then answered the same way. Either way the server holds at most `limit` bytes of
+//! it, in one buffer that grows as bytes arrive: a declared length reserves nothing.
 
 use std::sync::Arc;
 
@@ -10,9 +11,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_LENGTH;
 use axum::http::HeaderMap;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::body_watch::is_read_timeout;
 use super::AppState;
 use crate::error::{ApiError, ApiResult, Unavailable};
 
@@ -37,18 +39,55 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
 /// Reads `body` whole if it is at most `limit` bytes; 413 otherwise, without reading it when
 /// `Content-Length` already says so.
 pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<Bytes> {
-    let declared = declared_length(headers);
-    if declared.is_some_and(|length| length > limit as u64) {
-        return Err(ApiError::PayloadTooLarge { limit });
+    refuse_declared_over(headers, limit)?;
+    read_into_one_buffer(body, limit, |_| true).await
+}
+
+/// 413 when the declared length is over `limit`: the body is then never read.
+fn refuse_declared_over(headers: &HeaderMap, limit: usize) -> ApiResult<()> {
+    match declared_length(headers) {
+        Some(length) if length > limit as u64 => Err(ApiError::PayloadTooLarge { limit }),
+        _ => Ok(()),
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(ApiError::PayloadTooLarge { limit }),
-        Err(e) => {
+}
+
+/// The smallest buffer a body is read into.
+const FIRST_BUFFER: usize = 8 * 1024;
+
+/// Copies the frames of `body` into one buffer as they arrive, so that each frame (and the
+/// connection's read buffer it may share) is let go at once: a body sent a byte at a time costs
+/// its bytes, not a frame's overhead per byte. The buffer grows by doubling, at most to
+/// `limit`; before it grows, `may_grow(new capacity)` must agree (else 503). Past `limit` it is
+/// a 413; a pause longer than the body-read timeout a 408 (`body_watch`).
+async fn read_into_one_buffer(
+    mut body: Body,
+    limit: usize,
+    mut may_grow: impl FnMut(usize) -> bool,
+) -> ApiResult<Bytes> {
+    let mut received: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            if is_read_timeout(&e) {
+                return ApiError::BodyTimeout;
+            }
             tracing::debug!(error = %e, "request body could not be read");
-            Err(ApiError::Detail("The request body could not be read.".to_owned()))
+            ApiError::Detail("The request body could not be read.".to_owned())
+        })?;
+        let Ok(chunk) = frame.into_data() else { continue };
+        let needed = received.len() + chunk.len();
+        if needed > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
         }
+        if needed > received.capacity() {
+            let grown = needed.max(received.capacity().saturating_mul(2)).max(FIRST_BUFFER).min(limit);
+            if !may_grow(grown) {
+                return Err(ApiError::Unavailable(Unavailable::Overloaded));
+            }
+            received.reserve_exact(grown - received.len());
+        }
+        received.extend_from_slice(&chunk);
     }
+    Ok(Bytes::from(received))
 }
 
 /// The server-wide budget of large request bodies held in memory at once
@@ -91,50 +130,55 @@ fn kib(bytes: u64) -> u64 {
     bytes.div_ceil(1024)
 }
 
-/// Like [`read_limited`], and the body takes its share of `budget` as it arrives: when the
-/// budget is spent (other large bodies fill it), the request is answered 503 at once, so that
-/// many large uploads together cannot take more memory than the budget. A declared length
-/// takes its whole share before a byte is read.
+/// Like [`read_limited`], and the body takes its share of `budget` as it arrives, charged by
+/// the buffer it fills (never by the length it declares): when the budget is spent (other
+/// large bodies fill it), the request is answered 503 at once, so that many large uploads
+/// together cannot take more memory than the budget.
 pub async fn read_budgeted(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
     budget: &BodyBudget,
 ) -> ApiResult<(Bytes, BodyShare)> {
-    let busy = || ApiError::Unavailable(Unavailable::Overloaded);
+    refuse_declared_over(headers, limit)?;
     let mut share = BodyShare(None);
-    if let Some(length) = declared_length(headers) {
-        if length > limit as u64 {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        if !budget.take(&mut share, length) {
-            return Err(busy());
-        }
+    let bytes = read_into_one_buffer(body, limit, |capacity| budget.take(&mut share, capacity as u64)).await?;
+    Ok((bytes, share))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_byte_frames(text: &'static str) -> Body {
+        let frames = text.as_bytes().iter().map(|b| Ok::<_, std::io::Error>(Bytes::copy_from_slice(&[*b])));
+        Body::from_stream(futures::stream::iter(frames))
     }
-    let mut body = body;
-    // Charged by what is allocated, not what is used: a buffer grows by doubling.
-    let mut received: Vec<u8> = Vec::new();
-    if let Some(length) = declared_length(headers) {
-        received.reserve_exact(usize::try_from(length).unwrap_or(limit));
+
+    fn declaring(length: u64) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_LENGTH, length.into());
+        headers
     }
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| {
-            tracing::debug!(error = %e, "request body could not be read");
-            ApiError::Detail("The request body could not be read.".to_owned())
-        })?;
-        let Ok(chunk) = frame.into_data() else { continue };
-        let needed = received.len() + chunk.len();
-        if needed > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        if needed > received.capacity() {
-            let grown = needed.max(received.capacity().saturating_mul(2)).min(limit);
-            if !budget.take(&mut share, grown as u64) {
-                return Err(busy());
-            }
-            received.reserve_exact(grown - received.len());
-        }
-        received.extend_from_slice(&chunk);
+
+    #[tokio::test]
+    async fn a_body_of_one_byte_frames_is_read_whole_and_charged_by_its_buffer_not_its_declared_length() {
+        let text = "{\"username\": \"one byte at a time\"}";
+        let read = read_limited(&HeaderMap::new(), one_byte_frames(text), 1024).await.unwrap();
+        assert_eq!(read, text.as_bytes());
+
+        // A budget of 16 KiB: a declared 1 MiB takes none of it, the first bytes take the
+        // first buffer (8 KiB).
+        let budget = BodyBudget::new(16 * 1024);
+        let (read, share) =
+            read_budgeted(&declaring(text.len() as u64), one_byte_frames(text), 1 << 20, &budget).await.unwrap();
+        assert_eq!(read, text.as_bytes());
+        assert_eq!(share.0.as_ref().map(|p| p.num_permits()), Some(8));
+        let other = read_budgeted(&declaring(1 << 20), one_byte_frames("[]"), 1 << 20, &budget).await;
+        assert_eq!(other.unwrap().0, "[]".as_bytes(), "a declared length reserves nothing");
+
+        // Past the limit: 413, also when the declared length said less.
+        let over = read_limited(&declaring(4), one_byte_frames("[1, 2, 3]"), 4).await.unwrap_err();
+        assert!(matches!(over, ApiError::PayloadTooLarge { limit: 4 }), "{over:?}");
     }
-    Ok((Bytes::from(received), share))
 }

@@ -1,11 +1,17 @@
-//! The commit gate: a request that has been answered 503 never commits.
+//! The commit gate: the line between a request that can still be cancelled with nothing
+//! committed and one whose write may already be in the database.
 //!
-//! A request's handler runs as its own task (`guard`), so that a client that goes away never
-//! cuts a transaction short. When the request times out, or the database goes away, the
-//! guard answers 503 at once, but the task may still be running. Before a handler commits
-//! (or sends a write that commits on its own), it passes the gate; the guard, before it
-//! answers 503, closes it. Whichever comes first wins: a closed gate makes the handler roll
-//! back, and a handler already through the gate is waited for, so its real answer is sent.
+//! Before a handler commits (or sends a write that commits on its own), it passes the gate;
+//! when the request times out or the database goes away, the guard closes it. Whichever comes
+//! first wins:
+//!
+//! - **Closed first.** The guard answers 503 and aborts the handler's task; a handler that
+//!   still gets to the gate is refused and rolls back. A 503 means nothing was committed.
+//! - **Passed first.** The handler is committing; the guard waits for it (within a bound) so
+//!   that its real answer is sent. Past the gate, a lost connection to PostgreSQL (during
+//!   `COMMIT`, or during the one statement of a state action) is not an outage 503 but
+//!   [`ApiError::OutcomeUnknown`], a 500: the write may have been made or not
+//!   ([`after_gate`]). So is a handler still committing when the guard stops waiting.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -67,8 +73,19 @@ pub async fn commit(tx: Transaction<'_, Postgres>) -> ApiResult<()> {
         tx.rollback().await?;
         return Err(closed);
     }
-    tx.commit().await?;
-    Ok(())
+    tx.commit().await.map_err(after_gate)
+}
+
+/// The answer to a database error met past the gate. PostgreSQL reports every failure of a
+/// statement (a conflict, a timeout that cancelled it) before it commits anything, so those
+/// keep their usual answer; but a connection lost while the statement or `COMMIT` was on its
+/// way leaves the outcome unknown: 500, never the 503 that promises nothing was committed.
+pub fn after_gate(error: sqlx::Error) -> ApiError {
+    if crate::db::is_unreachable(&error) {
+        tracing::warn!(error = %error, "connection to the database lost while committing; the outcome is unknown");
+        return ApiError::OutcomeUnknown { database_lost: true };
+    }
+    error.into()
 }
 
 #[cfg(test)]

@@ -2,12 +2,14 @@
 
 pub mod auth;
 pub mod body;
+mod body_watch;
 pub mod commit_gate;
 mod cors;
 mod docs;
 mod guard;
 mod health;
 mod hosts;
+pub mod json_bound;
 mod metrics;
 pub mod observe;
 pub mod offering_users;
@@ -79,6 +81,11 @@ pub struct Settings {
     /// Whether requests are counted in the metrics (off when no management listener serves
     /// them).
     pub record_metrics: bool,
+    /// Time a request body may pause between two reads before the request is answered 408.
+    pub body_read_timeout: Duration,
+    /// Time a request past its commit gate is still waited for once its deadline has come,
+    /// before it is answered 500 "outcome unknown".
+    pub commit_wait: Duration,
 }
 
 impl Default for Settings {
@@ -97,6 +104,8 @@ impl Default for Settings {
             max_in_flight: 256,
             record_metrics: true,
             cors_allowed_origins: Vec::new(),
+            body_read_timeout: Duration::from_secs(10),
+            commit_wait: commit_wait(Duration::from_secs(10)),
         }
     }
 }
@@ -117,8 +126,18 @@ impl Settings {
             max_in_flight: args.limits.max_in_flight,
             record_metrics: !matches!(args.admin_bind.as_str(), "off" | ""),
             cors_allowed_origins: args.cors.cors_allowed_origins.iter().filter(|o| !o.is_empty()).cloned().collect(),
+            body_read_timeout: args.limits.body_read_timeout,
+            commit_wait: commit_wait(args.limits.statement_timeout),
         }
     }
+}
+
+/// How long a committing request is waited for past its deadline: what PostgreSQL lets its
+/// last statement run (`statement_timeout`, which also ends a one-statement state action stuck
+/// on a lock), and a second for the answer to come back. Beyond it the connection itself is
+/// in doubt (a network that stopped answering), and so is the outcome.
+fn commit_wait(statement_timeout: Duration) -> Duration {
+    statement_timeout + Duration::from_secs(1)
 }
 
 impl AppState {

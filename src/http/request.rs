@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::hosts::{effective_host, first_value, split_host};
+use super::json_bound::JsonBound;
 use super::{AppState, Settings};
 use crate::error::{ApiError, NO_OFFERING_USER};
 
@@ -96,12 +97,14 @@ pub fn offering_user_uuid(segment: &str) -> Result<Uuid, ApiError> {
 
 /// A request body read as a JSON object: JSON, form-encoded, or empty (`{}`).
 /// A body that is JSON but not an object is returned as is, for the caller to reject.
-pub fn body_value(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> {
+/// A body holding more than `bound` allows is refused before it is parsed.
+pub fn body_value(headers: &HeaderMap, body: &Bytes, bound: &JsonBound) -> Result<Value, ApiError> {
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Map::new()));
     }
     if content_type.starts_with("application/x-www-form-urlencoded") {
+        bound.check_form(body)?;
         let mut map = Map::new();
         for (key, value) in url::form_urlencoded::parse(body) {
             map.insert(key.into_owned(), Value::String(value.into_owned()));
@@ -111,13 +114,14 @@ pub fn body_value(headers: &HeaderMap, body: &Bytes) -> Result<Value, ApiError> 
     if !content_type.is_empty() && !content_type.starts_with("application/json") && !content_type.contains("+json") {
         return Err(ApiError::UnsupportedMediaType(content_type.split(';').next().unwrap_or("").trim().to_owned()));
     }
+    bound.check(body)?;
     serde_json::from_slice(body).map_err(|e| ApiError::Detail(format!("JSON parse error - {e}")))
 }
 
 /// Like [`body_value`], but the body must be an object (DRF: "Invalid data. Expected a
 /// dictionary, but got …").
 pub fn body_object(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, ApiError> {
-    match body_value(headers, body)? {
+    match body_value(headers, body, &JsonBound::OBJECT)? {
         Value::Object(map) => Ok(map),
         other => Err(ApiError::Invalid(serde_json::json!({
             "non_field_errors": [format!("Invalid data. Expected a dictionary, but got {}.", python_type_name(&other))]

@@ -14,6 +14,7 @@ mod demo;
 mod deployment;
 mod docs;
 mod failover;
+mod hostile_bodies;
 
 mod import;
 mod links;
@@ -23,6 +24,7 @@ mod outage;
 mod permissions;
 mod retrieve_and_links;
 mod routing;
+mod slow_readers;
 mod telemetry;
 mod tls;
 mod transitions;

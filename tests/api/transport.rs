@@ -20,7 +20,7 @@ fn world_of_one() -> serde_json::Value {
 }
 
 /// Reads until the server closes the connection (or `limit` passes, which fails the test).
-async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> Vec<u8> {
+pub(crate) async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> Vec<u8> {
     let mut received = Vec::new();
     tokio::time::timeout(limit, stream.read_to_end(&mut received))
         .await
@@ -31,7 +31,7 @@ async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> Vec<u8> {
 
 /// Waits until `count` sessions of `database` wait for a lock (a request blocked on a row
 /// the test holds), so that the test knows the request is in progress.
-async fn wait_for_lock_waiters(app: &TestApp, count: i64) {
+pub(crate) async fn wait_for_lock_waiters(app: &TestApp, count: i64) {
     for _ in 0..200 {
         let waiting: i64 =
             sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'")
@@ -49,7 +49,7 @@ async fn wait_for_lock_waiters(app: &TestApp, count: i64) {
 
 /// Waits until no session of the database but ours is doing anything (a handler answered
 /// 503 has finished its work, committed or rolled back).
-async fn wait_until_quiet(app: &TestApp) {
+pub(crate) async fn wait_until_quiet(app: &TestApp) {
     for _ in 0..200 {
         let busy: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() \

@@ -51,7 +51,8 @@ pub async fn run(
     let mut conn = state.connection().await?;
     commit_gate::enter()?;
     let outcome = store::run_transition(&mut conn, &caller, uuid, UPDATE_USER, write)
-        .await?
+        .await
+        .map_err(commit_gate::after_gate)?
         .ok_or(ApiError::NotFound(NO_OFFERING_USER))?;
     if !outcome.permitted {
         return Err(ApiError::forbidden());

@@ -34,6 +34,7 @@ pub fn transport() -> Transport {
         header_read_timeout: Duration::from_secs(10),
         max_connections: 100,
         shutdown_timeout: Duration::from_secs(10),
+        write_timeout: Duration::from_secs(30),
     }
 }
 

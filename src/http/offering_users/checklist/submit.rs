@@ -4,7 +4,9 @@
 //! 1. A short read on a pooled connection, given back at once: 404 → 403 → 400 (no
 //!    checklist) as for every action, and the body limit this checklist's questions need.
 //! 2. The body, read within that limit (413 beyond it, before a byte is read when
-//!    `Content-Length` says so) while the request holds no connection, and parsed.
+//!    `Content-Length` says so) while the request holds no connection, and parsed once a look
+//!    at its bytes shows it holds no more than the checklist's questions can take
+//!    (`json_bound`: what a parsed body costs in memory follows its questions too).
 //! 3. One write transaction: the record and the completion again (now locked), every
 //!    element validated before anything is written (a refusal is the 400 of `rejection`),
 //!    then one statement per kind of write.
@@ -30,6 +32,7 @@ use crate::domain::checklist::{
 use crate::error::{ApiError, ApiResult};
 use crate::http::body::read_budgeted;
 use crate::http::commit_gate;
+use crate::http::json_bound::JsonBound;
 use crate::http::offering_users::blocking;
 use crate::http::request::body_value;
 use crate::http::AppState;
@@ -39,8 +42,9 @@ use crate::store::Caller;
 const SUBMITTED: &str = "Answers submitted successfully";
 
 /// The submission as DRF reads it (§3.4): no body at all is an empty list (the form-data
-/// fallback), anything else is parsed as the request's content type says.
-fn submission_body(headers: &HeaderMap, body: &Bytes) -> ApiResult<Value> {
+/// fallback), anything else is parsed as the request's content type says, once it is known
+/// to stay within `bound` when parsed.
+fn submission_body(headers: &HeaderMap, body: &Bytes, bound: &JsonBound) -> ApiResult<Value> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Array(Vec::new()));
     }
@@ -48,7 +52,7 @@ fn submission_body(headers: &HeaderMap, body: &Bytes) -> ApiResult<Value> {
         // No content type: DRF parses nothing and sees the form fallback, an empty list.
         return Ok(Value::Array(Vec::new()));
     }
-    body_value(headers, body)
+    body_value(headers, body, bound)
 }
 
 /// The message of a submission that would leave its completion over the files quota.
@@ -72,17 +76,18 @@ pub async fn submit_answers(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    let limit = {
+    let (limit, bound) = {
         let mut conn = state.connection().await?;
         let completion_id = authorize(&mut conn, &caller, &raw_uuid, Audience::User).await?;
         let allowances = store::answer_allowances(&mut conn, completion_id).await?;
-        submit_body_limit(&allowances, state.settings.max_submit_body_size)
+        (submit_body_limit(&allowances, state.settings.max_submit_body_size), JsonBound::submission(allowances.len()))
     };
     // Held until the request ends: the body and what is parsed from it stay in memory.
     let (bytes, _share) = read_budgeted(&headers, body, limit, &state.body_budget).await?;
     let body_size = bytes.len();
     // DRF parses the body lazily, after the permission checks: a bad body is the last 400.
-    let body = blocking::run(move || submission_body(&headers, &bytes)).await??;
+    // More elements than questions is refused before parsing too, with DRF's message.
+    let body = blocking::run(move || submission_body(&headers, &bytes, &bound)).await??;
 
     let mut tx = state.begin().await?;
     let completion_id = authorize(&mut tx, &caller, &raw_uuid, Audience::User).await?;
