@@ -21,6 +21,7 @@ mod list;
 mod openapi;
 mod outage;
 mod permissions;
+mod permitted_work;
 mod retrieve_and_links;
 mod routing;
 mod telemetry;
