@@ -14,8 +14,10 @@ pub mod offering_users;
 pub mod openapi;
 pub mod pagination;
 mod provider_offerings;
+pub mod public;
 pub mod request;
 mod routes;
+mod static_body;
 mod users;
 pub mod wire;
 
@@ -184,10 +186,13 @@ pub fn app(state: AppState) -> Router {
         .merge(provider_offerings::router())
         .fallback(|| async { ApiError::NotFound("Not found.") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard));
+    // The schema's docs page is public too, outside the guard like the schema; the public
+    // routes have a limit of their own instead (`public`).
+    let public = Router::new().merge(health::router()).merge(openapi::router()).merge(docs::router()).layer(
+        axum::middleware::from_fn_with_state(public::PublicLimit::new(public::PUBLIC_MAX_IN_FLIGHT), public::limit),
+    );
     Router::new()
-        .merge(health::router())
-        .merge(openapi::router())
-        .merge(docs::router()) // the schema's docs page: public, outside the guard like the schema
+        .merge(public)
         .merge(api)
         .layer(axum::middleware::from_fn_with_state(state.clone(), hosts::require_allowed_host))
         // Around every route: preflights are answered before the routes' own `OPTIONS`, and

@@ -22,6 +22,7 @@ mod openapi;
 mod outage;
 mod permissions;
 mod permitted_work;
+mod public_routes;
 mod retrieve_and_links;
 mod routing;
 mod telemetry;
