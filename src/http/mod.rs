@@ -35,6 +35,7 @@ use crate::error::ApiError;
 use crate::store::counters::FoldProgress;
 use crate::telemetry::metrics::Metrics;
 use body::BodyBudget;
+pub use metrics::MetricsToken;
 
 /// What handlers share.
 #[derive(Clone)]
@@ -81,6 +82,8 @@ pub struct Settings {
     /// Whether requests are counted in the metrics (off when no management listener serves
     /// them).
     pub record_metrics: bool,
+    /// The bearer token `/metrics` requires, when set (`--metrics-token`).
+    pub metrics_token: Option<MetricsToken>,
 }
 
 impl Default for Settings {
@@ -99,6 +102,7 @@ impl Default for Settings {
             max_in_flight: 256,
             record_metrics: true,
             cors_allowed_origins: Vec::new(),
+            metrics_token: None,
         }
     }
 }
@@ -119,6 +123,7 @@ impl Settings {
             max_in_flight: args.limits.max_in_flight,
             record_metrics: !matches!(args.admin_bind.as_str(), "off" | ""),
             cors_allowed_origins: args.cors.cors_allowed_origins.iter().filter(|o| !o.is_empty()).cloned().collect(),
+            metrics_token: args.metrics_token.clone().and_then(MetricsToken::non_empty),
         }
     }
 }

@@ -25,6 +25,7 @@ mod permitted_work;
 mod public_routes;
 mod retrieve_and_links;
 mod routing;
+mod startup_guard;
 mod telemetry;
 mod transitions;
 mod transport;
