@@ -59,7 +59,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     let request_id = request_id(request.headers().get(REQUEST_ID));
     let user = AuthenticatedUser::default();
     request.extensions_mut().insert(user.clone());
-    let span = tracing::info_span!("request", request_id = %request_id, method = method.as_str(), route = %route);
+    let span = tracing::info_span!("request", request_id = %request_id, method = %method.as_str(), route = %route);
     let metrics = state.settings.record_metrics.then(|| state.metrics.clone());
     let in_flight = InFlight::start(metrics, span.clone(), route, method, user);
     let mut response = next.run(request).instrument(span).await;

@@ -115,15 +115,18 @@ fn build() -> Value {
     })
 }
 /// Every operation behind the request guard may be answered 503 (outage, load, timeout), and
-/// every one that takes a body 413.
+/// every one that takes a body 413. The public ones (schema, health checks) may be answered 503
+/// too, beyond their own limit of requests in progress (`public`); readiness keeps its own 503.
 fn add_guard_responses(paths: &mut Paths) {
     for (path, item) in paths.0.iter_mut() {
-        if path == SCHEMA_PATH || path.starts_with("/health/") {
-            continue;
-        }
+        let public = path == SCHEMA_PATH || path.starts_with("/health/");
         for operation in item.as_object_mut().into_iter().flat_map(|i| i.values_mut()) {
             let takes_body = operation.get("requestBody").is_some();
             let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+            if public {
+                responses.entry("503").or_insert_with(|| response_ref("Unavailable"));
+                continue;
+            }
             responses.insert("503".into(), response_ref("Unavailable"));
             if takes_body {
                 responses.insert("413".into(), response_ref("PayloadTooLarge"));
