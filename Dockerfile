@@ -7,10 +7,13 @@
 #
 #   docker build -t waldur-offering-users .
 #   docker run --rm -e DATABASE_URL=postgres://user:password@db:5432/waldur \
+#       -e PUBLIC_URL=http://127.0.0.1:8000 -e ALLOWED_HOSTS=127.0.0.1,localhost \
 #       -p 127.0.0.1:8000:8000 waldur-offering-users
 #
-# Port 8000 is the API; port 9000 the management listener (/metrics, /health/*), for the
-# orchestrator's network only: never publish it.
+# The image listens on 0.0.0.0, so `serve` refuses to start unless PUBLIC_URL or ALLOWED_HOSTS
+# is set (ALLOWED_HOSTS='*' serves any host, explicitly). Port 8000 is the API; port 9000 the
+# management listener (/metrics, /health/*), for the orchestrator's network only: never
+# publish it (METRICS_TOKEN puts /metrics behind a bearer token).
 
 ARG RUST_IMAGE=rust:1-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::http::MetricsToken;
 use crate::telemetry::LogFormat;
 
 /// The command line of `waldur-offering-users`.
@@ -113,6 +114,11 @@ pub struct ServeArgs {
     pub links: LinkArgs,
     #[command(flatten)]
     pub cors: CorsArgs,
+    /// Bearer token that `/metrics` on the management listener requires
+    /// (`Authorization: Bearer <token>`, as Prometheus's `authorization` scrape setting sends);
+    /// the health checks there stay open. Unset: `/metrics` needs none.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<MetricsToken>,
 }
 
 /// How long and how much: the bounds that keep one client from taking the server down.

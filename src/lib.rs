@@ -10,6 +10,7 @@ pub mod directory;
 pub mod domain;
 pub mod embedded;
 pub mod error;
+pub mod exposure;
 pub mod fd_limit;
 pub mod healthcheck;
 pub mod http;

@@ -14,7 +14,7 @@ use waldur_offering_users::db::{self, Database, DatabaseError, SessionLimits};
 use waldur_offering_users::directory::Progress;
 use waldur_offering_users::http::Settings;
 use waldur_offering_users::server::{self, Listeners, Transport};
-use waldur_offering_users::{directory, healthcheck, telemetry};
+use waldur_offering_users::{directory, exposure, healthcheck, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -22,6 +22,14 @@ async fn main() -> ExitCode {
     // The probe needs no database (and must not start the embedded one).
     if let Command::Health(args) = &cli.command {
         return health(args).await;
+    }
+    // A usage error, found before any database is touched.
+    if let Command::Serve(args) = &cli.command {
+        if let Some(refusal) = exposure::refusal(&args.bind, args.links.public_url.as_ref(), &args.links.allowed_hosts)
+        {
+            eprintln!("{refusal}");
+            return ExitCode::from(2);
+        }
     }
     telemetry::init(cli.log_format);
     let database = match Database::resolve(&cli.database) {

@@ -1,6 +1,7 @@
 //! `GET /health/live` and `GET /health/ready`, for load balancers and orchestrators: no
 //! token, no database connection taken (readiness reads what the outage monitor last found,
-//! at most a second old), so polling them every second costs nothing.
+//! at most a second old), so polling them every second costs nothing. Their other methods are
+//! answered 405 without a token look-up either (`routes::allow_public`).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -8,7 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
-use super::routes::{allow, both};
+use super::routes::{allow_public, both};
 use super::AppState;
 
 /// Liveness: the process serves requests.
@@ -19,8 +20,8 @@ pub const READY_PATH: &str = "/health/ready";
 /// The two health routes.
 pub fn router() -> Router<AppState> {
     // `both` answers the path with and without a trailing slash.
-    let r = both(Router::new(), &format!("{LIVE_PATH}/"), allow("GET, HEAD, OPTIONS", get(live)));
-    both(r, &format!("{READY_PATH}/"), allow("GET, HEAD, OPTIONS", get(ready)))
+    let r = both(Router::new(), &format!("{LIVE_PATH}/"), allow_public("GET, HEAD, OPTIONS", get(live)));
+    both(r, &format!("{READY_PATH}/"), allow_public("GET, HEAD, OPTIONS", get(ready)))
 }
 
 async fn live() -> Json<serde_json::Value> {

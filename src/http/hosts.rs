@@ -40,9 +40,23 @@ pub async fn require_allowed_host(State(state): State<AppState>, request: Reques
     if served {
         next.run(request).await
     } else {
-        // Debug formatting escapes whatever the client put in the header.
-        tracing::info!(host = ?host, "request for a host that is not served");
+        log_refused(host);
         ApiError::Detail(INVALID_HOST.into()).into_response()
+    }
+}
+
+/// Logs a refused host. The host goes into the line only when it is well-formed and of a
+/// host name's length: then its characters are a closed set (letters, digits, `.`, `-`, `_`,
+/// `:`, brackets) and it is bounded; anything else a client sent is only named as malformed.
+fn log_refused(host: Option<&str>) {
+    /// A DNS name's 253 characters, a port and brackets.
+    const LONGEST_LOGGED: usize = 253 + 8;
+    match host {
+        Some(host) if host.len() <= LONGEST_LOGGED && split_host(host).is_some() => {
+            tracing::info!(host, "request for a host that is not served")
+        }
+        Some(_) => tracing::info!(host_status = "malformed", "request for a host that is not served"),
+        None => tracing::info!(host_status = "missing", "request for a host that is not served"),
     }
 }
 

@@ -16,8 +16,10 @@ pub mod offering_users;
 pub mod openapi;
 pub mod pagination;
 mod provider_offerings;
+pub mod public;
 pub mod request;
 mod routes;
+mod static_body;
 mod users;
 pub mod wire;
 
@@ -35,6 +37,7 @@ use crate::error::ApiError;
 use crate::store::counters::FoldProgress;
 use crate::telemetry::metrics::Metrics;
 use body::BodyBudget;
+pub use metrics::MetricsToken;
 
 /// What handlers share.
 #[derive(Clone)]
@@ -86,6 +89,8 @@ pub struct Settings {
     /// Time a request past its commit gate is still waited for once its deadline has come,
     /// before it is answered 500 "outcome unknown".
     pub commit_wait: Duration,
+    /// The bearer token `/metrics` requires, when set (`--metrics-token`).
+    pub metrics_token: Option<MetricsToken>,
 }
 
 impl Default for Settings {
@@ -106,6 +111,7 @@ impl Default for Settings {
             cors_allowed_origins: Vec::new(),
             body_read_timeout: Duration::from_secs(10),
             commit_wait: commit_wait(Duration::from_secs(10)),
+            metrics_token: None,
         }
     }
 }
@@ -128,6 +134,7 @@ impl Settings {
             cors_allowed_origins: args.cors.cors_allowed_origins.iter().filter(|o| !o.is_empty()).cloned().collect(),
             body_read_timeout: args.limits.body_read_timeout,
             commit_wait: commit_wait(args.limits.statement_timeout),
+            metrics_token: args.metrics_token.clone().and_then(MetricsToken::non_empty),
         }
     }
 }
@@ -209,10 +216,13 @@ pub fn app(state: AppState) -> Router {
         .merge(provider_offerings::router())
         .fallback(|| async { ApiError::NotFound("Not found.") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard));
+    // The schema's docs page is public too, outside the guard like the schema; the public
+    // routes have a limit of their own instead (`public`).
+    let public = Router::new().merge(health::router()).merge(openapi::router()).merge(docs::router()).layer(
+        axum::middleware::from_fn_with_state(public::PublicLimit::new(public::PUBLIC_MAX_IN_FLIGHT), public::limit),
+    );
     Router::new()
-        .merge(health::router())
-        .merge(openapi::router())
-        .merge(docs::router()) // the schema's docs page: public, outside the guard like the schema
+        .merge(public)
         .merge(api)
         .layer(axum::middleware::from_fn_with_state(state.clone(), hosts::require_allowed_host))
         // Around every route: preflights are answered before the routes' own `OPTIONS`, and

@@ -1,30 +1,45 @@
-//! One span, one log line and the metrics of every request.
+//! One span, one log line and the metrics of every request, also of one whose client went
+//! away before it was answered.
 //!
-//! The request id is the client's `X-Request-Id` when it is well-formed (1–128 characters of
-//! letters, digits, `-`, `_`, `.`, `:`), else a new uuid; it is echoed in the response and is a
-//! field of the request's span, so it is on every log line the request writes (the handler's
-//! task runs inside the span: `guard`). Spans and lines carry the route *template*, never the
-//! raw path or query string, so neither ids nor an `x-auth-token` reach the logs.
+//! Every field of the span and every label is from a closed set, never the client's text:
+//! - `method`: the nine standard methods or `other` ([`MethodLabel`]);
+//! - `route`: the route *template* the router matched, or `unmatched` — never the raw path or
+//!   query string, so neither ids nor an `x-auth-token` reach the logs;
+//! - `request_id`: the client's `X-Request-Id` only when it is well-formed, 1–128 characters of
+//!   `[A-Za-z0-9._:-]` (bounded and of a closed character set, so safe as a field), else a new
+//!   uuid. It is echoed in the response and is on every log line the request writes (the
+//!   handler's task runs inside the span: `guard`).
+//!
+//! **Disconnects.** When a client closes its connection before the answer, hyper drops this
+//! middleware's future wherever it waits. The request's bookkeeping is therefore an RAII
+//! guard ([`InFlight`]): dropped unanswered, it still takes the request out of
+//! `http_requests_in_flight`, counts it with status 499 (nginx's "client closed request")
+//! and writes its log line with `status=499 outcome="client_disconnected"`. The handler itself
+//! may still run to its end on its own task (`guard`); what it answers no one reads.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, Method};
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
-use tracing::Instrument;
+use tracing::{Instrument, Span};
 use uuid::Uuid;
 
 use super::AppState;
 use crate::domain::state::ALL_TRANSITIONS;
 use crate::error::{AuthFailure, DatabaseErrorKind, Unavailable};
 use crate::telemetry::metrics::{
-    status_class, ErrorKind, Metrics, Reason, RequestLabels, RouteLabels, TransitionLabels,
+    status_class, ErrorKind, MethodLabel, Metrics, Reason, RequestLabels, RouteLabels, TransitionLabels,
 };
 
 /// The request-id header, in and out.
 pub const REQUEST_ID: &str = "x-request-id";
+
+/// The status a request is counted and logged with when its client went away before the
+/// answer (nginx's convention; no response carries it).
+pub const CLIENT_CLOSED_REQUEST: u16 = 499;
 
 /// Where the `Caller` extractor leaves the authenticated user's uuid for the log line.
 #[derive(Debug, Clone, Default)]
@@ -39,62 +54,112 @@ impl AuthenticatedUser {
 
 /// Middleware: request id, span, metrics and the request's log line.
 pub async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let started = Instant::now();
     let route = route_label(request.extensions().get::<MatchedPath>().map(MatchedPath::as_str));
-    let method = request.method().clone();
+    let method = MethodLabel::of(request.method());
     let request_id = request_id(request.headers().get(REQUEST_ID));
     let user = AuthenticatedUser::default();
     request.extensions_mut().insert(user.clone());
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
-
-    let record = state.settings.record_metrics;
-    if record {
-        state.metrics.in_flight.inc();
-    }
-    let mut response = next.run(request).instrument(span.clone()).await;
-    let elapsed = started.elapsed();
-    let status = response.status().as_u16();
-    if record {
-        state.metrics.in_flight.dec();
-        count(&state.metrics, route, method, status, elapsed.as_secs_f64(), &response);
-    }
-    span.in_scope(|| match user.0.get() {
-        Some(user) => {
-            tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, user = %user.simple(), "request")
-        }
-        None => tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request"),
-    });
+    let span = tracing::info_span!("request", request_id = %request_id, method = %method.as_str(), route = %route);
+    let metrics = state.settings.record_metrics.then(|| state.metrics.clone());
+    let in_flight = InFlight::start(metrics, span.clone(), route, method, user);
+    let mut response = next.run(request).instrument(span).await;
+    in_flight.answered(&response);
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
     response
 }
 
+/// A request in progress: counted in `http_requests_in_flight` from [`InFlight::start`] until
+/// dropped, whether after [`InFlight::answered`] or, when the client went away, unanswered.
+struct InFlight {
+    /// `None` when metrics are not recorded (no management listener).
+    metrics: Option<Arc<Metrics>>,
+    span: Span,
+    route: String,
+    method: MethodLabel,
+    user: AuthenticatedUser,
+    started: Instant,
+    answered: bool,
+}
+
+impl InFlight {
+    fn start(
+        metrics: Option<Arc<Metrics>>,
+        span: Span,
+        route: String,
+        method: MethodLabel,
+        user: AuthenticatedUser,
+    ) -> Self {
+        if let Some(metrics) = &metrics {
+            metrics.in_flight.inc();
+        }
+        InFlight { metrics, span, route, method, user, started: Instant::now(), answered: false }
+    }
+
+    /// Counts and logs the answer; the drop that follows leaves the gauge.
+    fn answered(mut self, response: &Response) {
+        self.answered = true;
+        self.finish(response.status().as_u16(), Some(response));
+    }
+
+    fn finish(&self, status: u16, response: Option<&Response>) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        if let Some(metrics) = &self.metrics {
+            count(metrics, &self.route, self.method, status, seconds, response);
+        }
+        let latency_ms = seconds * 1000.0;
+        let user = self.user.0.get().map(|user| user.simple());
+        self.span.in_scope(|| match (response.is_some(), user) {
+            (true, Some(user)) => tracing::info!(status, latency_ms, user = %user, "request"),
+            (true, None) => tracing::info!(status, latency_ms, "request"),
+            (false, Some(user)) => {
+                tracing::info!(status, outcome = "client_disconnected", latency_ms, user = %user, "request")
+            }
+            (false, None) => tracing::info!(status, outcome = "client_disconnected", latency_ms, "request"),
+        });
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if !self.answered {
+            self.finish(CLIENT_CLOSED_REQUEST, None);
+        }
+        if let Some(metrics) = &self.metrics {
+            metrics.in_flight.dec();
+        }
+    }
+}
+
 /// Counts a finished request: by route, method and status; its latency; a state action's
-/// outcome; and what the response says of 503s, database errors and failed tokens.
-fn count(metrics: &Metrics, route: String, method: Method, status: u16, seconds: f64, response: &Response) {
-    if method == Method::POST {
-        if let Some(action) = transition_action(&route) {
+/// outcome; and what the response (absent when the client went away) says of 503s, database
+/// errors and failed tokens.
+fn count(metrics: &Metrics, route: &str, method: MethodLabel, status: u16, seconds: f64, response: Option<&Response>) {
+    if method == MethodLabel::Post {
+        if let Some(action) = transition_action(route) {
             metrics.transitions.get_or_create(&TransitionLabels { action, outcome: status }).inc();
         }
     }
-    if let Some(why) = response.extensions().get::<Unavailable>() {
-        metrics.unavailable.get_or_create(&Reason { reason: why.label() }).inc();
+    if let Some(extensions) = response.map(Response::extensions) {
+        if let Some(why) = extensions.get::<Unavailable>() {
+            metrics.unavailable.get_or_create(&Reason { reason: why.label() }).inc();
+        }
+        if let Some(kind) = extensions.get::<DatabaseErrorKind>() {
+            metrics.database_errors.get_or_create(&ErrorKind { kind: kind.label() }).inc();
+        }
+        if let Some(AuthFailure(reason)) = extensions.get::<AuthFailure>() {
+            metrics.auth_failures.get_or_create(&Reason { reason }).inc();
+        }
     }
-    if let Some(kind) = response.extensions().get::<DatabaseErrorKind>() {
-        metrics.database_errors.get_or_create(&ErrorKind { kind: kind.label() }).inc();
-    }
-    if let Some(AuthFailure(reason)) = response.extensions().get::<AuthFailure>() {
-        metrics.auth_failures.get_or_create(&Reason { reason }).inc();
-    }
-    let labels = RouteLabels { route, method: method.as_str().to_owned() };
-    metrics.latency.get_or_create(&labels).observe(seconds);
-    let RouteLabels { route, method } = labels;
+    let route = route.to_owned();
+    metrics.latency.get_or_create(&RouteLabels { route: route.clone(), method }).observe(seconds);
     metrics.requests.get_or_create(&RequestLabels { route, method, status: status_class(status) }).inc();
 }
 
 /// The route template as the API documents it: API paths with their trailing slash (each is
-/// routed with and without it), others without; `unmatched` when no route matched.
+/// routed with and without it), others without; `unmatched` when no route matched. A closed
+/// set: the router's own templates.
 fn route_label(matched: Option<&str>) -> String {
     match matched {
         None => "unmatched".to_owned(),

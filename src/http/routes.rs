@@ -1,5 +1,7 @@
 //! Routing helpers shared by every resource: paths answered with and without the trailing
-//! slash (docs/spec/decisions.md 3), and DRF's 405 for every method a path does not support (31).
+//! slash (docs/spec/decisions.md 3), and DRF's 405 for every method a path does not support (31):
+//! after authentication on the API's routes, as DRF does, and without it on the public ones
+//! (health checks, schema, docs), which must never look up a token.
 
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -27,6 +29,17 @@ pub fn allow(allowed: &'static str, methods: MethodRouter<AppState>) -> MethodRo
         if let Err(unauthenticated) = caller {
             return unauthenticated.into_response();
         }
+        if method == Method::OPTIONS {
+            return options_response(allowed);
+        }
+        ApiError::MethodNotAllowed { method: method.to_string(), allow: allowed }.into_response()
+    })
+}
+
+/// [`allow`] for a public route: the same answers, without authenticating anyone (nor taking
+/// a database connection to do so).
+pub fn allow_public(allowed: &'static str, methods: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    methods.fallback(move |method: Method| async move {
         if method == Method::OPTIONS {
             return options_response(allowed);
         }

@@ -2,12 +2,15 @@
 //! the management listener.
 //!
 //! One registry per server (not a global recorder), so that each test's router counts only
-//! its own requests. Labels are route templates, never raw paths or ids, so the number of
-//! series stays bounded whatever clients send.
+//! its own requests. Every label takes its values from a closed set, never from client text:
+//! routes are the router's templates (or `unmatched`), methods the nine standard ones or
+//! `other` ([`MethodLabel`]), statuses their class; so the number of series stays bounded
+//! whatever clients send.
 
 use std::sync::atomic::AtomicU64;
 
-use prometheus_client::encoding::EncodeLabelSet;
+use axum::http::Method;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -22,7 +25,7 @@ const LATENCY_BUCKETS: [f64; 14] =
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
     pub route: String,
-    pub method: String,
+    pub method: MethodLabel,
     pub status: &'static str,
 }
 
@@ -30,7 +33,64 @@ pub struct RequestLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
     pub route: String,
-    pub method: String,
+    pub method: MethodLabel,
+}
+
+/// A request's method as metrics and logs name it: one of the nine methods of RFC 9110
+/// (§9.3) and RFC 5789, or `other` for any extension method a client makes up (hyper accepts
+/// any token, so the method's own text would be an unbounded label and log field).
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum MethodLabel {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Options,
+    Trace,
+    Connect,
+    Other,
+}
+
+impl MethodLabel {
+    /// The label of `method`.
+    pub fn of(method: &Method) -> Self {
+        match *method {
+            Method::GET => MethodLabel::Get,
+            Method::HEAD => MethodLabel::Head,
+            Method::POST => MethodLabel::Post,
+            Method::PUT => MethodLabel::Put,
+            Method::PATCH => MethodLabel::Patch,
+            Method::DELETE => MethodLabel::Delete,
+            Method::OPTIONS => MethodLabel::Options,
+            Method::TRACE => MethodLabel::Trace,
+            Method::CONNECT => MethodLabel::Connect,
+            _ => MethodLabel::Other,
+        }
+    }
+
+    /// `GET` … `CONNECT`, or `other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MethodLabel::Get => "GET",
+            MethodLabel::Head => "HEAD",
+            MethodLabel::Post => "POST",
+            MethodLabel::Put => "PUT",
+            MethodLabel::Patch => "PATCH",
+            MethodLabel::Delete => "DELETE",
+            MethodLabel::Options => "OPTIONS",
+            MethodLabel::Trace => "TRACE",
+            MethodLabel::Connect => "CONNECT",
+            MethodLabel::Other => "other",
+        }
+    }
+}
+
+impl EncodeLabelValue for MethodLabel {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
+        std::fmt::Write::write_str(encoder, self.as_str())
+    }
 }
 
 /// `1xx` … `5xx`.
@@ -176,4 +236,32 @@ impl Metrics {
 
 fn latency_histogram() -> Histogram {
     Histogram::new(LATENCY_BUCKETS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_methods_are_named_and_any_other_is_other() {
+        for name in ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"] {
+            assert_eq!(MethodLabel::of(&Method::from_bytes(name.as_bytes()).unwrap()).as_str(), name);
+        }
+        for made_up in ["PROPFIND", "get", "BREW", &"X".repeat(2048)] {
+            assert_eq!(MethodLabel::of(&Method::from_bytes(made_up.as_bytes()).unwrap()), MethodLabel::Other);
+        }
+    }
+
+    #[test]
+    fn a_made_up_method_is_counted_as_other() {
+        let metrics = Metrics::new();
+        for made_up in ["PROPFIND", "BREW"] {
+            let method = MethodLabel::of(&Method::from_bytes(made_up.as_bytes()).unwrap());
+            let labels = RequestLabels { route: "unmatched".into(), method, status: "4xx" };
+            metrics.requests.get_or_create(&labels).inc();
+        }
+        let text = metrics.render();
+        assert!(text.contains(r#"http_requests_total{route="unmatched",method="other",status="4xx"} 2"#), "{text}");
+        assert!(!text.contains("PROPFIND") && !text.contains("BREW"), "{text}");
+    }
 }

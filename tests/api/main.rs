@@ -17,14 +17,18 @@ mod failover;
 mod hostile_bodies;
 
 mod import;
+mod labels;
 mod links;
 mod list;
 mod openapi;
 mod outage;
 mod permissions;
+mod permitted_work;
+mod public_routes;
 mod retrieve_and_links;
 mod routing;
 mod slow_readers;
+mod startup_guard;
 mod telemetry;
 mod tls;
 mod transitions;

@@ -18,7 +18,7 @@ fn world_of_one() -> Value {
 }
 
 /// `/metrics` of the management router over the same state as `app`.
-async fn scrape(app: &TestApp) -> String {
+pub(crate) async fn scrape(app: &TestApp) -> String {
     let request = Request::get("/metrics").body(Body::empty()).unwrap();
     let response = admin_app(app.state.clone()).oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -29,7 +29,7 @@ async fn scrape(app: &TestApp) -> String {
 }
 
 /// The value of the sample `name{labels}` (labels as rendered), if present.
-fn sample(metrics: &str, series: &str) -> Option<f64> {
+pub(crate) fn sample(metrics: &str, series: &str) -> Option<f64> {
     metrics.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
 
@@ -124,13 +124,17 @@ async fn the_management_listener_serves_metrics_and_health_and_the_api_listener_
 }
 
 /// Runs `requests` with the server's JSON subscriber at `filter`; returns the log lines.
-async fn json_lines_of<F: std::future::Future<Output = ()>>(filter: &str, requests: F) -> Vec<Value> {
+pub(crate) async fn json_lines_of<F: std::future::Future<Output = ()>>(filter: &str, requests: F) -> Vec<Value> {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = subscriber(LogFormat::Json, filter.parse().unwrap(), move || writer.clone(), false);
     {
         // The test runtime has one thread: the guard's task logs through this subscriber too.
         let _scope = tracing::subscriber::set_default(subscriber);
+        // A callsite first hit by another test's thread outside any capture may be cached as
+        // disabled (see `labels::settle_log_interest`): ask again, now that this subscriber is
+        // the default.
+        tracing::callsite::rebuild_interest_cache();
         requests.await;
     }
     let text = captured.text();

@@ -39,13 +39,27 @@ pub fn question_display(description: &str) -> String {
     }
 }
 
+/// Most characters of a client's value a message echoes back.
+pub const MAX_ECHOED_CHARS: usize = 200;
+
+/// A client's value as a 400 echoes it: its first [`MAX_ECHOED_CHARS`] characters, then `…`
+/// when there were more. Upstream echoes the whole value, so a 10,000-character answer (or a
+/// file's base64 content) came back whole in the error; we bound it (a deliberate difference,
+/// README "Compatibility notes").
+pub fn echoed(value: String) -> String {
+    match value.char_indices().nth(MAX_ECHOED_CHARS) {
+        Some((cut, _)) => format!("{}…", &value[..cut]),
+        None => value,
+    }
+}
+
 /// The error text for an answer that is not valid for its question (spec §3.1 step 4),
-/// with the value printed as Python's `str()` (**QUIRK**: a file's whole base64 content
-/// ends up in the message).
+/// with the value printed as Python's `str()`, at most [`MAX_ECHOED_CHARS`] characters of it
+/// ([`echoed`]; upstream prints it whole, a file's base64 content included).
 pub fn invalid_answer_message(question: &Question, answer_data: &Value) -> String {
     format!(
         "Answer value '{}' is not valid for the question '{}' (type: {}).",
-        py_str(answer_data),
+        echoed(py_str(answer_data)),
         question_display(&question.description),
         question.question_type
     )
@@ -314,7 +328,10 @@ fn validate_element<'q>(
         return Err(ElementError::answer_data(too_long_message(MAX_TEXT_ANSWER_CHARS)));
     }
     if let Some(id) = foreign_stored_file(question, answer_data, files) {
-        return Err(ElementError::Whole(format!("Stored file '{}' is not a file of this question.", py_str(id))));
+        return Err(ElementError::Whole(format!(
+            "Stored file '{}' is not a file of this question.",
+            echoed(py_str(id))
+        )));
     }
     if !answer_data.is_null() && !is_valid_answer(question, answer_data, files) {
         return Err(ElementError::Whole(invalid_answer_message(question, answer_data)));
@@ -350,6 +367,20 @@ mod tests {
     use super::super::files::Base64Files;
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn echoed_values_are_cut_at_200_characters() {
+        assert_eq!(echoed("abc".into()), "abc");
+        let at_limit = "é".repeat(MAX_ECHOED_CHARS);
+        assert_eq!(echoed(at_limit.clone()), at_limit);
+        assert_eq!(echoed(format!("{at_limit}z")), format!("{at_limit}…"));
+        let question = q(QuestionType::Number);
+        let message = invalid_answer_message(&question, &json!("9".repeat(10_000)));
+        assert_eq!(
+            message,
+            format!("Answer value '{}…' is not valid for the question 'How many?' (type: number).", "9".repeat(200))
+        );
+    }
 
     fn whole(message: &str) -> Option<ElementError> {
         Some(ElementError::Whole(message.to_owned()))

@@ -11,12 +11,14 @@
 //! Not in the OpenAPI document: an HTML page and its scripts are no API operation, and the
 //! page would list itself (`tests/api/docs.rs` checks that they are served and left out).
 
+use axum::body::Body;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::routes::{allow, both};
+use super::routes::{allow_public, both};
+use super::static_body::StaticBody;
 use super::AppState;
 
 /// Where the vendored files are served: the Swagger UI version of `assets/swagger-ui/` is in
@@ -70,13 +72,16 @@ const REVALIDATE: &str = "no-cache";
 
 /// The page and its assets; public, outside the request guard.
 pub fn router() -> Router<AppState> {
-    let page = both(Router::new(), DOCS_PATH, allow("GET, HEAD, OPTIONS", get(page)));
-    page.route(INIT_PATH, allow("GET, HEAD, OPTIONS", get(|| async { asset(JAVASCRIPT, REVALIDATE, INIT.as_bytes()) })))
-        .route(BUNDLE_PATH, allow("GET, HEAD, OPTIONS", get(|| async { asset(JAVASCRIPT, CACHE_FOREVER, BUNDLE) })))
-        .route(
-            CSS_PATH,
-            allow("GET, HEAD, OPTIONS", get(|| async { asset("text/css; charset=utf-8", CACHE_FOREVER, CSS) })),
-        )
+    let page = both(Router::new(), DOCS_PATH, allow_public("GET, HEAD, OPTIONS", get(page)));
+    page.route(
+        INIT_PATH,
+        allow_public("GET, HEAD, OPTIONS", get(|| async { asset(JAVASCRIPT, REVALIDATE, INIT.as_bytes()) })),
+    )
+    .route(BUNDLE_PATH, allow_public("GET, HEAD, OPTIONS", get(|| async { asset(JAVASCRIPT, CACHE_FOREVER, BUNDLE) })))
+    .route(
+        CSS_PATH,
+        allow_public("GET, HEAD, OPTIONS", get(|| async { asset("text/css; charset=utf-8", CACHE_FOREVER, CSS) })),
+    )
 }
 
 async fn page() -> Response {
@@ -92,5 +97,5 @@ fn asset(content_type: &'static str, cache_control: &'static str, body: &'static
         (header::CACHE_CONTROL, cache_control),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     ];
-    (headers, body).into_response()
+    (headers, Body::new(StaticBody::new(body))).into_response()
 }

@@ -319,6 +319,11 @@ pub async fn update_restricted(
 }
 
 /// `PATCH /{uuid}/update_comments/`: the two service-provider comment fields.
+///
+/// The comment is sanitized (HTML, up to 10,000 characters) only once the record is found and
+/// the caller permitted (404 → 403 → 400), and outside any transaction: the transaction that
+/// checked is rolled back, the comment cleaned with no connection held, and a new transaction
+/// locks and checks the record again before writing.
 pub async fn update_comments(
     State(state): State<AppState>,
     caller: Caller,
@@ -327,42 +332,21 @@ pub async fn update_comments(
     RawBody(body): RawBody,
 ) -> ApiResult<Json<Comments>> {
     let mut tx = state.begin().await?;
-    let record = target(&mut tx, &caller, &raw_uuid, UPDATE_USER, None).await?;
-    if !record.permitted {
-        return Err(ApiError::forbidden());
-    }
-    if record.state == AccountState::Deleted {
-        return Err(ApiError::Forbidden("Cannot update comments for offering user in state: Deleted".into()));
-    }
-    let body = body_object(&headers, &body)?;
-    let mut errors = FieldErrors::default();
-    let comment = match body.get("service_provider_comment") {
-        None => None,
-        Some(value) => match input::string(value, Some(input::MAX_COMMENT_CHARS)) {
-            Ok(text) => Some(text),
-            Err(message) => {
-                errors.add("service_provider_comment", message);
-                None
-            }
-        },
-    };
-    let comment_url = match body.get("service_provider_comment_url") {
-        None => None,
-        Some(value) => match input::url(value) {
-            Ok(url) => Some(url),
-            Err(message) => {
-                errors.add("service_provider_comment_url", message);
-                None
-            }
-        },
-    };
-    errors.into_result()?;
-    let comment = match comment {
-        Some(text) => Some(input::sanitize_html_off_thread(text).await?),
-        None => None,
+    let record = comments_target(&mut tx, &caller, &raw_uuid).await?;
+    let (comment, comment_url) = comment_fields(&headers, &body)?;
+    let (mut tx, record, comment) = match comment {
+        Some(text) if !text.is_empty() => {
+            tx.rollback().await?;
+            let clean = input::sanitize_html_off_thread(text).await?;
+            let mut tx = state.begin().await?;
+            let record = comments_target(&mut tx, &caller, &raw_uuid).await?;
+            (tx, record, Some(clean))
+        }
+        other => (tx, record, other),
     };
 
     let mut changed_fields = Vec::new();
+
     if comment.as_ref().is_some_and(|c| *c != record.service_provider_comment) {
         changed_fields.push("service_provider_comment");
     }
@@ -389,6 +373,48 @@ pub async fn update_comments(
         service_provider_comment: comment.unwrap_or(record.service_provider_comment),
         service_provider_comment_url: comment_url.unwrap_or(record.service_provider_comment_url),
     }))
+}
+
+/// The record `update_comments` writes, locked: 404 when the caller does not see it, 403
+/// without `OFFERING.UPDATE_USER` or when it is Deleted.
+async fn comments_target(conn: &mut sqlx::PgConnection, caller: &Caller, raw_uuid: &str) -> ApiResult<ActionTarget> {
+    let record = target(conn, caller, raw_uuid, UPDATE_USER, None).await?;
+    if !record.permitted {
+        return Err(ApiError::forbidden());
+    }
+    if record.state == AccountState::Deleted {
+        return Err(ApiError::Forbidden("Cannot update comments for offering user in state: Deleted".into()));
+    }
+    Ok(record)
+}
+
+/// `service_provider_comment` (still to be sanitized) and `service_provider_comment_url` of an
+/// `update_comments` body; an absent field is left unchanged.
+fn comment_fields(headers: &HeaderMap, body: &axum::body::Bytes) -> ApiResult<(Option<String>, Option<String>)> {
+    let body = body_object(headers, body)?;
+    let mut errors = FieldErrors::default();
+    let comment = match body.get("service_provider_comment") {
+        None => None,
+        Some(value) => match input::string(value, Some(input::MAX_COMMENT_CHARS)) {
+            Ok(text) => Some(text),
+            Err(message) => {
+                errors.add("service_provider_comment", message);
+                None
+            }
+        },
+    };
+    let comment_url = match body.get("service_provider_comment_url") {
+        None => None,
+        Some(value) => match input::url(value) {
+            Ok(url) => Some(url),
+            Err(message) => {
+                errors.add("service_provider_comment_url", message);
+                None
+            }
+        },
+    };
+    errors.into_result()?;
+    Ok((comment, comment_url))
 }
 
 /// The body `update_comments` answers with: both fields as they are now.

@@ -126,12 +126,17 @@ pub fn sanitize_html(text: &str) -> String {
 }
 
 /// [`sanitize_html`] on a blocking thread: even at [`MAX_COMMENT_CHARS`], crafted HTML takes
-/// tens of milliseconds to clean, too long to hold an async worker.
+/// tens of milliseconds to clean, too long to hold an async worker. Callers hold no database
+/// connection while it runs, and call it only once the caller is known to be permitted.
 pub async fn sanitize_html_off_thread(text: String) -> ApiResult<String> {
     if text.is_empty() {
         return Ok(text);
     }
-    blocking::run(move || sanitize_html(&text)).await
+    let chars = text.chars().count();
+    let started = std::time::Instant::now();
+    let clean = blocking::run(move || sanitize_html(&text)).await?;
+    tracing::debug!(chars, latency_ms = started.elapsed().as_secs_f64() * 1000.0, "comment sanitized");
+    Ok(clean)
 }
 
 #[cfg(test)]

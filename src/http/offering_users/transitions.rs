@@ -4,6 +4,12 @@
 //! Order: 404 (invisible) → 403 (`OFFERING.UPDATE_USER` on the offering's customer or the
 //! offering) → 400 (state) → 400 (body). The record is locked while the action runs, so of
 //! two agents racing on one record exactly one wins and the other is told the state it found.
+//!
+//! A pending action's `comment` is HTML to sanitize, work that grows with its 10,000
+//! characters. It is done only for a caller the record's look-up has found permitted and in a
+//! state the action leaves (so 404 → 403 → 400 hold and nobody else can make us do it), and
+//! with no connection held: look up, release, sanitize, then run the action's statement,
+//! which checks all of it again.
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
@@ -16,7 +22,7 @@ use crate::error::{ApiError, ApiResult, FieldErrors, NO_OFFERING_USER};
 use crate::http::commit_gate;
 use crate::http::request::{body_object, offering_user_uuid};
 use crate::http::AppState;
-use crate::store::offering_users::{self as store, TransitionWrite};
+use crate::store::offering_users::{self as store, TransitionOutcome, TransitionWrite};
 use crate::store::Caller;
 
 /// Runs `transition` on the record in the path, in one statement (`store::run_transition`).
@@ -32,12 +38,16 @@ pub async fn run(
     // The body is read first but its errors are answered last: the statement then only
     // looks the record up, so that 404, 403 and the state's 400 still come before them.
     let from_body = match transition.comment_effect() {
-        CommentEffect::FromBody => match body_object(&headers, &body).and_then(|body| comment_fields(&body)) {
-            Ok((Some(comment), url)) => input::sanitize_html_off_thread(comment).await.map(|c| (Some(c), url)),
-            other => other,
-        },
+        CommentEffect::FromBody => body_object(&headers, &body).and_then(|body| comment_fields(&body)),
         // Other actions take no body; whatever arrives is ignored, as upstream does.
         _ => Ok((None, None)),
+    };
+    let from_body = match from_body {
+        Ok((Some(comment), url)) if !comment.is_empty() => {
+            look_up(&state, &caller, uuid, transition).await?;
+            input::sanitize_html_off_thread(comment).await.map(|c| (Some(c), url))
+        }
+        other => other,
     };
     let (comment, comment_url) = match (transition.comment_effect(), &from_body) {
         (CommentEffect::Clear, _) => (Some(""), Some("")),
@@ -54,19 +64,37 @@ pub async fn run(
         .await
         .map_err(commit_gate::after_gate)?
         .ok_or(ApiError::NotFound(NO_OFFERING_USER))?;
-    if !outcome.permitted {
-        return Err(ApiError::forbidden());
-    }
-    let found = outcome.state;
-    if !transition.allowed_from(found) {
-        return Err(ApiError::Detail(transition.rejection(found)));
-    }
+    refusal(transition, &outcome)?;
     from_body?;
     if !outcome.moved {
         // Unreachable: the state was a source and the row was locked; answer rather than 500.
-        return Err(ApiError::Detail(transition.rejection(found)));
+        return Err(ApiError::Detail(transition.rejection(outcome.state)));
     }
     Ok(StatusCode::OK)
+}
+
+/// The action's statement without its write (`apply: false`): 404, 403 or the state's 400 as
+/// the action would answer them now. The connection goes back to the pool on return.
+async fn look_up(state: &AppState, caller: &Caller, uuid: uuid::Uuid, transition: Transition) -> ApiResult<()> {
+    let nothing = Value::Null;
+    let write = TransitionWrite { transition, comment: None, comment_url: None, new_values: &nothing, apply: false };
+    let mut conn = state.connection().await?;
+    let outcome = store::run_transition(&mut conn, caller, uuid, UPDATE_USER, write)
+        .await?
+        .ok_or(ApiError::NotFound(NO_OFFERING_USER))?;
+    refusal(transition, &outcome)
+}
+
+/// 403 when the caller may not run the action, else 400 when the record's state is not one it
+/// leaves.
+fn refusal(transition: Transition, outcome: &TransitionOutcome) -> ApiResult<()> {
+    if !outcome.permitted {
+        return Err(ApiError::forbidden());
+    }
+    if !transition.allowed_from(outcome.state) {
+        return Err(ApiError::Detail(transition.rejection(outcome.state)));
+    }
+    Ok(())
 }
 
 /// The audit event's `new_values`: the new state and the comment fields the action set.

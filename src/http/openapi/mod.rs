@@ -26,8 +26,11 @@ mod offering_users;
 
 use std::sync::OnceLock;
 
+use axum::body::{Body, Bytes};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use serde_json::{json, Map, Value};
 
 use self::checklists::{
@@ -37,7 +40,8 @@ use self::components::components;
 use self::health_checks::health_operations;
 use self::hyperlink_targets::hyperlink_target_operations;
 use self::offering_users::{field_schema, offering_user_operations, offering_user_request, offering_user_schema};
-use super::routes::{allow, both};
+use super::routes::{allow_public, both};
+use super::static_body::StaticBody;
 use super::AppState;
 use crate::domain::state::ALL_STATES;
 
@@ -51,11 +55,15 @@ const PREFIX: &str = "marketplace_offering_users";
 
 /// The schema route; public, like upstream's.
 pub fn router() -> Router<AppState> {
-    both(Router::new(), SCHEMA_PATH, allow("GET, HEAD, OPTIONS", get(schema)))
+    both(Router::new(), SCHEMA_PATH, allow_public("GET, HEAD, OPTIONS", get(schema)))
 }
 
-async fn schema() -> Json<Value> {
-    Json(document().clone())
+/// The document as served: its JSON bytes, serialized once, so a request costs no building
+/// and no serializing.
+async fn schema() -> Response {
+    static BYTES: OnceLock<Bytes> = OnceLock::new();
+    let bytes = BYTES.get_or_init(|| Bytes::from(serde_json::to_vec(document()).unwrap_or_default())).clone();
+    ([(header::CONTENT_TYPE, "application/json")], Body::new(StaticBody::new(bytes))).into_response()
 }
 
 /// The whole OpenAPI document, built once.
@@ -107,15 +115,18 @@ fn build() -> Value {
     })
 }
 /// Every operation behind the request guard may be answered 503 (outage, load, timeout), and
-/// every one that takes a body 413.
+/// every one that takes a body 413. The public ones (schema, health checks) may be answered 503
+/// too, beyond their own limit of requests in progress (`public`); readiness keeps its own 503.
 fn add_guard_responses(paths: &mut Paths) {
     for (path, item) in paths.0.iter_mut() {
-        if path == SCHEMA_PATH || path.starts_with("/health/") {
-            continue;
-        }
+        let public = path == SCHEMA_PATH || path.starts_with("/health/");
         for operation in item.as_object_mut().into_iter().flat_map(|i| i.values_mut()) {
             let takes_body = operation.get("requestBody").is_some();
             let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+            if public {
+                responses.entry("503").or_insert_with(|| response_ref("Unavailable"));
+                continue;
+            }
             responses.insert("503".into(), response_ref("Unavailable"));
             if takes_body {
                 responses.insert("413".into(), response_ref("PayloadTooLarge"));
