@@ -12,6 +12,7 @@ pub mod embedded;
 pub mod error;
 pub mod healthcheck;
 pub mod http;
+pub mod lifecycle;
 pub mod server;
 pub mod store;
 pub mod telemetry;

@@ -1,13 +1,16 @@
 //! The connection pool, migrations, the choice between `DATABASE_URL` and the embedded
 //! cluster, and (in [`monitor`]) how the server notices that PostgreSQL is gone or back.
 
+pub mod migrate;
 pub mod monitor;
+pub mod url;
+pub mod wait;
 
-use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::PgPool;
 
 use crate::config::DatabaseArgs;
 use crate::embedded::{EmbeddedCluster, EmbeddedError, NO_DATABASE_HELP};
@@ -16,8 +19,10 @@ use crate::embedded::{EmbeddedCluster, EmbeddedError, NO_DATABASE_HELP};
 #[derive(Debug)]
 pub struct Database {
     pub options: PgConnectOptions,
-    /// Set when we run the embedded cluster; stop it on shutdown.
-    pub cluster: Option<EmbeddedCluster>,
+    /// Set when we run the embedded cluster: [`Database::start`] starts it, stop it on shutdown.
+    pub cluster: Option<Arc<EmbeddedCluster>>,
+    /// Bound on each connection attempt (`connect_timeout` of `DATABASE_URL`).
+    pub connect_timeout: Duration,
 }
 
 /// Why no database could be reached.
@@ -27,32 +32,55 @@ pub enum DatabaseError {
     NoDatabase,
     #[error("invalid DATABASE_URL: {0}")]
     BadUrl(sqlx::Error),
+    #[error("{0}")]
+    Url(#[from] url::UrlError),
     #[error("embedded PostgreSQL: {0}")]
     Embedded(String),
+    #[error("embedded PostgreSQL: {0}")]
+    Locked(String),
     #[error("cannot connect to PostgreSQL: {0}")]
     Connect(sqlx::Error),
+    #[error("cannot connect to PostgreSQL: {0}")]
+    Unreachable(String),
     #[error("migrations failed: {0}")]
     Migrate(sqlx::migrate::MigrateError),
 }
 
 impl Database {
-    /// `DATABASE_URL` if given, else the embedded cluster in the data directory.
+    /// `DATABASE_URL` if given (checked: `db::url`), else the embedded cluster in the data
+    /// directory, locked for this process but not started yet.
     pub fn resolve(args: &DatabaseArgs) -> Result<Self, DatabaseError> {
-        if let Some(url) = args.database_url.as_deref().filter(|u| !u.is_empty()) {
-            let options = PgConnectOptions::from_str(url).map_err(DatabaseError::BadUrl)?;
-            return Ok(Database { options, cluster: None });
+        if let Some(given) = args.database_url.as_deref().filter(|u| !u.is_empty()) {
+            let checked = url::parse("DATABASE_URL", given)?;
+            return Ok(Database { options: checked.options, cluster: None, connect_timeout: checked.connect_timeout });
         }
-        match EmbeddedCluster::start(&args.data_dir) {
-            Ok(cluster) => Ok(Database { options: cluster.connect_options(), cluster: Some(cluster) }),
+        match EmbeddedCluster::open(&args.data_dir) {
+            Ok(cluster) => Ok(Database {
+                options: url::with_application_name(cluster.connect_options()),
+                cluster: Some(Arc::new(cluster)),
+                connect_timeout: url::DEFAULT_CONNECT_TIMEOUT,
+            }),
             Err(EmbeddedError::NoBinaries) => Err(DatabaseError::NoDatabase),
+            Err(e @ EmbeddedError::Locked(_)) => Err(DatabaseError::Locked(e.to_string())),
             Err(EmbeddedError::Failed(message)) => Err(DatabaseError::Embedded(message)),
         }
     }
 
-    /// Stops the embedded cluster, if we started one.
-    pub fn shutdown(&self) {
+    /// Starts the embedded cluster, if there is one (on a thread of its own: `initdb` takes
+    /// seconds, and the listeners answer meanwhile).
+    pub async fn start(&self) -> Result<(), DatabaseError> {
+        let Some(cluster) = self.cluster.clone() else { return Ok(()) };
+        match tokio::task::spawn_blocking(move || cluster.start()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(DatabaseError::Embedded(e.to_string())),
+            Err(e) => Err(DatabaseError::Embedded(e.to_string())),
+        }
+    }
+
+    /// Stops the embedded cluster, if we started one, within `limit`.
+    pub fn shutdown(&self, limit: Duration) {
         if let Some(cluster) = &self.cluster {
-            cluster.stop();
+            cluster.stop_within(limit);
         }
     }
 }
@@ -99,17 +127,9 @@ pub async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<
         .map_err(DatabaseError::Connect)
 }
 
-/// Applies pending migrations on a connection of its own (no statement timeout: a migration
-/// of a large table may take long). A database already migrated further, by a newer release
-/// of the server, is accepted: migrations are additive, so this release still works on it
-/// (rolling upgrades).
+/// Applies pending migrations (see [`migrate`]); `migrate::run` says what it is doing as it goes.
 pub async fn migrate(options: &PgConnectOptions) -> Result<(), DatabaseError> {
-    let mut conn = PgConnection::connect_with(options).await.map_err(DatabaseError::Connect)?;
-    let mut migrator = sqlx::migrate!("./migrations");
-    migrator.set_ignore_missing(true);
-    let result = migrator.run(&mut conn).await.map_err(DatabaseError::Migrate);
-    let _ = conn.close().await;
-    result
+    migrate::run(&crate::MIGRATOR, options, url::DEFAULT_CONNECT_TIMEOUT, |_| {}).await
 }
 
 /// Whether an error means PostgreSQL cannot be reached, rather than that a statement failed:

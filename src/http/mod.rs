@@ -16,6 +16,7 @@ pub mod pagination;
 mod provider_offerings;
 pub mod request;
 mod routes;
+pub mod starting;
 mod users;
 pub mod wire;
 

@@ -43,6 +43,7 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     let route = route_label(request.extensions().get::<MatchedPath>().map(MatchedPath::as_str));
     let method = request.method().clone();
     let request_id = request_id(request.headers().get(REQUEST_ID));
+    let probe = is_probe(&route);
     let user = AuthenticatedUser::default();
     request.extensions_mut().insert(user.clone());
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
@@ -58,11 +59,12 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         state.metrics.in_flight.dec();
         count(&state.metrics, route, method, status, elapsed.as_secs_f64(), &response);
     }
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| match user.0.get() {
-        Some(user) => {
-            tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, user = %user.simple(), "request")
-        }
-        None => tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request"),
+        Some(user) => tracing::info!(status, latency_ms, user = %user.simple(), "request"),
+        // Probes and scrapes come every few seconds: at info they would bury the requests.
+        None if probe && status < 500 => tracing::debug!(status, latency_ms, "request"),
+        None => tracing::info!(status, latency_ms, "request"),
     });
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
@@ -102,6 +104,11 @@ fn route_label(matched: Option<&str>) -> String {
         Some(path) if !path.starts_with("/api/") && path.len() > 1 => path.trim_end_matches('/').to_owned(),
         Some(path) => path.to_owned(),
     }
+}
+
+/// Health checks and metrics scrapes: logged at debug.
+fn is_probe(route: &str) -> bool {
+    matches!(route, "/health/live" | "/health/ready" | "/metrics")
 }
 
 /// The client's request id if it is well-formed, else a new one.
