@@ -2,6 +2,7 @@
 //! cluster, and (in [`monitor`]) how the server notices that PostgreSQL is gone or back.
 
 pub mod migrate;
+pub mod migration_rules;
 pub mod monitor;
 pub mod url;
 pub mod wait;
