@@ -15,6 +15,7 @@ mod deployment;
 mod docs;
 
 mod import;
+mod lifecycle;
 mod links;
 mod list;
 mod openapi;
