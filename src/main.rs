@@ -59,7 +59,8 @@ async fn main() -> ExitCode {
         Command::Serve(args) if args.no_migrate => Schema::WaitForMigrations,
         _ => schema,
     };
-    let plan = Plan { schema, database_wait: cli.database.database_wait };
+    let uses_database_url = !matches!(cli.command, Command::Migrate);
+    let plan = Plan { schema, database_wait: cli.database.database_wait, uses_database_url };
     // A second SIGINT/SIGTERM (the first, for commands without a graceful stop) exits at once:
     // the embedded cluster is told to stop first, or it would run on without its server.
     let cluster = database.cluster.clone();

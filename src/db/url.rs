@@ -58,13 +58,13 @@ pub struct DatabaseUrl {
 /// Why a URL was refused. The messages name parameters, never values.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum UrlError {
-    #[error("{variable} is not a valid URL: {reason}")]
+    #[error("invalid {variable}: not a URL: {reason}")]
     Malformed { variable: &'static str, reason: String },
     #[error("{variable}: unsupported parameter `{parameter}` (supported: {})", SUPPORTED.join(", "))]
     Unsupported { variable: &'static str, parameter: String },
     #[error("{variable}: `connect_timeout` must be a whole number of seconds")]
     BadTimeout { variable: &'static str },
-    #[error("{variable}: {reason}")]
+    #[error("invalid {variable}: {reason}")]
     Invalid { variable: &'static str, reason: String },
 }
 

@@ -83,6 +83,9 @@ pub struct Plan {
     pub schema: Schema,
     /// `--database-wait`: how long PostgreSQL has to answer.
     pub database_wait: Duration,
+    /// The command goes on to use `DATABASE_URL` (all but `migrate`): when the migrations
+    /// went elsewhere, it is waited for too.
+    pub uses_database_url: bool,
 }
 
 /// What to do about the schema.
@@ -120,7 +123,7 @@ pub async fn prepare(database: &Database, plan: &Plan, status: &StartupStatus) -
             let report = |step: &str| status.set(Phase::Migrating(step.to_owned()));
             migrate::run_on(&crate::MIGRATOR, conn, report).await.map_err(StartError::Migration)?;
             // DATABASE_URL is then another way in (a pooler): it must answer too.
-            if *separate {
+            if *separate && plan.uses_database_url {
                 drop(reachable(&database.options).await?);
             }
         }
