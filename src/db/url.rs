@@ -53,6 +53,9 @@ pub struct DatabaseUrl {
     pub options: PgConnectOptions,
     /// Bound on each connection attempt (`connect_timeout`, else [`DEFAULT_CONNECT_TIMEOUT`]).
     pub connect_timeout: Duration,
+    /// `target_session_attrs` as given. sqlx knows no such parameter (it would log its value
+    /// as unrecognised), so it is taken out here for whoever acts on it.
+    pub target_session_attrs: Option<String>,
 }
 
 /// Why a URL was refused. The messages name parameters, never values.
@@ -75,6 +78,7 @@ pub fn parse(variable: &'static str, url: &str) -> Result<DatabaseUrl, UrlError>
     let mut parsed =
         url::Url::parse(url.trim()).map_err(|e| UrlError::Malformed { variable, reason: e.to_string() })?;
     let mut connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+    let mut target_session_attrs = None;
     let mut kept: Vec<(String, String)> = Vec::new();
     for (key, value) in parsed.query_pairs() {
         let supported = SUPPORTED.contains(&key.as_ref()) || is_option_entry(&key);
@@ -83,6 +87,8 @@ pub fn parse(variable: &'static str, url: &str) -> Result<DatabaseUrl, UrlError>
         }
         if key == "connect_timeout" {
             connect_timeout = parse_connect_timeout(&value).ok_or(UrlError::BadTimeout { variable })?;
+        } else if key == "target_session_attrs" {
+            target_session_attrs = Some(value.into_owned());
         } else {
             kept.push((key.into_owned(), value.into_owned()));
         }
@@ -96,7 +102,7 @@ pub fn parse(variable: &'static str, url: &str) -> Result<DatabaseUrl, UrlError>
     }
     let options = PgConnectOptions::from_str(parsed.as_str())
         .map_err(|e| UrlError::Invalid { variable, reason: redact(&e.to_string(), &secrets) })?;
-    Ok(DatabaseUrl { options: with_application_name(options), connect_timeout })
+    Ok(DatabaseUrl { options: with_application_name(options), connect_timeout, target_session_attrs })
 }
 
 /// `options` with `application_name` set to the program's name when nothing set it.
@@ -168,7 +174,7 @@ mod tests {
     fn the_parameters_of_tls_and_multi_host_setups_are_accepted() {
         let url = "postgres://u@h/db?sslmode=verify-full&sslrootcert=/ca.pem&sslcert=/c.pem&sslkey=/k.pem\
                    &options=-c%20search_path%3Dx&target_session_attrs=read-write&options[lock_timeout]=1s";
-        assert!(parse("DATABASE_URL", url).is_ok());
+        assert_eq!(parse("DATABASE_URL", url).unwrap().target_session_attrs.as_deref(), Some("read-write"));
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub enum Phase {
     Migrating(String),
     /// `--no-migrate`: these migrations this release knows are not applied yet.
     WaitingForMigrations(Vec<i64>),
+    /// The schema is current; the server opens its pool (and imports the demo).
+    Finishing,
     /// Done: the server serves.
     Ready,
 }
@@ -72,6 +74,9 @@ impl StartupStatus {
                     format!("not applied: {} (serve --no-migrate: waiting for `migrate`)", versions.join(", "));
                 Readiness { database: Ok(()), migrations: Err(reason) }
             }
+            Phase::Finishing => {
+                Readiness { database: Err("opening the connection pool".to_owned()), migrations: Ok(()) }
+            }
             Phase::Ready => Readiness { database: Ok(()), migrations: Ok(()) },
         }
     }
@@ -109,7 +114,8 @@ pub enum StartError {
     Migration(DatabaseError),
 }
 
-/// Runs the steps of [`Plan`] on `database`, reporting each to `status`.
+/// Runs the steps of [`Plan`] on `database`, reporting each to `status` (which stays at the
+/// last step: readiness turns to 200 only once the server has switched to its API).
 pub async fn prepare(database: &Database, plan: &Plan, status: &StartupStatus) -> Result<(), StartError> {
     status.set(Phase::StartingDatabase);
     database.start().await.map_err(StartError::Embedded)?;
@@ -132,7 +138,8 @@ pub async fn prepare(database: &Database, plan: &Plan, status: &StartupStatus) -
             wait_for_migrations(conn, database, status).await;
         }
     }
-    status.set(Phase::Ready);
+    // Not `Phase::Ready` yet: that is for the server to say once it serves.
+    status.set(Phase::Finishing);
     Ok(())
 }
 
@@ -198,4 +205,36 @@ async fn missing_migrations(conn: &mut PgConnection) -> sqlx::Result<Vec<i64>> {
     let applied: Vec<i64> =
         sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&mut *conn).await?;
     Ok(known.into_iter().filter(|v| !applied.contains(v)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_server_that_serves_is_ready_and_each_step_says_why_not() {
+        let status = StartupStatus::default();
+        let steps = [
+            Phase::StartingDatabase,
+            Phase::WaitingForDatabase("connection refused".into()),
+            Phase::Migrating("running".into()),
+            Phase::WaitingForMigrations(vec![7, 8]),
+            Phase::Finishing,
+        ];
+        for step in steps {
+            status.set(step.clone());
+            let readiness = status.readiness();
+            assert!(!readiness.is_ready(), "{step:?}");
+            let why =
+                [readiness.database, readiness.migrations].into_iter().filter_map(Result::err).collect::<Vec<_>>();
+            assert!(!why.is_empty(), "{step:?}");
+        }
+        status.set(Phase::WaitingForMigrations(vec![7, 8]));
+        assert_eq!(
+            status.readiness().migrations,
+            Err("not applied: 7, 8 (serve --no-migrate: waiting for `migrate`)".to_owned())
+        );
+        status.set(Phase::Ready);
+        assert!(status.readiness().is_ready());
+    }
 }

@@ -139,7 +139,12 @@ async fn a_database_that_comes_up_later_is_waited_for_while_the_health_checks_an
     let cluster = tokio::task::spawn_blocking(move || cluster.start().map(|()| cluster)).await.unwrap().unwrap();
     let ready = wait_for(port, "/health/ready", 200, Duration::from_secs(60)).await;
     assert_eq!(ready.json()["checks"], serde_json::json!({"database": "ok", "migrations": "ok"}));
-    assert_eq!(get(port, LIST).await.unwrap().status, 401);
+    let api = get(port, LIST).await.unwrap();
+    if api.status != 401 {
+        send(&child, Signal::SIGTERM);
+        let (_, stderr) = exited(child, Duration::from_secs(20)).await;
+        panic!("{}: {stderr}", api.body);
+    }
 
     send(&child, Signal::SIGTERM);
     let (code, stderr) = exited(child, Duration::from_secs(20)).await;
