@@ -28,7 +28,8 @@ pub struct Cli {
 /// What to do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Apply pending migrations, then serve the API until SIGINT/SIGTERM.
+    /// Listen, wait for the database, apply pending migrations, then serve the API until
+    /// SIGINT/SIGTERM.
     Serve(Box<ServeArgs>),
     /// Apply pending migrations and exit.
     Migrate,
@@ -61,17 +62,24 @@ pub struct HealthArgs {
 #[derive(Clone, Args)]
 pub struct DatabaseArgs {
     /// PostgreSQL connection URL. Without it the server runs its own embedded cluster
-    /// (see --data-dir) from the PostgreSQL binaries installed on the machine.
-    #[arg(long, env = "DATABASE_URL", global = true)]
+    /// (see --data-dir) from the PostgreSQL binaries installed on the machine. Takes libpq's
+    /// `connect_timeout` (seconds, default 10) and `application_name` (default the program's
+    /// name); an unknown parameter is refused. Pass the password by environment (this
+    /// variable, PGPASSWORD) or a password file (PGPASSFILE, ~/.pgpass), never as a flag.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
     /// PostgreSQL connection URL for the migrations every command applies first, when they
     /// must not go through DATABASE_URL: behind PgBouncer in transaction mode, whose pooled
     /// sessions would keep the migrations' advisory lock. Unset: DATABASE_URL.
-    #[arg(long, env = "DATABASE_MIGRATION_URL", global = true)]
+    #[arg(long, env = "DATABASE_MIGRATION_URL", global = true, hide_env_values = true)]
     pub migration_database_url: Option<String>,
     /// Data directory of the embedded PostgreSQL cluster, used when DATABASE_URL is unset.
     #[arg(long, env = "WALDUR_DATA_DIR", default_value = "./.data/postgres", global = true)]
     pub data_dir: PathBuf,
+    /// How long PostgreSQL has to answer at start-up (retried with backoff, each attempt
+    /// bounded by `connect_timeout`); then the command exits with code 3.
+    #[arg(long, env = "DATABASE_WAIT", default_value = "60s", value_parser = parse_duration, global = true)]
+    pub database_wait: Duration,
 }
 
 // The URL may carry a password: never print it.
@@ -81,6 +89,7 @@ impl std::fmt::Debug for DatabaseArgs {
             .field("database_url", &self.database_url.as_ref().map(|_| "<redacted>"))
             .field("migration_database_url", &self.migration_database_url.as_ref().map(|_| "<redacted>"))
             .field("data_dir", &self.data_dir)
+            .field("database_wait", &self.database_wait)
             .finish()
     }
 }
@@ -95,6 +104,11 @@ pub struct ServeArgs {
     /// database already holds users other than the demo's.
     #[arg(long)]
     pub demo: bool,
+    /// Apply no migrations: wait (not ready meanwhile) until `migrate`, run as a job of its
+    /// own, or a newer release has applied every migration this release knows.
+    #[arg(long, env = "NO_MIGRATE", default_value_t = false,
+          action = clap::ArgAction::Set, value_parser = parse_flag, num_args = 0..=1, default_missing_value = "true")]
+    pub no_migrate: bool,
     /// Hide offering users from service providers until the user consents to the offering's
     /// active terms of service (list and retrieve only; staff, support and the user himself
     /// always see them).

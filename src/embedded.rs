@@ -6,11 +6,20 @@
 //! never competes for a TCP port. `initdb` refuses to run as root; when we are root the
 //! cluster's processes run as an unprivileged system user (`postgres` if it exists, else
 //! `nobody`) that owns the data directory.
+//!
+//! What it is for: trying the server, development, the demo. Not production: one process,
+//! no backups, no replication. It is durable all the same (`fsync` and `synchronous_commit`
+//! on: a commit the API acknowledged survives a crash of the machine), and a server locks its
+//! data directory for as long as it runs, so two servers never share one cluster.
 
+use std::fs::File;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
+use nix::fcntl::{Flock, FlockArg};
 use sqlx::postgres::PgConnectOptions;
 
 /// The port number only names the socket file (`.s.PGSQL.<port>`); no TCP port is opened.
@@ -21,6 +30,11 @@ const SOCKET_PORT: u16 = 5432;
 pub enum EmbeddedError {
     #[error("no PostgreSQL binaries found")]
     NoBinaries,
+    #[error(
+        "the data directory {0} is in use by another waldur-offering-users process: stop it, or give this \
+         one another --data-dir (or a DATABASE_URL)"
+    )]
+    Locked(PathBuf),
     #[error("{0}")]
     Failed(String),
 }
@@ -32,19 +46,58 @@ DATABASE_URL at a PostgreSQL server (for example postgres://postgres@127.0.0.1:5
 install PostgreSQL's server binaries (Debian: apt-get install postgresql) and the server will create \
 and run its own cluster in --data-dir (default ./.data/postgres).";
 
-/// A running cluster. `stop()` shuts it down if this process started it.
+/// Whether commits reach the disk before they are acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// PostgreSQL's defaults (`fsync`, `synchronous_commit` on): what `serve` runs.
+    Durable,
+    /// `fsync=off`, `synchronous_commit=off`: a crash of the machine may lose or corrupt data.
+    /// For throwaway clusters only (the tests, the benchmark).
+    Fast,
+}
+
+/// A cluster in a data directory. `stop_within()` shuts it down if this process started it.
 #[derive(Debug)]
 pub struct EmbeddedCluster {
     bin_dir: PathBuf,
     data_dir: PathBuf,
     run_as: Option<(u32, u32)>,
-    started_here: bool,
+    durability: Durability,
+    started_here: AtomicBool,
+    /// The lock on the data directory, held as long as the process lives (the kernel lets go
+    /// of it when the process ends, however it ends); `None` for a shared test cluster.
+    lock: Option<Flock<File>>,
 }
 
 impl EmbeddedCluster {
+    /// The cluster in `data_dir`, made this process's own: the directory is created if need
+    /// be and locked, so that a second server on the same directory is refused instead of
+    /// sharing a cluster the first one would stop under it. Nothing is started yet: see
+    /// [`EmbeddedCluster::start`].
+    pub fn open(data_dir: &Path) -> Result<Self, EmbeddedError> {
+        let mut cluster = Self::prepare(data_dir, Durability::Durable)?;
+        // A directory can be locked like a file, and needs nothing written in it (initdb
+        // wants it empty).
+        let dir = File::open(&cluster.data_dir)
+            .map_err(|e| fail(format!("cannot open {}: {e}", cluster.data_dir.display())))?;
+        match Flock::lock(dir, FlockArg::LockExclusiveNonblock) {
+            Ok(lock) => cluster.lock = Some(lock),
+            Err((_, nix::errno::Errno::EWOULDBLOCK)) => return Err(EmbeddedError::Locked(cluster.data_dir)),
+            Err((_, e)) => return Err(fail(format!("cannot lock {}: {e}", cluster.data_dir.display()))),
+        }
+        Ok(cluster)
+    }
+
     /// Creates the cluster in `data_dir` if it does not exist yet, starts it unless it is
-    /// already running, and returns it. Data from earlier runs is found again.
-    pub fn start(data_dir: &Path) -> Result<Self, EmbeddedError> {
+    /// already running, and returns it, without locking the directory: for a cluster several
+    /// processes share on purpose (the test harness's, left running between runs).
+    pub fn start_shared(data_dir: &Path, durability: Durability) -> Result<Self, EmbeddedError> {
+        let cluster = Self::prepare(data_dir, durability)?;
+        cluster.start()?;
+        Ok(cluster)
+    }
+
+    fn prepare(data_dir: &Path, durability: Durability) -> Result<Self, EmbeddedError> {
         let bin_dir = find_bin_dir().ok_or(EmbeddedError::NoBinaries)?;
         std::fs::create_dir_all(data_dir).map_err(|e| fail(format!("cannot create {}: {e}", data_dir.display())))?;
         let data_dir =
@@ -53,15 +106,27 @@ impl EmbeddedCluster {
         if let Some((uid, gid)) = run_as {
             chown_tree(&data_dir, uid, gid)?;
         }
-        let mut cluster = EmbeddedCluster { bin_dir, data_dir, run_as, started_here: false };
-        if !cluster.data_dir.join("PG_VERSION").exists() {
-            cluster.initdb()?;
+        Ok(EmbeddedCluster { bin_dir, data_dir, run_as, durability, started_here: AtomicBool::new(false), lock: None })
+    }
+
+    /// Creates the cluster if its directory holds none yet and starts it. Data from earlier
+    /// runs is found again. A cluster found running in a directory this process locked was
+    /// left behind by an earlier server that died without stopping it: it is restarted, so
+    /// that it runs with this server's settings and stops with it.
+    pub fn start(&self) -> Result<(), EmbeddedError> {
+        if !self.data_dir.join("PG_VERSION").exists() {
+            self.initdb()?;
         }
-        if !cluster.is_running() {
-            cluster.pg_ctl_start()?;
-            cluster.started_here = true;
+        if self.is_running() {
+            if self.lock.is_none() {
+                return Ok(());
+            }
+            tracing::info!("embedded PostgreSQL left running by an earlier server; restarting it");
+            self.pg_ctl_stop("fast", Some(Duration::from_secs(60)));
         }
-        Ok(cluster)
+        self.pg_ctl_start()?;
+        self.started_here.store(true, Ordering::SeqCst);
+        Ok(())
     }
 
     /// Connection options for the cluster's `postgres` database over its socket.
@@ -74,16 +139,47 @@ impl EmbeddedCluster {
         &self.data_dir
     }
 
-    /// Stops the cluster if this process started it (fast shutdown: open sessions are ended).
-    pub fn stop(&self) {
-        if !self.started_here {
+    /// Stops the cluster if this process started it: a fast shutdown (open sessions are
+    /// ended, everything committed is on disk) given `limit`, then an immediate one (crash
+    /// recovery at the next start) if that was not enough.
+    pub fn stop_within(&self, limit: Duration) {
+        if !self.started_here.swap(false, Ordering::SeqCst) {
             return;
         }
-        let result = self.command("pg_ctl").arg("-D").arg(&self.data_dir).args(["-m", "fast", "-w", "stop"]).output();
-        match result {
-            Ok(out) if out.status.success() => tracing::info!("embedded PostgreSQL stopped"),
-            Ok(out) => tracing::warn!("pg_ctl stop failed: {}", String::from_utf8_lossy(&out.stderr)),
-            Err(e) => tracing::warn!("pg_ctl stop failed: {e}"),
+        if limit >= Duration::from_secs(1) && self.pg_ctl_stop("fast", Some(limit)) {
+            tracing::info!("embedded PostgreSQL stopped");
+            return;
+        }
+        self.stop_now();
+    }
+
+    /// Tells the cluster to stop at once (immediate shutdown), without waiting for it: for a
+    /// process that is about to exit anyway.
+    pub fn stop_now(&self) {
+        self.started_here.store(false, Ordering::SeqCst);
+        if self.pg_ctl_stop("immediate", None) {
+            tracing::warn!("embedded PostgreSQL told to stop immediately");
+        }
+    }
+
+    /// `pg_ctl stop` in `mode`, waiting up to `wait` (whole seconds, at least 1) or not at all.
+    fn pg_ctl_stop(&self, mode: &str, wait: Option<Duration>) -> bool {
+        let mut command = self.command("pg_ctl");
+        command.arg("-D").arg(&self.data_dir).args(["-m", mode]);
+        match wait {
+            Some(wait) => command.args(["-w", "-t", &wait.as_secs().max(1).to_string()]),
+            None => command.arg("-W"),
+        };
+        match command.arg("stop").output() {
+            Ok(out) if out.status.success() => true,
+            Ok(out) => {
+                tracing::warn!("pg_ctl stop -m {mode} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+                false
+            }
+            Err(e) => {
+                tracing::warn!("pg_ctl stop -m {mode} failed: {e}");
+                false
+            }
         }
     }
 
@@ -115,10 +211,11 @@ impl EmbeddedCluster {
     }
 
     fn pg_ctl_start(&self) -> Result<(), EmbeddedError> {
-        let options = format!(
-            "-k {} -c listen_addresses='' -p {SOCKET_PORT} -c max_connections=200 -c fsync=off -c synchronous_commit=off",
-            self.data_dir.display()
-        );
+        let mut options =
+            format!("-k {} -c listen_addresses='' -p {SOCKET_PORT} -c max_connections=200", self.data_dir.display());
+        if self.durability == Durability::Fast {
+            options.push_str(" -c fsync=off -c synchronous_commit=off");
+        }
         let out = self
             .command("pg_ctl")
             .arg("-D")

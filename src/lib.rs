@@ -14,6 +14,7 @@ pub mod exposure;
 pub mod fd_limit;
 pub mod healthcheck;
 pub mod http;
+pub mod lifecycle;
 pub mod server;
 pub mod store;
 pub mod telemetry;

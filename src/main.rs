@@ -7,17 +7,21 @@ use std::time::Instant;
 use clap::Parser;
 use tokio::net::TcpListener;
 
-use sqlx::postgres::PgConnectOptions;
 use sqlx::ConnectOptions;
 use waldur_offering_users::config::{Cli, Command, HealthArgs, ServeArgs};
-use waldur_offering_users::db::{self, Database, DatabaseError, SessionLimits};
+use waldur_offering_users::db::{self, url, Database, DatabaseError, SessionLimits};
 use waldur_offering_users::directory::Progress;
 use waldur_offering_users::http::Settings;
-use waldur_offering_users::server::{self, Listeners, Transport};
+use waldur_offering_users::lifecycle::exit::Exit;
+use waldur_offering_users::lifecycle::startup::{self, Plan, Schema, StartError, StartupStatus};
+use waldur_offering_users::lifecycle::stdio::{complain, say};
+use waldur_offering_users::lifecycle::{signals, stdio};
+use waldur_offering_users::server::{self, Listeners, Ready, Transport};
 use waldur_offering_users::{directory, exposure, healthcheck, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    stdio::fill_closed_standard_descriptors();
     let cli = Cli::parse();
     // The probe needs no database (and must not start the embedded one).
     if let Command::Health(args) = &cli.command {
@@ -27,52 +31,92 @@ async fn main() -> ExitCode {
     if let Command::Serve(args) = &cli.command {
         if let Some(refusal) = exposure::refusal(&args.bind, args.links.public_url.as_ref(), &args.links.allowed_hosts)
         {
-            eprintln!("{refusal}");
-            return ExitCode::from(2);
+            complain(format_args!("{refusal}"));
+            return Exit::Usage.into();
         }
     }
     telemetry::init(cli.log_format);
     let database = match Database::resolve(&cli.database) {
         Ok(database) => database,
         Err(e @ DatabaseError::NoDatabase) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
+            complain(format_args!("{e}"));
+            return Exit::Usage.into();
+        }
+        Err(e @ DatabaseError::Locked(_)) => {
+            complain(format_args!("error: {e}"));
+            return Exit::DataDirectoryLocked.into();
         }
         Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
+            complain(format_args!("error: {e}"));
+            return Exit::Usage.into();
         }
     };
     // Migrations go to DATABASE_MIGRATION_URL when it is set (PostgreSQL itself, when
     // DATABASE_URL is a transaction-pooling PgBouncer), else where everything else goes.
-    let migrations = match cli.database.migration_database_url.as_deref().filter(|u| !u.is_empty()) {
-        None => database.options.clone(),
-        Some(url) => match db::refuse_unsupported(url)
+    let schema = match cli.database.migration_database_url.as_deref().filter(|u| !u.is_empty()) {
+        None => Schema::Migrate { options: Box::new(database.options.clone()), separate: false },
+        Some(given) => match db::refuse_unsupported(given)
             .map_err(|e| format!("DATABASE_MIGRATION_URL: {e}"))
-            .and_then(|()| db::tls::options_from_url("DATABASE_MIGRATION_URL", url).map_err(|e| e.to_string()))
+            .and_then(|()| url::parse("DATABASE_MIGRATION_URL", given).map_err(|e| e.to_string()))
         {
-            Ok(options) => options,
+            Ok(checked) => Schema::Migrate { options: Box::new(checked.options), separate: true },
             Err(e) => {
-                eprintln!("error: {e}");
-                database.shutdown();
-                return ExitCode::from(2);
+                complain(format_args!("error: {e}"));
+                return Exit::Usage.into();
             }
         },
     };
-    let code = run(cli.command, &database, &migrations).await;
-    database.shutdown();
-    code
+    let schema = match &cli.command {
+        Command::Serve(args) if args.no_migrate => Schema::WaitForMigrations,
+        _ => schema,
+    };
+    let uses_database_url = !matches!(cli.command, Command::Migrate);
+    let plan = Plan { schema, database_wait: cli.database.database_wait, uses_database_url };
+    // A second SIGINT/SIGTERM (the first, for commands without a graceful stop) exits at once:
+    // the embedded cluster is told to stop first, or it would run on without its server.
+    let cluster = database.cluster.clone();
+    let graceful = matches!(cli.command, Command::Serve(_));
+    let stop = match signals::install(graceful, move || {
+        if let Some(cluster) = cluster {
+            cluster.stop_now();
+        }
+    }) {
+        Ok(stop) => stop,
+        Err(e) => {
+            complain(format_args!("error: cannot handle signals: {e}"));
+            return Exit::Failure.into();
+        }
+    };
+    let (exit, deadline) = match cli.command {
+        Command::Serve(args) => serve(&database, &plan, *args, stop).await,
+        command => (run(command, &database, &plan).await, None),
+    };
+    // What is left of the shutdown's deadline, or the time a command's end may take.
+    let left = deadline
+        .map_or(std::time::Duration::from_secs(30), |d| d.saturating_duration_since(tokio::time::Instant::now()));
+    database.shutdown(left);
+    exit.into()
 }
 
-async fn run(command: Command, database: &Database, migrations: &PgConnectOptions) -> ExitCode {
-    if let Err(e) = db::migrate(migrations).await {
-        eprintln!("error: {e}");
-        return ExitCode::FAILURE;
+/// The exit code of a start-up that failed.
+fn start_failed(e: &StartError) -> Exit {
+    complain(format_args!("error: {e}"));
+    match e {
+        StartError::Embedded(_) => Exit::Failure,
+        StartError::Unreachable(_) => Exit::DatabaseUnreachable,
+        StartError::Migration(_) => Exit::MigrationFailed,
+    }
+}
+
+/// `migrate` and `import`: the database made ready, then the command.
+async fn run(command: Command, database: &Database, plan: &Plan) -> Exit {
+    if let Err(e) = startup::prepare(database, plan, &StartupStatus::default()).await {
+        return start_failed(&e);
     }
     match command {
         Command::Migrate => {
-            println!("migrations applied");
-            ExitCode::SUCCESS
+            say(format_args!("migrations applied"));
+            Exit::Success
         }
         Command::Import { file } => {
             let mut view = ProgressView::new();
@@ -85,8 +129,8 @@ async fn run(command: Command, database: &Database, migrations: &PgConnectOption
             let text = match text {
                 Ok(text) => text,
                 Err(e) => {
-                    eprintln!("error: cannot read {}: {e}", file.display());
-                    return ExitCode::FAILURE;
+                    complain(format_args!("error: cannot read {}: {e}", file.display()));
+                    return Exit::Failure;
                 }
             };
             view.line(format_args!("read {} ({:.1} MB)", file.display(), text.len() as f64 / 1e6));
@@ -95,13 +139,12 @@ async fn run(command: Command, database: &Database, migrations: &PgConnectOption
             match db::connect(database.options.clone().disable_statement_logging(), 2).await {
                 Ok(pool) => import_text(&pool, &text, &mut view).await,
                 Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(2)
+                    complain(format_args!("error: {e}"));
+                    Exit::DatabaseUnreachable
                 }
             }
         }
-        Command::Serve(args) => serve(database.options.clone(), *args).await,
-        Command::Health(args) => health(&args).await,
+        Command::Serve(_) | Command::Health(_) => unreachable!("handled by main"),
     }
 }
 
@@ -111,27 +154,27 @@ async fn health(args: &HealthArgs) -> ExitCode {
     let target = match healthcheck::target(args.url.as_deref(), &args.bind) {
         Ok(target) => target,
         Err(e) => {
-            eprintln!("error: {e}");
+            complain(format_args!("error: {e}"));
             return ExitCode::FAILURE;
         }
     };
     match healthcheck::probe(&target, args.timeout).await {
         Ok(200) => {
-            println!("ready: {} answered 200", target.url());
+            say(format_args!("ready: {} answered 200", target.url()));
             ExitCode::SUCCESS
         }
         Ok(status) => {
-            eprintln!("not ready: {} answered {status}", target.url());
+            complain(format_args!("not ready: {} answered {status}", target.url()));
             ExitCode::FAILURE
         }
         Err(e) => {
-            eprintln!("not ready: {}: {e}", target.url());
+            complain(format_args!("not ready: {}: {e}", target.url()));
             ExitCode::FAILURE
         }
     }
 }
 
-async fn import_text(pool: &sqlx::PgPool, text: &str, view: &mut ProgressView) -> ExitCode {
+async fn import_text(pool: &sqlx::PgPool, text: &str, view: &mut ProgressView) -> Exit {
     let started = Instant::now();
     view.status(format_args!("parsing…"));
     let result = match directory::parse(text) {
@@ -144,14 +187,14 @@ async fn import_text(pool: &sqlx::PgPool, text: &str, view: &mut ProgressView) -
     match result {
         Ok(summary) => {
             view.line(format_args!("committed"));
-            print!("{summary}");
-            println!("imported in {:.2} s", started.elapsed().as_secs_f64());
-            ExitCode::SUCCESS
+            say(format_args!("{}", summary.to_string().trim_end()));
+            say(format_args!("imported in {:.2} s", started.elapsed().as_secs_f64()));
+            Exit::Success
         }
         Err(e) => {
             view.clear();
-            eprintln!("import failed, nothing written: {e}");
-            ExitCode::FAILURE
+            complain(format_args!("import failed, nothing written: {e}"));
+            Exit::Failure
         }
     }
 }
@@ -228,40 +271,23 @@ impl ProgressView {
     }
 }
 
-async fn serve(options: PgConnectOptions, args: ServeArgs) -> ExitCode {
+/// `serve`: the listeners first, then the database (`lifecycle::startup`), then the API until
+/// a stop is requested. Returns the exit and the shutdown's deadline, if it got that far.
+async fn serve(
+    database: &Database,
+    plan: &Plan,
+    args: ServeArgs,
+    stop: signals::StopRequest,
+) -> (Exit, Option<tokio::time::Instant>) {
     // Client connections, pool connections, the monitor's and the fold's, and a margin for
     // listeners, logs and the embedded cluster's pipes.
     let descriptors = args.limits.max_connections as u64 + u64::from(args.pool_size) + 64;
     waldur_offering_users::fd_limit::raise_open_file_limit(descriptors);
-    let limits = SessionLimits {
-        statement_timeout: args.limits.statement_timeout,
-        idle_in_transaction_timeout: args.limits.idle_in_transaction_timeout,
-    };
-    let pool = match db::connect(db::limit_sessions(options.clone(), limits), args.pool_size).await {
-        Ok(pool) => pool,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if args.demo {
-        match directory::import_demo(&pool).await {
-            Ok(summary) => print!("{summary}"),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::FAILURE;
-            }
-        }
-        println!("demo tokens (send as 'Authorization: Token <key>'):");
-        for (who, token, what) in demo_tokens() {
-            println!("  {who:<18} {token:<30} {what}");
-        }
-    }
     let listener = match TcpListener::bind(&args.bind).await {
         Ok(listener) => listener,
         Err(e) => {
-            eprintln!("error: cannot listen on {}: {e}", args.bind);
-            return ExitCode::from(2);
+            complain(format_args!("error: cannot listen on {}: {e}", args.bind));
+            return (Exit::Usage, None);
         }
     };
     let admin = match args.admin_bind.as_str() {
@@ -269,20 +295,57 @@ async fn serve(options: PgConnectOptions, args: ServeArgs) -> ExitCode {
         address => match TcpListener::bind(address).await {
             Ok(listener) => Some(listener),
             Err(e) => {
-                eprintln!("error: cannot listen on {address} (--admin-bind; `off` disables it): {e}");
-                return ExitCode::from(2);
+                complain(format_args!("error: cannot listen on {address} (--admin-bind; `off` disables it): {e}"));
+                return (Exit::Usage, None);
             }
         },
     };
     let address = listener.local_addr().map(|a| a.to_string()).unwrap_or(args.bind.clone());
-    println!("serving http://{address}/api/marketplace-offering-users/");
+    say(format_args!("serving http://{address}/api/marketplace-offering-users/"));
     if let Some(admin) = admin.as_ref().and_then(|l| l.local_addr().ok()) {
-        println!("metrics and health on http://{admin}/metrics");
+        say(format_args!("metrics and health on http://{admin}/metrics"));
     }
+    let status = StartupStatus::default();
+    let ready = async {
+        startup::prepare(database, plan, &status).await.map_err(|e| start_failed(&e))?;
+        let limits = SessionLimits {
+            statement_timeout: args.limits.statement_timeout,
+            idle_in_transaction_timeout: args.limits.idle_in_transaction_timeout,
+        };
+        let pool =
+            db::connect(db::limit_sessions(database.options.clone(), limits), args.pool_size).await.map_err(|e| {
+                complain(format_args!("error: {e}"));
+                Exit::DatabaseUnreachable
+            })?;
+        if args.demo {
+            import_demo(&pool).await?;
+        }
+        tracing::info!("ready");
+        Ok(Ready { pool, options: database.options.clone(), connect_timeout: database.connect_timeout })
+    };
     let transport = Transport::from_args(&args.limits);
     let listeners = Listeners { api: listener, admin };
-    server::run(pool, options, Settings::from_args(&args), transport, listeners, shutdown_signal()).await;
-    ExitCode::SUCCESS
+    let settings = Settings::from_args(&args);
+    match server::start_and_run(status.clone(), ready, settings, transport, listeners, stop.requested()).await {
+        Ok(deadline) => (Exit::Success, Some(deadline)),
+        Err(exit) => (exit, None),
+    }
+}
+
+/// `serve --demo`: the demo directory imported, its tokens printed.
+async fn import_demo(pool: &sqlx::PgPool) -> Result<(), Exit> {
+    match directory::import_demo(pool).await {
+        Ok(summary) => say(format_args!("{}", summary.to_string().trim_end())),
+        Err(e) => {
+            complain(format_args!("error: {e}"));
+            return Err(Exit::Failure);
+        }
+    }
+    say(format_args!("demo tokens (send as 'Authorization: Token <key>'):"));
+    for (who, token, what) in demo_tokens() {
+        say(format_args!("  {who:<18} {token:<30} {what}"));
+    }
+    Ok(())
 }
 
 /// The users and keys of the demo directory, read back from the bundled document, each with
@@ -331,23 +394,4 @@ fn demo_tokens() -> Vec<(String, String, String)> {
 /// `1 row`, `2 rows`.
 fn plural(count: u64, noun: &str) -> String {
     format!("{count} {noun}{}", if count == 1 { "" } else { "s" })
-}
-
-/// Resolves on SIGINT or SIGTERM; in-flight requests then finish before `serve` returns.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = interrupt => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

@@ -10,12 +10,15 @@
 //! - A connection's read buffer holds at most [`READ_BUFFER_LIMIT`] (headers beyond: 431).
 //! - A response the client stops reading is given up after `write_timeout` without progress
 //!   (`write_timeout`), and its connection closed.
-//! - At shutdown the listener closes, in-flight requests get `shutdown_timeout` to finish,
-//!   then the background tasks (outage monitor, count fold) stop, before the caller stops the
-//!   embedded cluster.
+//! - The listeners serve from the start: until the database is ready, the start-up's router
+//!   answers (`http::starting`), then the API's.
+//! - Shutdown has one deadline, `shutdown_timeout` after the signal, for everything: the
+//!   listeners close and in-flight requests finish, then the background tasks (outage monitor,
+//!   count fold) stop, then the pool closes, each given only what is left of it (a task still
+//!   running at the deadline is cancelled); the caller stops the embedded cluster in the rest.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -26,12 +29,16 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::PgPool;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::LimitArgs;
 use crate::db::monitor;
 use crate::error::Unavailable;
+use crate::http::starting::{self, Switch};
 use crate::http::{admin_app, app, AppState, Settings};
+use crate::lifecycle::startup::{Phase, StartupStatus};
 use crate::store::counters;
 use crate::write_timeout::WriteTimeout;
 
@@ -64,9 +71,19 @@ pub struct Listeners {
     pub admin: Option<TcpListener>,
 }
 
+/// What the server runs on once its database is ready.
+pub struct Ready {
+    /// The API's pool.
+    pub pool: PgPool,
+    /// Options of the background tasks' own connections (outage monitor, count fold).
+    pub options: PgConnectOptions,
+    /// Bound on each of their connection attempts.
+    pub connect_timeout: Duration,
+}
+
 /// Serves the API over `pool` until `shutdown` resolves, with the outage monitor and the count
 /// fold running beside it (both on connections of their own, made from `options`); returns
-/// when all of them have stopped.
+/// when all of them have stopped, within `transport.shutdown_timeout` of the signal.
 pub async fn run(
     pool: PgPool,
     options: PgConnectOptions,
@@ -75,32 +92,154 @@ pub async fn run(
     listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send,
 ) {
-    let stop = CancellationToken::new();
-    let (monitor, database) = monitor::monitor(options.clone(), pool.clone());
-    let monitor = tokio::spawn(monitor.run(stop.clone()));
-    let state = AppState::new(pool.clone(), settings).monitored_by(database.clone());
-    // Keeps the count deltas few (migration 0007).
-    let fold = tokio::spawn(counters::fold_forever(options, database, state.fold.clone(), stop.clone()));
-    let serving = CancellationToken::new();
-    let admin = listeners.admin.map(|listener| {
-        let router = admin_app(state.clone());
-        let serving = serving.clone();
-        tokio::spawn(async move { serve(listener, router, transport, serving.cancelled_owned()).await })
-    });
-    let api = serve(listeners.api, app(state), transport, serving.clone().cancelled_owned());
-    let signal = async {
-        shutdown.await;
-        serving.cancel();
+    let ready = Ready { pool, options, connect_timeout: crate::db::url::DEFAULT_CONNECT_TIMEOUT };
+    let routers = Routers::new(StartupStatus::default());
+    // Ready before the first connection is accepted: no request sees the start-up's router.
+    let running = Running::start(ready, settings, &routers);
+    let servers = Servers::start(listeners, &routers, transport);
+    shutdown.await;
+    let deadline = Instant::now() + transport.shutdown_timeout;
+    servers.stop(deadline).await;
+    running.stop(deadline).await;
+}
+
+/// Binds nothing (the listeners are bound already) and serves at once: until `ready` resolves
+/// (the database reachable and migrated, `lifecycle::startup`) the start-up's router answers,
+/// reporting `status`; then the API, as [`run`] serves it, until `shutdown` resolves. Returns
+/// the shutdown's deadline (the signal plus `transport.shutdown_timeout`), by which the caller
+/// should be done too, or `ready`'s error, once the listeners are closed.
+pub async fn start_and_run<E>(
+    status: StartupStatus,
+    ready: impl Future<Output = Result<Ready, E>>,
+    settings: Settings,
+    transport: Transport,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()>,
+) -> Result<Instant, E> {
+    let routers = Routers::new(status);
+    let servers = Servers::start(listeners, &routers, transport);
+    tokio::pin!(shutdown);
+    let ready = tokio::select! {
+        ready = ready => ready,
+        _ = &mut shutdown => {
+            let deadline = Instant::now() + transport.shutdown_timeout;
+            servers.stop(deadline).await;
+            return Ok(deadline);
+        }
     };
-    tokio::join!(api, signal);
-    if let Some(admin) = admin {
-        let _ = admin.await;
+    let ready = match ready {
+        Ok(ready) => ready,
+        Err(e) => {
+            servers.stop(Instant::now() + transport.shutdown_timeout).await;
+            return Err(e);
+        }
+    };
+    let running = Running::start(ready, settings, &routers);
+    routers.status.set(Phase::Ready);
+    shutdown.await;
+    let deadline = Instant::now() + transport.shutdown_timeout;
+    servers.stop(deadline).await;
+    running.stop(deadline).await;
+    Ok(deadline)
+}
+
+/// The routers of both listeners: the start-up's, then, once set, the serving ones.
+struct Routers {
+    status: StartupStatus,
+    api: Arc<OnceLock<Router>>,
+    admin: Arc<OnceLock<Router>>,
+}
+
+impl Routers {
+    fn new(status: StartupStatus) -> Self {
+        Routers { status, api: Arc::default(), admin: Arc::default() }
     }
-    stop.cancel();
-    let _ = tokio::join!(monitor, fold);
-    // Handlers answered 503 may still hold a connection until their statement ends.
-    if tokio::time::timeout(transport.shutdown_timeout, pool.close()).await.is_err() {
-        tracing::warn!("database connections still busy at shutdown; closing anyway");
+
+    fn switch(&self, serving: &Arc<OnceLock<Router>>) -> Router {
+        Switch::new(starting::router(self.status.clone()), serving.clone()).into_router()
+    }
+}
+
+/// The accept loops of both listeners.
+struct Servers {
+    serving: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Servers {
+    fn start(listeners: Listeners, routers: &Routers, transport: Transport) -> Self {
+        let serving = CancellationToken::new();
+        let mut tasks = vec![tokio::spawn(serve(
+            listeners.api,
+            routers.switch(&routers.api),
+            transport,
+            serving.clone().cancelled_owned(),
+        ))];
+        if let Some(admin) = listeners.admin {
+            let router = routers.switch(&routers.admin);
+            tasks.push(tokio::spawn(serve(admin, router, transport, serving.clone().cancelled_owned())));
+        }
+        Servers { serving, tasks }
+    }
+
+    /// Closes the listeners and lets requests in progress finish, until `deadline` at most.
+    async fn stop(self, deadline: Instant) {
+        self.serving.cancel();
+        finish_by(deadline, self.tasks, "requests still running at the shutdown deadline; stopping anyway").await;
+    }
+}
+
+/// The serving side: the pool, and the background tasks beside it.
+struct Running {
+    pool: PgPool,
+    stop: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Starts the outage monitor and the count fold, and sets the serving routers.
+    fn start(ready: Ready, settings: Settings, routers: &Routers) -> Self {
+        let stop = CancellationToken::new();
+        let (monitor, database) = monitor::monitor(ready.options.clone(), ready.pool.clone());
+        let monitor = tokio::spawn(monitor.run(stop.clone()));
+        let state = AppState::new(ready.pool.clone(), settings).monitored_by(database.clone());
+        // Keeps the count deltas few (migration 0007).
+        let fold = tokio::spawn(counters::fold_forever(
+            ready.options,
+            ready.connect_timeout,
+            database,
+            state.fold.clone(),
+            stop.clone(),
+        ));
+        let _ = routers.admin.set(admin_app(state.clone()));
+        let _ = routers.api.set(app(state));
+        Running { pool: ready.pool, stop, tasks: vec![monitor, fold] }
+    }
+
+    /// Stops the background tasks, then closes the pool, until `deadline` at most: a task
+    /// still running then (a fold waiting for a lock) is cancelled, its connection dropped.
+    async fn stop(self, deadline: Instant) {
+        self.stop.cancel();
+        finish_by(deadline, self.tasks, "background tasks still running at the shutdown deadline; cancelled").await;
+        // Handlers answered 503 may still hold a connection until their statement ends.
+        if tokio::time::timeout_at(deadline, self.pool.close()).await.is_err() {
+            tracing::warn!("database connections still busy at the shutdown deadline; closing anyway");
+        }
+    }
+}
+
+/// Waits for `tasks` until `deadline`; aborts those still running then.
+async fn finish_by(deadline: Instant, mut tasks: Vec<JoinHandle<()>>, late: &str) {
+    let all = async {
+        for task in tasks.iter_mut() {
+            let _ = task.await;
+        }
+    };
+    if tokio::time::timeout_at(deadline, all).await.is_err() {
+        tracing::warn!("{late}");
+        for task in &tasks {
+            task.abort();
+        }
     }
 }
 

@@ -26,7 +26,7 @@ use clap::{Parser, ValueEnum};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection};
 use waldur_offering_users::domain::state::Transition;
-use waldur_offering_users::embedded::EmbeddedCluster;
+use waldur_offering_users::embedded::{Durability, EmbeddedCluster};
 use waldur_offering_users::store::auth::hash_key;
 use waldur_offering_users::MIGRATOR;
 
@@ -270,7 +270,8 @@ async fn run(args: Args) -> Result<(), String> {
     let (admin, cluster) = match args.database_url.as_deref().filter(|u| !u.is_empty()) {
         Some(url) => (PgConnectOptions::from_str(url).map_err(|e| format!("bad DATABASE_URL: {e}"))?, None),
         None => {
-            let cluster = EmbeddedCluster::start(&args.data_dir).map_err(|e| format!("embedded PostgreSQL: {e:?}"))?;
+            let cluster = EmbeddedCluster::start_shared(&args.data_dir, Durability::Fast)
+                .map_err(|e| format!("embedded PostgreSQL: {e:?}"))?;
             (cluster.connect_options(), Some(cluster))
         }
     };
@@ -278,7 +279,7 @@ async fn run(args: Args) -> Result<(), String> {
     let url = database_url(args.database_url.as_deref(), &admin, &db_name)?;
     let result = bench(&args, &admin, &db_name, &url, &work_dir).await;
     if let Some(cluster) = cluster {
-        cluster.stop();
+        cluster.stop_within(std::time::Duration::from_secs(60));
     }
     result
 }

@@ -20,7 +20,8 @@ pub struct Server {
 
 impl Server {
     /// Starts `bin serve` on a free local port against `database_url`, logging to `log`
-    /// with `rust_log` as the filter, and waits until it accepts connections.
+    /// with `rust_log` as the filter, and waits until it is ready (`/health/ready` answers
+    /// 200: the server listens before its migrations are done, answering 503 meanwhile).
     pub fn start(bin: &Path, database_url: &str, pool_size: u32, rust_log: &str, log: &Path) -> Result<Server, String> {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -43,7 +44,7 @@ impl Server {
         let mut server = Server { child, addr, log: log.to_owned() };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            if is_ready(addr) {
                 return Ok(server);
             }
             if let Ok(Some(status)) = server.child.try_wait() {
@@ -52,7 +53,7 @@ impl Server {
             }
             if Instant::now() > deadline {
                 server.stop();
-                return Err("server did not start listening within 60 s".into());
+                return Err("server was not ready within 60 s".into());
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -124,4 +125,10 @@ pub fn request(
     let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or("malformed response")?;
     let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     Ok((status, body))
+}
+
+/// Whether the server at `addr` answers `GET /health/ready` with 200 (the health checks
+/// ignore the empty token).
+fn is_ready(addr: SocketAddr) -> bool {
+    matches!(request(addr, "GET", "/health/ready", "", None), Ok((200, _)))
 }

@@ -3,19 +3,23 @@
 //! [`tls`]) the TLS settings of a connection URL.
 
 pub mod errors;
+pub mod migrate;
+pub mod migration_rules;
 pub mod monitor;
 pub mod pool;
 pub mod tls;
 mod unsupported;
+pub mod url;
+pub mod wait;
 
 pub use errors::{classify, is_timeout, is_unreachable, ErrorClass};
 pub use pool::{connect, drop_idle_connections, pool_options, why_no_connection, ACQUIRE_TIMEOUT};
 pub use unsupported::refuse_unsupported;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{Connection, PgConnection};
 
 use crate::config::DatabaseArgs;
 use crate::embedded::{EmbeddedCluster, EmbeddedError, NO_DATABASE_HELP};
@@ -24,8 +28,10 @@ use crate::embedded::{EmbeddedCluster, EmbeddedError, NO_DATABASE_HELP};
 #[derive(Debug)]
 pub struct Database {
     pub options: PgConnectOptions,
-    /// Set when we run the embedded cluster; stop it on shutdown.
-    pub cluster: Option<EmbeddedCluster>,
+    /// Set when we run the embedded cluster: [`Database::start`] starts it, stop it on shutdown.
+    pub cluster: Option<Arc<EmbeddedCluster>>,
+    /// Bound on each connection attempt (`connect_timeout` of `DATABASE_URL`).
+    pub connect_timeout: Duration,
 }
 
 /// Why no database could be reached.
@@ -33,39 +39,58 @@ pub struct Database {
 pub enum DatabaseError {
     #[error("{NO_DATABASE_HELP}")]
     NoDatabase,
-    #[error("{0}")]
-    BadUrl(tls::UrlError),
     #[error("DATABASE_URL: {0}")]
     Unsupported(String),
+    #[error("{0}")]
+    Url(#[from] url::UrlError),
     #[error("embedded PostgreSQL: {0}")]
     Embedded(String),
+    #[error("embedded PostgreSQL: {0}")]
+    Locked(String),
     #[error("cannot connect to PostgreSQL: {0}")]
     Connect(sqlx::Error),
+    #[error("cannot connect to PostgreSQL: {0}")]
+    Unreachable(String),
     #[error("migrations failed: {0}")]
     Migrate(sqlx::migrate::MigrateError),
 }
 
 impl Database {
-    /// `DATABASE_URL` if given, else the embedded cluster in the data directory.
+    /// `DATABASE_URL` if given (checked: `db::url`), else the embedded cluster in the data
+    /// directory, locked for this process but not started yet.
     pub fn resolve(args: &DatabaseArgs) -> Result<Self, DatabaseError> {
-        if let Some(url) = args.database_url.as_deref().filter(|u| !u.is_empty()) {
-            refuse_unsupported(url).map_err(DatabaseError::Unsupported)?;
-            let options = tls::options_from_url("DATABASE_URL", url).map_err(DatabaseError::BadUrl)?;
-            return Ok(Database { options, cluster: None });
+        if let Some(given) = args.database_url.as_deref().filter(|u| !u.is_empty()) {
+            refuse_unsupported(given).map_err(DatabaseError::Unsupported)?;
+            let checked = url::parse("DATABASE_URL", given)?;
+            return Ok(Database { options: checked.options, cluster: None, connect_timeout: checked.connect_timeout });
         }
-        match EmbeddedCluster::start(&args.data_dir) {
-            Ok(cluster) => {
-                Ok(Database { options: tls::without_tls(cluster.connect_options()), cluster: Some(cluster) })
-            }
+        match EmbeddedCluster::open(&args.data_dir) {
+            Ok(cluster) => Ok(Database {
+                options: tls::without_tls(url::with_application_name(cluster.connect_options())),
+                cluster: Some(Arc::new(cluster)),
+                connect_timeout: url::DEFAULT_CONNECT_TIMEOUT,
+            }),
             Err(EmbeddedError::NoBinaries) => Err(DatabaseError::NoDatabase),
+            Err(e @ EmbeddedError::Locked(_)) => Err(DatabaseError::Locked(e.to_string())),
             Err(EmbeddedError::Failed(message)) => Err(DatabaseError::Embedded(message)),
         }
     }
 
-    /// Stops the embedded cluster, if we started one.
-    pub fn shutdown(&self) {
+    /// Starts the embedded cluster, if there is one (on a thread of its own: `initdb` takes
+    /// seconds, and the listeners answer meanwhile).
+    pub async fn start(&self) -> Result<(), DatabaseError> {
+        let Some(cluster) = self.cluster.clone() else { return Ok(()) };
+        match tokio::task::spawn_blocking(move || cluster.start()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(DatabaseError::Embedded(e.to_string())),
+            Err(e) => Err(DatabaseError::Embedded(e.to_string())),
+        }
+    }
+
+    /// Stops the embedded cluster, if we started one, within `limit`.
+    pub fn shutdown(&self, limit: Duration) {
         if let Some(cluster) = &self.cluster {
-            cluster.stop();
+            cluster.stop_within(limit);
         }
     }
 }
@@ -96,15 +121,10 @@ pub fn limit_sessions(options: PgConnectOptions, limits: SessionLimits) -> PgCon
     ])
 }
 
-/// Applies pending migrations on a connection of its own (no statement timeout: a migration
-/// of a large table may take long). A database already migrated further, by a newer release
-/// of the server, is accepted: migrations are additive, so this release still works on it
-/// (rolling upgrades).
+/// Applies pending migrations (see [`migrate`]) on a connection of its own (no statement
+/// timeout: a migration of a large table may take long); `migrate::run` says what it is doing
+/// as it goes. A database already migrated further, by a newer release of the server, is
+/// accepted: migrations are additive, so this release still works on it (rolling upgrades).
 pub async fn migrate(options: &PgConnectOptions) -> Result<(), DatabaseError> {
-    let mut conn = PgConnection::connect_with(options).await.map_err(DatabaseError::Connect)?;
-    let mut migrator = sqlx::migrate!("./migrations");
-    migrator.set_ignore_missing(true);
-    let result = migrator.run(&mut conn).await.map_err(DatabaseError::Migrate);
-    let _ = conn.close().await;
-    result
+    migrate::run(&crate::MIGRATOR, options, url::DEFAULT_CONNECT_TIMEOUT, |_| {}).await
 }

@@ -27,12 +27,10 @@ impl FromRequestParts<AppState> for Caller {
         if !token.is_active {
             return Err(ApiError::Unauthenticated("User inactive or deleted."));
         }
-        let now = Utc::now();
-        if let Some(lifetime) = token.token_lifetime {
-            if token.created + Duration::seconds(lifetime.into()) < now {
-                return Err(ApiError::Unauthenticated("Token has expired."));
-            }
+        if token.expired {
+            return Err(ApiError::Unauthenticated("Token has expired."));
         }
+        let now = Utc::now();
         if now - token.created > REFRESH_EVERY {
             refresh_token(&mut conn, token.user_id).await;
         }

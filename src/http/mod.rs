@@ -19,6 +19,7 @@ mod provider_offerings;
 pub mod public;
 pub mod request;
 mod routes;
+pub mod starting;
 mod static_body;
 mod users;
 pub mod wire;

@@ -57,11 +57,12 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
     let route = route_label(request.extensions().get::<MatchedPath>().map(MatchedPath::as_str));
     let method = MethodLabel::of(request.method());
     let request_id = request_id(request.headers().get(REQUEST_ID));
+    let probe = is_probe(&route);
     let user = AuthenticatedUser::default();
     request.extensions_mut().insert(user.clone());
     let span = tracing::info_span!("request", request_id = %request_id, method = %method.as_str(), route = %route);
     let metrics = state.settings.record_metrics.then(|| state.metrics.clone());
-    let in_flight = InFlight::start(metrics, span.clone(), route, method, user);
+    let in_flight = InFlight::start(metrics, span.clone(), route, method, user, probe);
     let mut response = next.run(request).instrument(span).await;
     in_flight.answered(&response);
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -79,6 +80,8 @@ struct InFlight {
     route: String,
     method: MethodLabel,
     user: AuthenticatedUser,
+    /// A health probe or a metrics scrape: logged at debug unless it fails.
+    probe: bool,
     started: Instant,
     answered: bool,
 }
@@ -90,11 +93,12 @@ impl InFlight {
         route: String,
         method: MethodLabel,
         user: AuthenticatedUser,
+        probe: bool,
     ) -> Self {
         if let Some(metrics) = &metrics {
             metrics.in_flight.inc();
         }
-        InFlight { metrics, span, route, method, user, started: Instant::now(), answered: false }
+        InFlight { metrics, span, route, method, user, probe, started: Instant::now(), answered: false }
     }
 
     /// Counts and logs the answer; the drop that follows leaves the gauge.
@@ -112,6 +116,8 @@ impl InFlight {
         let user = self.user.0.get().map(|user| user.simple());
         self.span.in_scope(|| match (response.is_some(), user) {
             (true, Some(user)) => tracing::info!(status, latency_ms, user = %user, "request"),
+            // Probes and scrapes come every few seconds: at info they would bury the requests.
+            (true, None) if self.probe && status < 500 => tracing::debug!(status, latency_ms, "request"),
             (true, None) => tracing::info!(status, latency_ms, "request"),
             (false, Some(user)) => {
                 tracing::info!(status, outcome = "client_disconnected", latency_ms, user = %user, "request")
@@ -167,6 +173,11 @@ fn route_label(matched: Option<&str>) -> String {
         Some(path) if !path.starts_with("/api/") && path.len() > 1 => path.trim_end_matches('/').to_owned(),
         Some(path) => path.to_owned(),
     }
+}
+
+/// Health checks and metrics scrapes: logged at debug.
+fn is_probe(route: &str) -> bool {
+    matches!(route, "/health/live" | "/health/ready" | "/metrics")
 }
 
 /// The client's request id if it is well-formed, else a new one.

@@ -55,6 +55,9 @@ pub struct TokenRecord {
     pub is_active: bool,
     pub token_lifetime: Option<i32>,
     pub created: DateTime<Utc>,
+    /// The token's lifetime has run out, by the database's clock (`now()`): the one clock that
+    /// also stamps `created`, so replicas whose clocks drift apart agree.
+    pub expired: bool,
     pub reach_offerings: Option<Vec<i64>>,
     pub reach_users: Option<Vec<i64>>,
     pub reach_customer_offerings: Option<Vec<i64>>,
@@ -84,6 +87,7 @@ pub async fn token_by_hash(conn: &mut PgConnection, hash: &[u8; 32]) -> sqlx::Re
     let record: Option<TokenRecord> = sqlx::query_as(concat!(
         "SELECT t.key_sha256, u.id AS user_id, u.uuid AS user_uuid, u.is_staff, u.is_support, \
                 u.is_active, u.token_lifetime, t.created, \
+                COALESCE(t.created + make_interval(secs => u.token_lifetime) < now(), false) AS expired, \
                 reach.offerings AS reach_offerings, reach.users AS reach_users, \
                 reach.customer_offerings AS reach_customer_offerings, \
                 reach.closed_offerings AS reach_closed_offerings \

@@ -76,8 +76,10 @@ impl FoldProgress {
 /// vacuum of the deltas. While the outage monitor finds the database unreachable it waits; on
 /// an error it drops its connection and makes a new one at the next tick, and it logs once
 /// per run of failures, not once per attempt. Counts stay exact meanwhile, only a little slower.
+/// A connection attempt gets `connect_timeout`.
 pub async fn fold_forever(
     options: PgConnectOptions,
+    connect_timeout: Duration,
     database: DatabaseStatus,
     progress: Arc<FoldProgress>,
     stop: CancellationToken,
@@ -98,9 +100,10 @@ pub async fn fold_forever(
         let attempt = async {
             match connection.as_mut() {
                 Some(conn) => fold_and_vacuum(conn).await,
-                None => match PgConnection::connect_with(&options).await {
-                    Ok(conn) => fold_and_vacuum(connection.insert(conn)).await,
-                    Err(e) => Err(e),
+                None => match tokio::time::timeout(connect_timeout, PgConnection::connect_with(&options)).await {
+                    Ok(Ok(conn)) => fold_and_vacuum(connection.insert(conn)).await,
+                    Ok(Err(e)) => Err(e),
+                    Err(_) => Err(sqlx::Error::Io(std::io::ErrorKind::TimedOut.into())),
                 },
             }
         };

@@ -1,8 +1,10 @@
 //! Logs and metrics. Logs go to standard error: plain text (with colours only on a
 //! terminal) or one JSON object per line; `RUST_LOG` decides what is printed (default
-//! `info`). Metrics: [`metrics`].
+//! `info`). Metrics: [`metrics`]. A log line that cannot be written is dropped, never an
+//! error: [`writer`].
 
 pub mod metrics;
+pub mod writer;
 
 use std::io::IsTerminal;
 
@@ -28,7 +30,7 @@ pub fn init(format: LogFormat) {
     let _ = tracing::subscriber::set_global_default(subscriber(
         format,
         filter,
-        std::io::stderr,
+        writer::Stderr,
         std::io::stderr().is_terminal(),
     ));
 }
@@ -38,7 +40,12 @@ pub fn subscriber<W>(format: LogFormat, filter: EnvFilter, writer: W, ansi: bool
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(writer);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(writer)
+        // It would report a failed write with `eprintln!`, which panics on a broken pipe.
+        .log_internal_errors(false);
     match format {
         LogFormat::Text => Box::new(builder.with_ansi(ansi).finish()),
         LogFormat::Json => {

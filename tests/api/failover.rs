@@ -15,7 +15,7 @@ use crate::support::db::server_options;
 use crate::support::proxy::DbProxy;
 use crate::support::served::{raw_request, transport, RawReply, Served};
 use crate::support::*;
-use waldur_offering_users::embedded::EmbeddedCluster;
+use waldur_offering_users::embedded::{Durability, EmbeddedCluster};
 use waldur_offering_users::http::Settings;
 
 const OU: &str = "00000000000000000000000000000f71";
@@ -134,7 +134,8 @@ impl OwnCluster {
     fn start(name: &str) -> OwnCluster {
         let dir = std::env::temp_dir().join(format!("wou-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let cluster = EmbeddedCluster::start(&dir).expect("initdb and start a cluster of the test's own");
+        let cluster = EmbeddedCluster::start_shared(&dir, Durability::Fast)
+            .expect("initdb and start a cluster of the test's own");
         OwnCluster { cluster, dir }
     }
 
@@ -147,7 +148,7 @@ impl OwnCluster {
 
 impl Drop for OwnCluster {
     fn drop(&mut self) {
-        self.cluster.stop();
+        self.cluster.stop_within(Duration::from_secs(10));
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

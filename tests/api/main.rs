@@ -18,6 +18,7 @@ mod hostile_bodies;
 
 mod import;
 mod labels;
+mod lifecycle;
 mod links;
 mod list;
 mod openapi;

@@ -13,7 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::OnceCell;
 
-use waldur_offering_users::embedded::EmbeddedCluster;
+use waldur_offering_users::embedded::{Durability, EmbeddedCluster};
 
 /// Connection options of the server that hosts the test databases.
 pub fn server_options() -> PgConnectOptions {
@@ -23,7 +23,7 @@ pub fn server_options() -> PgConnectOptions {
             Some(url) => PgConnectOptions::from_str(&url).expect("DATABASE_URL is not a valid URL"),
             None => {
                 let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".data/test-postgres");
-                let cluster = EmbeddedCluster::start(&dir).unwrap_or_else(|e| {
+                let cluster = EmbeddedCluster::start_shared(&dir, Durability::Fast).unwrap_or_else(|e| {
                     panic!(
                         "no DATABASE_URL and the embedded cluster failed: {e}\n{}",
                         waldur_offering_users::embedded::NO_DATABASE_HELP
