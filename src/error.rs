@@ -56,6 +56,10 @@ pub enum Unavailable {
     /// PostgreSQL cancelled a statement past `statement_timeout`, or ended a transaction left
     /// idle too long: to the client, the same as [`Unavailable::Timeout`].
     DatabaseTimeout,
+    /// PostgreSQL rolled the transaction back to break a deadlock or for a serialization
+    /// failure. The request is replayed (`http::retry`); a client sees this only when the
+    /// replays failed too, or the request could not be replayed.
+    Conflict,
 }
 
 impl Unavailable {
@@ -67,6 +71,9 @@ impl Unavailable {
             Unavailable::Timeout | Unavailable::DatabaseTimeout => {
                 "The request took too long and was cancelled; nothing was saved. Try again later."
             }
+            Unavailable::Conflict => {
+                "The request met a concurrent change and was rolled back; nothing was saved. Try again."
+            }
         }
     }
 
@@ -74,7 +81,7 @@ impl Unavailable {
     pub fn retry_after(self) -> u32 {
         match self {
             Unavailable::Database => 5,
-            Unavailable::Overloaded | Unavailable::Timeout | Unavailable::DatabaseTimeout => 1,
+            Unavailable::Overloaded | Unavailable::Timeout | Unavailable::DatabaseTimeout | Unavailable::Conflict => 1,
         }
     }
 }
@@ -86,6 +93,7 @@ impl Unavailable {
             Unavailable::Database => "database",
             Unavailable::Overloaded => "overloaded",
             Unavailable::Timeout | Unavailable::DatabaseTimeout => "timeout",
+            Unavailable::Conflict => "conflict",
         }
     }
 }
@@ -139,6 +147,10 @@ impl From<sqlx::Error> for ApiError {
         if crate::db::is_unreachable(&e) {
             tracing::warn!(error = %e, "database unreachable");
             return ApiError::Unavailable(Unavailable::Database);
+        }
+        if crate::db::is_conflict(&e) {
+            tracing::debug!(error = %e, "transaction rolled back by a conflict");
+            return ApiError::Unavailable(Unavailable::Conflict);
         }
         if crate::db::is_timeout(&e) {
             tracing::warn!(error = %e, "statement cancelled by a database timeout");
@@ -218,7 +230,7 @@ impl IntoResponse for ApiError {
                 match why {
                     Unavailable::Database => response.extensions_mut().insert(DatabaseErrorKind::Unreachable),
                     Unavailable::DatabaseTimeout => response.extensions_mut().insert(DatabaseErrorKind::Timeout),
-                    Unavailable::Overloaded | Unavailable::Timeout => None,
+                    Unavailable::Overloaded | Unavailable::Timeout | Unavailable::Conflict => None,
                 };
             }
             _ => {}

@@ -137,3 +137,10 @@ pub fn is_unreachable(error: &sqlx::Error) -> bool {
 pub fn is_timeout(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.code().is_some_and(|code| matches!(&*code, "57014" | "25P03")))
 }
+
+/// Whether PostgreSQL rolled a transaction back to break a deadlock (40P01) or for a
+/// serialization failure (40001): nothing of it was written, and running it again from the
+/// start may well succeed.
+pub fn is_conflict(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.code().is_some_and(|code| matches!(&*code, "40P01" | "40001")))
+}

@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod pagination;
 mod provider_offerings;
 pub mod request;
+mod retry;
 mod routes;
 mod users;
 pub mod wire;
@@ -183,6 +184,8 @@ pub fn app(state: AppState) -> Router {
         .merge(users::router())
         .merge(provider_offerings::router())
         .fallback(|| async { ApiError::NotFound("Not found.") })
+        // Inside the guard: replays share the request's timeout and commit gate.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), retry::replay_conflicts))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard));
     Router::new()
         .merge(health::router())
