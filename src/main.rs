@@ -10,9 +10,9 @@ use tokio::net::TcpListener;
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::ConnectOptions;
-use waldur_offering_users::config::{Cli, Command, HealthArgs, ServeArgs};
+use waldur_offering_users::config::{Cli, Command, HealthArgs, ImportArgs, ServeArgs};
 use waldur_offering_users::db::{self, Database, DatabaseError, SessionLimits};
-use waldur_offering_users::directory::Progress;
+use waldur_offering_users::directory::{ImportOptions, Progress};
 use waldur_offering_users::http::Settings;
 use waldur_offering_users::server::{self, Listeners, Transport};
 use waldur_offering_users::{directory, healthcheck, telemetry};
@@ -64,7 +64,7 @@ async fn run(command: Command, database: &Database, migrations: &PgConnectOption
             println!("migrations applied");
             ExitCode::SUCCESS
         }
-        Command::Import { file } => {
+        Command::Import { file, options } => {
             let mut view = ProgressView::new();
             let text = if file.as_os_str() == "-" {
                 let mut text = String::new();
@@ -83,7 +83,7 @@ async fn run(command: Command, database: &Database, migrations: &PgConnectOption
             // One statement per kind (per 20,000 offering users) takes seconds on a large
             // document: sqlx's slow-statement warnings would only interrupt the progress.
             match db::connect(database.options.clone().disable_statement_logging(), 2).await {
-                Ok(pool) => import_text(&pool, &text, &mut view).await,
+                Ok(pool) => import_text(&pool, &text, options, &mut view).await,
                 Err(e) => {
                     eprintln!("error: {e}");
                     ExitCode::from(2)
@@ -121,21 +121,23 @@ async fn health(args: &HealthArgs) -> ExitCode {
     }
 }
 
-async fn import_text(pool: &sqlx::PgPool, text: &str, view: &mut ProgressView) -> ExitCode {
+async fn import_text(pool: &sqlx::PgPool, text: &str, args: ImportArgs, view: &mut ProgressView) -> ExitCode {
+    let options = ImportOptions { dry_run: args.dry_run, overwrite_offering_users: args.overwrite_offering_users };
     let started = Instant::now();
     view.status(format_args!("parsing…"));
     let result = match directory::parse(text) {
         Ok(doc) => {
             view.line(format_args!("parsed"));
-            directory::import_with_progress(pool, &doc, &mut |event| view.show(event)).await
+            directory::import_with(pool, &doc, options, &mut |event| view.show(event)).await
         }
         Err(e) => Err(e),
     };
     match result {
         Ok(summary) => {
-            view.line(format_args!("committed"));
+            view.line(format_args!("{}", if summary.dry_run { "rolled back (dry run)" } else { "committed" }));
             print!("{summary}");
-            println!("imported in {:.2} s", started.elapsed().as_secs_f64());
+            let what = if summary.dry_run { "dry run done" } else { "imported" };
+            println!("{what} in {:.2} s", started.elapsed().as_secs_f64());
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -20,6 +20,7 @@ mod list;
 mod openapi;
 mod outage;
 mod permissions;
+mod reimport;
 mod retrieve_and_links;
 mod routing;
 mod telemetry;

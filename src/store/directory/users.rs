@@ -1,10 +1,12 @@
 //! Users and their API tokens (docs/spec/directory.md, "The document": only a hash of a token
 //! is stored).
 
+use std::collections::HashSet;
+
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{position, Written};
+use super::position;
 use crate::store::auth::hash_key;
 
 /// A user as the import writes it.
@@ -36,22 +38,63 @@ pub async fn first_taken_username(conn: &mut PgConnection, users: &[UserWrite<'_
     Ok(ordinal.map(position))
 }
 
+/// The users an upsert created and those it changed, by id.
+#[derive(Debug, Clone, Default)]
+pub struct UsersWritten {
+    pub created: HashSet<i64>,
+    pub updated: HashSet<i64>,
+}
+
 /// Inserts the users, or updates those whose values differ.
-pub async fn upsert_users(conn: &mut PgConnection, users: &[UserWrite<'_>]) -> sqlx::Result<Written> {
-    let flags: Vec<bool> = sqlx::query_scalar(
+///
+/// Only rows whose values differ are locked (an `INSERT … ON CONFLICT DO UPDATE` would lock
+/// every row it names, whatever its `WHERE`), and the username, a key column (it has a
+/// unique index), is set by a statement of its own: an update that leaves the key columns
+/// alone takes a lock that still lets the API's foreign-key checks through (an audit event
+/// naming its actor), so editing a name or an e-mail never holds up that user's requests.
+pub async fn upsert_users(conn: &mut PgConnection, users: &[UserWrite<'_>]) -> sqlx::Result<UsersWritten> {
+    let uuids: Vec<Uuid> = users.iter().map(|u| u.uuid).collect();
+    let mut updated: HashSet<i64> = sqlx::query_scalar(
+        "UPDATE users SET first_name = d.first_name, last_name = d.last_name, email = d.email, \
+             is_staff = d.is_staff, is_support = d.is_support, is_active = d.is_active, \
+             token_lifetime = d.token_lifetime \
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::bool[], $7::bool[], $8::int[]) \
+              AS d(uuid, first_name, last_name, email, is_staff, is_support, is_active, token_lifetime) \
+         WHERE users.uuid = d.uuid \
+           AND (users.first_name, users.last_name, users.email, users.is_staff, users.is_support, \
+                users.is_active, users.token_lifetime) \
+               IS DISTINCT FROM (d.first_name, d.last_name, d.email, d.is_staff, d.is_support, d.is_active, \
+                d.token_lifetime) \
+         RETURNING users.id",
+    )
+    .bind(&uuids)
+    .bind(users.iter().map(|u| u.first_name).collect::<Vec<_>>())
+    .bind(users.iter().map(|u| u.last_name).collect::<Vec<_>>())
+    .bind(users.iter().map(|u| u.email).collect::<Vec<_>>())
+    .bind(users.iter().map(|u| u.is_staff).collect::<Vec<_>>())
+    .bind(users.iter().map(|u| u.is_support).collect::<Vec<_>>())
+    .bind(users.iter().map(|u| u.is_active).collect::<Vec<_>>())
+    .bind(users.iter().map(|u| u.token_lifetime).collect::<Vec<_>>())
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    let renamed: Vec<i64> = sqlx::query_scalar(
+        "UPDATE users SET username = d.username FROM unnest($1::uuid[], $2::text[]) AS d(uuid, username) \
+         WHERE users.uuid = d.uuid AND users.username <> d.username RETURNING users.id",
+    )
+    .bind(&uuids)
+    .bind(users.iter().map(|u| u.username).collect::<Vec<_>>())
+    .fetch_all(&mut *conn)
+    .await?;
+    updated.extend(renamed);
+    let created: HashSet<i64> = sqlx::query_scalar(
         "INSERT INTO users (uuid, username, first_name, last_name, email, is_staff, is_support, is_active, token_lifetime) \
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::bool[], \
                               $8::bool[], $9::int[]) \
-         ON CONFLICT (uuid) DO UPDATE SET username = EXCLUDED.username, first_name = EXCLUDED.first_name, \
-             last_name = EXCLUDED.last_name, email = EXCLUDED.email, is_staff = EXCLUDED.is_staff, \
-             is_support = EXCLUDED.is_support, is_active = EXCLUDED.is_active, token_lifetime = EXCLUDED.token_lifetime \
-         WHERE (users.username, users.first_name, users.last_name, users.email, users.is_staff, users.is_support, \
-                users.is_active, users.token_lifetime) IS DISTINCT FROM (EXCLUDED.username, EXCLUDED.first_name, \
-                EXCLUDED.last_name, EXCLUDED.email, EXCLUDED.is_staff, EXCLUDED.is_support, EXCLUDED.is_active, \
-                EXCLUDED.token_lifetime) \
-         RETURNING (xmax = 0)",
+         ON CONFLICT (uuid) DO NOTHING RETURNING id",
     )
-    .bind(users.iter().map(|u| u.uuid).collect::<Vec<_>>())
+    .bind(&uuids)
     .bind(users.iter().map(|u| u.username).collect::<Vec<_>>())
     .bind(users.iter().map(|u| u.first_name).collect::<Vec<_>>())
     .bind(users.iter().map(|u| u.last_name).collect::<Vec<_>>())
@@ -61,8 +104,10 @@ pub async fn upsert_users(conn: &mut PgConnection, users: &[UserWrite<'_>]) -> s
     .bind(users.iter().map(|u| u.is_active).collect::<Vec<_>>())
     .bind(users.iter().map(|u| u.token_lifetime).collect::<Vec<_>>())
     .fetch_all(conn)
-    .await?;
-    Ok(Written::from_inserted_flags(&flags))
+    .await?
+    .into_iter()
+    .collect();
+    Ok(UsersWritten { created, updated })
 }
 
 /// A user's API key, as given; only its hash reaches the database.
@@ -91,31 +136,39 @@ pub async fn token_of_another_user(conn: &mut PgConnection, tokens: &[TokenWrite
     Ok(clash.is_some())
 }
 
-/// Gives each user his token (a new one restarts its lifetime); returns how many tokens were
-/// created or replaced.
-pub async fn save_tokens(conn: &mut PgConnection, tokens: &[TokenWrite<'_>]) -> sqlx::Result<u64> {
+/// Gives each user his token (a new one restarts its lifetime); returns the ids of the users
+/// whose token was created or replaced. Only the rows that change are locked: the API
+/// refreshes a token's lifetime in place, and must not wait for the import to commit.
+pub async fn save_tokens(conn: &mut PgConnection, tokens: &[TokenWrite<'_>]) -> sqlx::Result<Vec<i64>> {
     let (user_ids, hashes) = hashed(tokens);
-    let changed = sqlx::query(
-        "INSERT INTO api_tokens (user_id, key_sha256) SELECT * FROM unnest($1::bigint[], $2::bytea[]) \
-         ON CONFLICT (user_id) DO UPDATE SET key_sha256 = EXCLUDED.key_sha256, created = now() \
-         WHERE api_tokens.key_sha256 <> EXCLUDED.key_sha256",
+    let mut changed: Vec<i64> = sqlx::query_scalar(
+        "UPDATE api_tokens SET key_sha256 = d.key_sha256, created = now() \
+         FROM unnest($1::bigint[], $2::bytea[]) AS d(user_id, key_sha256) \
+         WHERE api_tokens.user_id = d.user_id AND api_tokens.key_sha256 <> d.key_sha256 RETURNING api_tokens.user_id",
     )
     .bind(&user_ids)
     .bind(&hashes)
-    .execute(conn)
-    .await?
-    .rows_affected();
+    .fetch_all(&mut *conn)
+    .await?;
+    changed.extend(
+        sqlx::query_scalar::<_, i64>(
+            "INSERT INTO api_tokens (user_id, key_sha256) SELECT * FROM unnest($1::bigint[], $2::bytea[]) \
+             ON CONFLICT (user_id) DO NOTHING RETURNING user_id",
+        )
+        .bind(&user_ids)
+        .bind(&hashes)
+        .fetch_all(conn)
+        .await?,
+    );
     Ok(changed)
 }
 
-/// Deletes the tokens of these users; returns how many there were.
-pub async fn revoke_tokens(conn: &mut PgConnection, user_ids: &[i64]) -> sqlx::Result<u64> {
-    let revoked = sqlx::query("DELETE FROM api_tokens WHERE user_id = ANY($1)")
+/// Deletes the tokens of these users; returns the ids of those who had one.
+pub async fn revoke_tokens(conn: &mut PgConnection, user_ids: &[i64]) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar("DELETE FROM api_tokens WHERE user_id = ANY($1) RETURNING user_id")
         .bind(user_ids)
-        .execute(conn)
-        .await?
-        .rows_affected();
-    Ok(revoked)
+        .fetch_all(conn)
+        .await
 }
 
 /// Holds off other writers of `users` until the transaction ends (readers go on). The mode
