@@ -26,7 +26,7 @@ use crate::store::directory::locks::{
     lock_offering_users_to_write, PlannedConsent, PlannedOffering, PlannedOfferingUser,
 };
 use crate::store::directory::offering_users::{
-    first_clashing_offering_user, write_offering_users, OfferingUserWrite, OfferingUsersWritten,
+    first_clashing_offering_user, write_offering_users, ApiOwned, OfferingUserWrite, OfferingUsersWritten,
 };
 use crate::store::directory::organisations::{
     set_offering_parents, upsert_customers, upsert_offerings, upsert_projects, CustomerWrite, OfferingWrite,
@@ -123,16 +123,7 @@ async fn lock_offering_users_first(
     let offering_users: Vec<PlannedOfferingUser<'_>> = doc
         .offering_users
         .iter()
-        .map(|e| PlannedOfferingUser {
-            uuid: e.uuid,
-            user: e.user,
-            offering: e.offering,
-            username: e.username.as_deref(),
-            state: entry_state(e),
-            is_restricted: e.is_restricted,
-            service_provider_comment: &e.service_provider_comment,
-            service_provider_comment_url: &e.service_provider_comment_url,
-        })
+        .map(|e| PlannedOfferingUser { uuid: e.uuid, user: e.user, offering: e.offering, api: api_owned(e) })
         .collect();
     let consents: Vec<PlannedConsent<'_>> = doc
         .consents
@@ -153,10 +144,16 @@ async fn lock_offering_users_first(
     Ok(())
 }
 
-/// The state an offering-user entry gives: omitted = Requested (validation refused any other
-/// label).
-fn entry_state(entry: &OfferingUserEntry) -> State {
-    entry.state.as_deref().and_then(State::from_label).unwrap_or(State::Requested)
+/// What an offering-user entry gives for the fields the API changes; an omitted state is
+/// Requested (validation refused any other label).
+fn api_owned(entry: &OfferingUserEntry) -> ApiOwned<'_> {
+    ApiOwned {
+        username: entry.username.as_deref(),
+        state: entry.state.as_deref().and_then(State::from_label).unwrap_or(State::Requested),
+        is_restricted: entry.is_restricted,
+        service_provider_comment: &entry.service_provider_comment,
+        service_provider_comment_url: &entry.service_provider_comment_url,
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -543,16 +540,7 @@ async fn import_offering_users(
     let rows: Vec<OfferingUserWrite<'_>> = entries
         .iter()
         .zip(user_ids.into_iter().zip(offering_ids))
-        .map(|(e, (user_id, offering_id))| OfferingUserWrite {
-            uuid: e.uuid,
-            offering_id,
-            user_id,
-            username: e.username.as_deref(),
-            state: entry_state(e),
-            is_restricted: e.is_restricted,
-            service_provider_comment: &e.service_provider_comment,
-            service_provider_comment_url: &e.service_provider_comment_url,
-        })
+        .map(|(e, (user_id, offering_id))| OfferingUserWrite { uuid: e.uuid, offering_id, user_id, api: api_owned(e) })
         .collect();
     let mut total = OfferingUsersWritten::default();
     for (n, batch) in rows.chunks(OFFERING_USER_BATCH).enumerate() {

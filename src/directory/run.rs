@@ -71,6 +71,10 @@ async fn import_once(
 ) -> Result<ImportSummary, ImportError> {
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(IMPORT_LOCK_KEY).execute(&mut *tx).await?;
+    // The import's statements join whole arrays, and their estimates make PostgreSQL compile
+    // them to machine code (JIT) on every run: seconds of compiling for statements that then
+    // run in milliseconds.
+    sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
     let mut summary = import_in(&mut tx, doc, options, progress).await?;
     if options.dry_run {
         tx.rollback().await?;

@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::state::State;
+use super::offering_users::ApiOwned;
 
 /// An offering user of the document, with its references as uuids (nothing is resolved yet).
 #[derive(Debug, Clone)]
@@ -29,11 +29,7 @@ pub struct PlannedOfferingUser<'a> {
     pub uuid: Uuid,
     pub user: Uuid,
     pub offering: Uuid,
-    pub username: Option<&'a str>,
-    pub state: State,
-    pub is_restricted: bool,
-    pub service_provider_comment: &'a str,
-    pub service_provider_comment_url: &'a str,
+    pub api: ApiOwned<'a>,
 }
 
 /// A consent of the document, with its references as uuids.
@@ -100,11 +96,11 @@ pub async fn lock_offering_users_to_write(
     .bind(offering_users.iter().map(|e| e.uuid).collect::<Vec<_>>())
     .bind(offering_users.iter().map(|e| e.user).collect::<Vec<_>>())
     .bind(offering_users.iter().map(|e| e.offering).collect::<Vec<_>>())
-    .bind(offering_users.iter().map(|e| e.username).collect::<Vec<_>>())
-    .bind(offering_users.iter().map(|e| e.state.db()).collect::<Vec<_>>())
-    .bind(offering_users.iter().map(|e| e.is_restricted).collect::<Vec<_>>())
-    .bind(offering_users.iter().map(|e| e.service_provider_comment).collect::<Vec<_>>())
-    .bind(offering_users.iter().map(|e| e.service_provider_comment_url).collect::<Vec<_>>())
+    .bind(offering_users.iter().map(|e| e.api.username).collect::<Vec<_>>())
+    .bind(offering_users.iter().map(|e| e.api.state.db()).collect::<Vec<_>>())
+    .bind(offering_users.iter().map(|e| e.api.is_restricted).collect::<Vec<_>>())
+    .bind(offering_users.iter().map(|e| e.api.service_provider_comment).collect::<Vec<_>>())
+    .bind(offering_users.iter().map(|e| e.api.service_provider_comment_url).collect::<Vec<_>>())
     .bind(overwrite)
     .bind(consents.iter().map(|e| e.uuid).collect::<Vec<_>>())
     .bind(consents.iter().map(|e| e.user).collect::<Vec<_>>())

@@ -2,11 +2,24 @@
 //! are new; existing ones keep what the API made of them unless the import is told to
 //! overwrite it (docs/spec/directory.md, "The document"; docs/spec/decisions.md item 32).
 
-use sqlx::PgConnection;
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
+use sqlx::{PgConnection, Postgres, Row};
 use uuid::Uuid;
 
 use super::position;
 use crate::domain::state::{State, ALL_STATES};
+
+/// The fields of an offering user that the API changes: a re-import leaves them as they are
+/// unless told to overwrite them (docs/spec/decisions.md item 32).
+#[derive(Debug, Clone, Copy)]
+pub struct ApiOwned<'a> {
+    pub username: Option<&'a str>,
+    pub state: State,
+    pub is_restricted: bool,
+    pub service_provider_comment: &'a str,
+    pub service_provider_comment_url: &'a str,
+}
 
 /// An offering user as the import writes it.
 #[derive(Debug, Clone)]
@@ -14,11 +27,7 @@ pub struct OfferingUserWrite<'a> {
     pub uuid: Uuid,
     pub offering_id: i64,
     pub user_id: i64,
-    pub username: Option<&'a str>,
-    pub state: State,
-    pub is_restricted: bool,
-    pub service_provider_comment: &'a str,
-    pub service_provider_comment_url: &'a str,
+    pub api: ApiOwned<'a>,
 }
 
 /// The position in `rows` of the first one whose (offering, user) pair already belongs to
@@ -67,17 +76,10 @@ pub async fn write_offering_users(
     rows: &[OfferingUserWrite<'_>],
     overwrite: bool,
 ) -> sqlx::Result<OfferingUsersWritten> {
-    let uuids: Vec<Uuid> = rows.iter().map(|e| e.uuid).collect();
-    let offering_ids: Vec<i64> = rows.iter().map(|e| e.offering_id).collect();
-    let user_ids: Vec<i64> = rows.iter().map(|e| e.user_id).collect();
-    let usernames: Vec<Option<&str>> = rows.iter().map(|e| e.username).collect();
-    let states: Vec<i16> = rows.iter().map(|e| e.state.db()).collect();
-    let restricted: Vec<bool> = rows.iter().map(|e| e.is_restricted).collect();
-    let comments: Vec<&str> = rows.iter().map(|e| e.service_provider_comment).collect();
-    let comment_urls: Vec<&str> = rows.iter().map(|e| e.service_provider_comment_url).collect();
+    let columns = Columns::of(rows);
     let labels: Vec<&str> = ALL_STATES.iter().map(|s| s.label()).collect();
 
-    let (updated, left_alone): (i64, i64) = sqlx::query_as(
+    let counted = columns.bind(sqlx::query(
         "WITH d AS ( \
              SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::smallint[], $6::bool[], \
                                   $7::text[], $8::text[]) \
@@ -130,38 +132,64 @@ pub async fn write_offering_users(
          ) \
          SELECT (SELECT count(*) FROM updated), \
                 (SELECT count(*) FROM compared WHERE api_differs AND NOT $10)",
-    )
-    .bind(&uuids)
-    .bind(&offering_ids)
-    .bind(&user_ids)
-    .bind(&usernames)
-    .bind(&states)
-    .bind(&restricted)
-    .bind(&comments)
-    .bind(&comment_urls)
+    ))
     .bind(&labels)
     .bind(overwrite)
     .bind(IMPORTED)
     .fetch_one(&mut *conn)
     .await?;
+    let (updated, left_alone): (i64, i64) = (counted.try_get(0)?, counted.try_get(1)?);
 
-    let created = sqlx::query(
-        "INSERT INTO offering_users (uuid, offering_id, user_id, username, state, is_restricted, \
+    let created = columns
+        .bind(sqlx::query(
+            "INSERT INTO offering_users (uuid, offering_id, user_id, username, state, is_restricted, \
                                      service_provider_comment, service_provider_comment_url) \
          SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::smallint[], $6::bool[], \
                               $7::text[], $8::text[]) \
          ON CONFLICT (uuid) DO NOTHING",
-    )
-    .bind(&uuids)
-    .bind(&offering_ids)
-    .bind(&user_ids)
-    .bind(&usernames)
-    .bind(&states)
-    .bind(&restricted)
-    .bind(&comments)
-    .bind(&comment_urls)
-    .execute(conn)
-    .await?
-    .rows_affected();
+        ))
+        .execute(conn)
+        .await?
+        .rows_affected();
     Ok(OfferingUsersWritten { created, updated: updated as u64, left_alone: left_alone as u64 })
+}
+
+/// The rows as the eight arrays that both statements of [`write_offering_users`] take first
+/// (`$1`–`$8`).
+struct Columns<'a> {
+    uuids: Vec<Uuid>,
+    offering_ids: Vec<i64>,
+    user_ids: Vec<i64>,
+    usernames: Vec<Option<&'a str>>,
+    states: Vec<i16>,
+    restricted: Vec<bool>,
+    comments: Vec<&'a str>,
+    comment_urls: Vec<&'a str>,
+}
+
+impl<'a> Columns<'a> {
+    fn of(rows: &[OfferingUserWrite<'a>]) -> Self {
+        Columns {
+            uuids: rows.iter().map(|e| e.uuid).collect(),
+            offering_ids: rows.iter().map(|e| e.offering_id).collect(),
+            user_ids: rows.iter().map(|e| e.user_id).collect(),
+            usernames: rows.iter().map(|e| e.api.username).collect(),
+            states: rows.iter().map(|e| e.api.state.db()).collect(),
+            restricted: rows.iter().map(|e| e.api.is_restricted).collect(),
+            comments: rows.iter().map(|e| e.api.service_provider_comment).collect(),
+            comment_urls: rows.iter().map(|e| e.api.service_provider_comment_url).collect(),
+        }
+    }
+
+    fn bind<'q>(&'q self, query: Query<'q, Postgres, PgArguments>) -> Query<'q, Postgres, PgArguments> {
+        query
+            .bind(&self.uuids)
+            .bind(&self.offering_ids)
+            .bind(&self.user_ids)
+            .bind(&self.usernames)
+            .bind(&self.states)
+            .bind(&self.restricted)
+            .bind(&self.comments)
+            .bind(&self.comment_urls)
+    }
 }

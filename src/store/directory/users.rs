@@ -3,7 +3,9 @@
 
 use std::collections::HashSet;
 
-use sqlx::PgConnection;
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
+use sqlx::{PgConnection, Postgres, Row};
 use uuid::Uuid;
 
 use super::position;
@@ -53,61 +55,96 @@ pub struct UsersWritten {
 /// alone takes a lock that still lets the API's foreign-key checks through (an audit event
 /// naming its actor), so editing a name or an e-mail never holds up that user's requests.
 pub async fn upsert_users(conn: &mut PgConnection, users: &[UserWrite<'_>]) -> sqlx::Result<UsersWritten> {
-    let uuids: Vec<Uuid> = users.iter().map(|u| u.uuid).collect();
-    let mut updated: HashSet<i64> = sqlx::query_scalar(
-        "UPDATE users SET first_name = d.first_name, last_name = d.last_name, email = d.email, \
-             is_staff = d.is_staff, is_support = d.is_support, is_active = d.is_active, \
-             token_lifetime = d.token_lifetime \
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::bool[], $7::bool[], $8::int[]) \
-              AS d(uuid, first_name, last_name, email, is_staff, is_support, is_active, token_lifetime) \
-         WHERE users.uuid = d.uuid \
-           AND (users.first_name, users.last_name, users.email, users.is_staff, users.is_support, \
-                users.is_active, users.token_lifetime) \
-               IS DISTINCT FROM (d.first_name, d.last_name, d.email, d.is_staff, d.is_support, d.is_active, \
-                d.token_lifetime) \
-         RETURNING users.id",
-    )
-    .bind(&uuids)
-    .bind(users.iter().map(|u| u.first_name).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.last_name).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.email).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.is_staff).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.is_support).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.is_active).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.token_lifetime).collect::<Vec<_>>())
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .collect();
+    let columns = UserColumns::of(users);
+    let mut updated: HashSet<i64> = ids_of(
+        columns
+            .bind(sqlx::query(
+                "UPDATE users SET first_name = d.first_name, last_name = d.last_name, email = d.email, \
+                     is_staff = d.is_staff, is_support = d.is_support, is_active = d.is_active, \
+                     token_lifetime = d.token_lifetime \
+                 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::bool[], $7::bool[], \
+                             $8::int[]) \
+                      AS d(uuid, first_name, last_name, email, is_staff, is_support, is_active, token_lifetime) \
+                 WHERE users.uuid = d.uuid \
+                   AND (users.first_name, users.last_name, users.email, users.is_staff, users.is_support, \
+                        users.is_active, users.token_lifetime) \
+                       IS DISTINCT FROM (d.first_name, d.last_name, d.email, d.is_staff, d.is_support, \
+                        d.is_active, d.token_lifetime) \
+                 RETURNING users.id",
+            ))
+            .fetch_all(&mut *conn)
+            .await?,
+    )?;
     let renamed: Vec<i64> = sqlx::query_scalar(
         "UPDATE users SET username = d.username FROM unnest($1::uuid[], $2::text[]) AS d(uuid, username) \
          WHERE users.uuid = d.uuid AND users.username <> d.username RETURNING users.id",
     )
-    .bind(&uuids)
-    .bind(users.iter().map(|u| u.username).collect::<Vec<_>>())
+    .bind(&columns.uuids)
+    .bind(&columns.usernames)
     .fetch_all(&mut *conn)
     .await?;
     updated.extend(renamed);
-    let created: HashSet<i64> = sqlx::query_scalar(
-        "INSERT INTO users (uuid, username, first_name, last_name, email, is_staff, is_support, is_active, token_lifetime) \
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::bool[], \
-                              $8::bool[], $9::int[]) \
-         ON CONFLICT (uuid) DO NOTHING RETURNING id",
-    )
-    .bind(&uuids)
-    .bind(users.iter().map(|u| u.username).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.first_name).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.last_name).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.email).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.is_staff).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.is_support).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.is_active).collect::<Vec<_>>())
-    .bind(users.iter().map(|u| u.token_lifetime).collect::<Vec<_>>())
-    .fetch_all(conn)
-    .await?
-    .into_iter()
-    .collect();
+    let created = ids_of(
+        columns
+            .bind(sqlx::query(
+                "INSERT INTO users (uuid, first_name, last_name, email, is_staff, is_support, is_active, \
+                                    token_lifetime, username) \
+                 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bool[], $6::bool[], \
+                                      $7::bool[], $8::int[], $9::text[]) \
+                 ON CONFLICT (uuid) DO NOTHING RETURNING id",
+            ))
+            .bind(&columns.usernames)
+            .fetch_all(conn)
+            .await?,
+    )?;
     Ok(UsersWritten { created, updated })
+}
+
+/// The first column (an id) of every row.
+fn ids_of(rows: Vec<PgRow>) -> sqlx::Result<HashSet<i64>> {
+    rows.iter().map(|row| row.try_get(0)).collect()
+}
+
+/// The users as arrays: the eight that both the update and the insert of [`upsert_users`]
+/// take first (`$1`–`$8`), and the usernames.
+struct UserColumns<'a> {
+    uuids: Vec<Uuid>,
+    first_names: Vec<&'a str>,
+    last_names: Vec<&'a str>,
+    emails: Vec<&'a str>,
+    staff: Vec<bool>,
+    support: Vec<bool>,
+    active: Vec<bool>,
+    token_lifetimes: Vec<Option<i32>>,
+    usernames: Vec<&'a str>,
+}
+
+impl<'a> UserColumns<'a> {
+    fn of(users: &[UserWrite<'a>]) -> Self {
+        UserColumns {
+            uuids: users.iter().map(|u| u.uuid).collect(),
+            first_names: users.iter().map(|u| u.first_name).collect(),
+            last_names: users.iter().map(|u| u.last_name).collect(),
+            emails: users.iter().map(|u| u.email).collect(),
+            staff: users.iter().map(|u| u.is_staff).collect(),
+            support: users.iter().map(|u| u.is_support).collect(),
+            active: users.iter().map(|u| u.is_active).collect(),
+            token_lifetimes: users.iter().map(|u| u.token_lifetime).collect(),
+            usernames: users.iter().map(|u| u.username).collect(),
+        }
+    }
+
+    fn bind<'q>(&'q self, query: Query<'q, Postgres, PgArguments>) -> Query<'q, Postgres, PgArguments> {
+        query
+            .bind(&self.uuids)
+            .bind(&self.first_names)
+            .bind(&self.last_names)
+            .bind(&self.emails)
+            .bind(&self.staff)
+            .bind(&self.support)
+            .bind(&self.active)
+            .bind(&self.token_lifetimes)
+    }
 }
 
 /// A user's API key, as given; only its hash reaches the database.
