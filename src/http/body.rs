@@ -30,7 +30,7 @@ impl FromRequest<AppState> for RawBody {
 }
 
 /// The length a request declares, if it declares one.
-pub(super) fn declared_length(headers: &HeaderMap) -> Option<u64> {
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok())
 }
 

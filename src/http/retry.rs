@@ -8,26 +8,27 @@
 //! have answered. This middleware does it, inside the guard (`guard`): the replays share the
 //! request's timeout and its commit gate, so a request answered 503 still never commits.
 //!
-//! A request can be replayed when its body is held whole: none, or at most
-//! `Settings::max_body_size` bytes. A larger body (`submit_answers`, read within its own budget
-//! by its handler) is passed on once as it streams in; were it to meet a conflict, its client
-//! gets the 503 of [`Unavailable::Conflict`], which says to try again, never a 500.
+//! A request can be replayed when its body is at hand again: the body is recorded as the
+//! handler reads it (its chunks are shared, not copied), so a replay reads the same bytes, and
+//! whatever the first run had not read yet is still read from the client. Nothing is read ahead
+//! of the handler: the order of the answers (401, 404, 403, 413 before a body is read) stays as
+//! it is. A body over `Settings::max_body_size` (`submit_answers` uploads, read within their own
+//! budget) is not recorded past that size; were it to meet a conflict, its client gets the 503
+//! of [`Unavailable::Conflict`], which says to try again, never a 500.
 
-use std::collections::VecDeque;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
-use axum::http::HeaderMap;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use hyper::body::Frame;
 
-use super::body::declared_length;
 use super::AppState;
-use crate::error::{ApiError, Unavailable};
+use crate::error::Unavailable;
 
 /// Runs of a request, the first included, before its conflict is answered.
 pub const ATTEMPTS: u32 = 5;
@@ -37,17 +38,12 @@ pub const ATTEMPTS: u32 = 5;
 /// deadlock do not meet again in step).
 pub async fn replay_conflicts(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let body = match hold(&parts.headers, body, state.settings.max_body_size).await {
-        Held::Whole(bytes) => bytes,
-        Held::Streaming(body) => return next.run(Request::from_parts(parts, body)).await,
-        Held::Unreadable => {
-            return ApiError::Detail("The request body could not be read.".to_owned()).into_response();
-        }
-    };
+    let tape = Tape::new(body, state.settings.max_body_size);
     let mut attempt = 1;
     loop {
-        let response = next.clone().run(Request::from_parts(parts.clone(), Body::from(body.clone()))).await;
-        if response.extensions().get::<Unavailable>() != Some(&Unavailable::Conflict) || attempt == ATTEMPTS {
+        let response = next.clone().run(Request::from_parts(parts.clone(), tape.play())).await;
+        let conflict = response.extensions().get::<Unavailable>() == Some(&Unavailable::Conflict);
+        if !conflict || attempt == ATTEMPTS || !tape.replayable() {
             return response;
         }
         tracing::info!(attempt, "a deadlock or serialization failure rolled the request back; running it again");
@@ -63,56 +59,93 @@ fn pause(attempt: u32) -> Duration {
     Duration::from_millis(base + jitter)
 }
 
-/// A request body, held for replays or passed on.
-enum Held {
-    /// The whole body.
-    Whole(Bytes),
-    /// Larger than the replay limit: what was read so far followed by the rest, read by the
-    /// handler as it arrives.
-    Streaming(Body),
-    /// The connection failed while the body was read.
-    Unreadable,
-}
+/// A request body and what of it has been read so far, shared by every run of the request.
+#[derive(Clone)]
+struct Tape(Arc<Mutex<Recorded>>);
 
-/// Reads `body` whole if it is at most `limit` bytes. A body that declares a larger length
-/// is left unread; one without a length (chunked) is read until it passes the limit.
-async fn hold(headers: &HeaderMap, body: Body, limit: usize) -> Held {
-    if body.is_end_stream() {
-        return Held::Whole(Bytes::new());
-    }
-    if declared_length(headers).is_some_and(|length| length > limit as u64) {
-        return Held::Streaming(body);
-    }
-    let mut body = body;
-    let mut chunks: VecDeque<Bytes> = VecDeque::new();
-    let mut held = 0usize;
-    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        let Ok(frame) = frame else { return Held::Unreadable };
-        let Ok(chunk) = frame.into_data() else { continue };
-        held += chunk.len();
-        chunks.push_back(chunk);
-        if held > limit {
-            return Held::Streaming(Body::new(Prefixed { prefix: chunks, rest: body }));
-        }
-    }
-    Held::Whole(chunks.into_iter().flatten().collect())
-}
-
-/// A body that yields `prefix` (already read) and then `rest`.
-struct Prefixed {
-    prefix: VecDeque<Bytes>,
+struct Recorded {
+    /// The client's body, read on as the runs need more of it.
     rest: Body,
+    /// Its data chunks read so far, in order (while `replayable`).
+    chunks: Vec<Bytes>,
+    /// Bytes in `chunks`.
+    bytes: usize,
+    /// Recorded bytes at most; past them the body cannot be replayed.
+    limit: usize,
+    /// `rest` has ended.
+    ended: bool,
+    /// Every chunk read so far is in `chunks`: no error, nothing past `limit`.
+    replayable: bool,
 }
 
-impl HttpBody for Prefixed {
+impl Tape {
+    fn new(body: Body, limit: usize) -> Tape {
+        let recorded = Recorded { rest: body, chunks: Vec::new(), bytes: 0, limit, ended: false, replayable: true };
+        Tape(Arc::new(Mutex::new(recorded)))
+    }
+
+    /// The body for one run: the chunks read so far, then the rest as it arrives.
+    fn play(&self) -> Body {
+        Body::new(Playing { tape: self.clone(), next: 0, live: false })
+    }
+
+    /// Whether another run would read the same body.
+    fn replayable(&self) -> bool {
+        self.0.lock().map(|r| r.replayable).unwrap_or(false)
+    }
+}
+
+/// One run's reading of a [`Tape`].
+struct Playing {
+    tape: Tape,
+    /// The next recorded chunk to give.
+    next: usize,
+    /// This run has read from the client's body itself.
+    live: bool,
+}
+
+impl HttpBody for Playing {
     type Data = Bytes;
     type Error = axum::Error;
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        if let Some(chunk) = self.prefix.pop_front() {
+        let tape = self.tape.clone();
+        let Ok(mut recorded) = tape.0.lock() else {
+            return Poll::Ready(Some(Err(axum::Error::new("the request body's recording is unusable"))));
+        };
+        if let Some(chunk) = recorded.chunks.get(self.next).cloned() {
+            self.next += 1;
             return Poll::Ready(Some(Ok(Frame::data(chunk))));
         }
-        Pin::new(&mut self.rest).poll_frame(cx)
+        if recorded.ended {
+            return Poll::Ready(None);
+        }
+        // Past the recording, only the run that went past it may read on (a replay would miss
+        // the chunks that were not recorded; the middleware starts none).
+        if !recorded.replayable && !self.live {
+            return Poll::Ready(Some(Err(axum::Error::new("the request body cannot be read again"))));
+        }
+        self.live = true;
+        let polled = Pin::new(&mut recorded.rest).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(chunk) = frame.data_ref() {
+                    recorded.bytes += chunk.len();
+                    if recorded.replayable && recorded.bytes <= recorded.limit {
+                        let chunk = chunk.clone();
+                        recorded.chunks.push(chunk);
+                        self.next += 1;
+                    } else {
+                        recorded.replayable = false;
+                        recorded.chunks.clear();
+                    }
+                }
+            }
+            Poll::Ready(Some(Err(_))) => recorded.replayable = false,
+            Poll::Ready(None) => recorded.ended = true,
+            Poll::Pending => {}
+        }
+        polled
     }
 }
 
@@ -131,17 +164,32 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_small_body_is_held_whole_and_a_large_one_streams_on_intact() {
-        let headers = HeaderMap::new();
-        let Held::Whole(small) = hold(&headers, Body::from("abc"), 10).await else { panic!("not held") };
-        assert_eq!(&small[..], b"abc");
-
+    fn chunked(n: usize) -> Body {
         let chunks: Vec<Result<Bytes, std::io::Error>> =
-            (0..5).map(|i| Ok(Bytes::from(format!("chunk{i}-")))).collect();
-        let large = Body::from_stream(futures::stream::iter(chunks));
-        let Held::Streaming(body) = hold(&headers, large, 10).await else { panic!("held") };
-        let all = body.collect().await.unwrap().to_bytes();
+            (0..n).map(|i| Ok(Bytes::from(format!("chunk{i}-")))).collect();
+        Body::from_stream(futures::stream::iter(chunks))
+    }
+
+    #[tokio::test]
+    async fn every_run_reads_the_whole_body_whatever_the_first_one_read() {
+        let tape = Tape::new(chunked(3), 1024);
+        // The first run reads one chunk only, then gives up (as a handler that failed early).
+        let mut first = tape.play();
+        let frame = first.frame().await.unwrap().unwrap();
+        assert_eq!(frame.into_data().unwrap(), "chunk0-");
+        drop(first);
+        assert!(tape.replayable());
+        let all = tape.play().collect().await.unwrap().to_bytes();
+        assert_eq!(&all[..], b"chunk0-chunk1-chunk2-");
+        let again = tape.play().collect().await.unwrap().to_bytes();
+        assert_eq!(&again[..], b"chunk0-chunk1-chunk2-");
+    }
+
+    #[tokio::test]
+    async fn a_body_past_the_limit_is_read_once_intact_and_not_replayed() {
+        let tape = Tape::new(chunked(5), 10);
+        let all = tape.play().collect().await.unwrap().to_bytes();
         assert_eq!(&all[..], b"chunk0-chunk1-chunk2-chunk3-chunk4-");
+        assert!(!tape.replayable());
     }
 }
