@@ -37,10 +37,26 @@ pub enum Command {
     Import {
         /// The JSON document to import; `-` reads standard input.
         file: PathBuf,
+        #[command(flatten)]
+        options: ImportArgs,
     },
     /// Ask a running server whether it is ready (GET /health/ready): exit 0 when it answers
     /// 200 in time, 1 otherwise. A container health check that needs no curl.
     Health(HealthArgs),
+}
+
+/// Flags of `import` (docs/spec/decisions.md item 32).
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ImportArgs {
+    /// Run the whole import and roll it back: print what it would create, update and leave
+    /// alone, write nothing.
+    #[arg(long, env = "IMPORT_DRY_RUN")]
+    pub dry_run: bool,
+    /// Replace what the API made of existing offering users (state, username, restriction,
+    /// comments) by the document's values; every change writes an audit event. Without it an
+    /// existing offering user keeps them.
+    #[arg(long, env = "IMPORT_OVERWRITE_OFFERING_USERS")]
+    pub overwrite_offering_users: bool,
 }
 
 /// Settings of `health`.

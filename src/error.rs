@@ -75,6 +75,10 @@ pub enum Unavailable {
     PoolBusy,
     /// PostgreSQL had no connection slot left (53300): overloaded too, not an outage.
     TooManyConnections,
+    /// PostgreSQL rolled the transaction back to break a deadlock or for a serialization
+    /// failure. The request is replayed (`http::retry`); a client sees this only when the
+    /// replays failed too, or the request could not be replayed.
+    Conflict,
 }
 
 impl Unavailable {
@@ -88,6 +92,9 @@ impl Unavailable {
             Unavailable::Timeout | Unavailable::DatabaseTimeout => {
                 "The request took too long and was cancelled; nothing was saved. Try again later."
             }
+            Unavailable::Conflict => {
+                "The request met a concurrent change and was rolled back; nothing was saved. Try again."
+            }
         }
     }
 
@@ -99,7 +106,8 @@ impl Unavailable {
             | Unavailable::PoolBusy
             | Unavailable::TooManyConnections
             | Unavailable::Timeout
-            | Unavailable::DatabaseTimeout => 1,
+            | Unavailable::DatabaseTimeout
+            | Unavailable::Conflict => 1,
         }
     }
 }
@@ -111,6 +119,7 @@ impl Unavailable {
             Unavailable::Database | Unavailable::DatabaseReadOnly => "database",
             Unavailable::Overloaded | Unavailable::PoolBusy | Unavailable::TooManyConnections => "overloaded",
             Unavailable::Timeout | Unavailable::DatabaseTimeout => "timeout",
+            Unavailable::Conflict => "conflict",
         }
     }
 }
@@ -204,6 +213,10 @@ impl From<sqlx::Error> for ApiError {
                 tracing::warn!(error = %e, "statement cancelled by a database timeout");
                 Unavailable::DatabaseTimeout
             }
+            ErrorClass::Conflict => {
+                tracing::debug!(error = %e, "transaction rolled back by a conflict");
+                Unavailable::Conflict
+            }
             ErrorClass::Other => return ApiError::Database(e),
         };
         ApiError::Unavailable(why)
@@ -290,7 +303,7 @@ impl IntoResponse for ApiError {
                     Unavailable::DatabaseReadOnly => Some(DatabaseErrorKind::ReadOnly),
                     Unavailable::PoolBusy => Some(DatabaseErrorKind::PoolTimeout),
                     Unavailable::TooManyConnections => Some(DatabaseErrorKind::TooManyConnections),
-                    Unavailable::Overloaded | Unavailable::Timeout => None,
+                    Unavailable::Overloaded | Unavailable::Timeout | Unavailable::Conflict => None,
                 };
                 if let Some(kind) = kind {
                     response.extensions_mut().insert(kind);

@@ -8,9 +8,9 @@ use clap::Parser;
 use tokio::net::TcpListener;
 
 use sqlx::ConnectOptions;
-use waldur_offering_users::config::{Cli, Command, HealthArgs, ServeArgs};
+use waldur_offering_users::config::{Cli, Command, HealthArgs, ImportArgs, ServeArgs};
 use waldur_offering_users::db::{self, url, Database, DatabaseError, SessionLimits};
-use waldur_offering_users::directory::Progress;
+use waldur_offering_users::directory::{ImportOptions, Progress};
 use waldur_offering_users::http::Settings;
 use waldur_offering_users::lifecycle::exit::Exit;
 use waldur_offering_users::lifecycle::startup::{self, Plan, Schema, StartError, StartupStatus};
@@ -118,7 +118,7 @@ async fn run(command: Command, database: &Database, plan: &Plan) -> Exit {
             say(format_args!("migrations applied"));
             Exit::Success
         }
-        Command::Import { file } => {
+        Command::Import { file, options } => {
             let mut view = ProgressView::new();
             let text = if file.as_os_str() == "-" {
                 let mut text = String::new();
@@ -137,7 +137,7 @@ async fn run(command: Command, database: &Database, plan: &Plan) -> Exit {
             // One statement per kind (per 20,000 offering users) takes seconds on a large
             // document: sqlx's slow-statement warnings would only interrupt the progress.
             match db::connect(database.options.clone().disable_statement_logging(), 2).await {
-                Ok(pool) => import_text(&pool, &text, &mut view).await,
+                Ok(pool) => import_text(&pool, &text, options, &mut view).await,
                 Err(e) => {
                     complain(format_args!("error: {e}"));
                     Exit::DatabaseUnreachable
@@ -174,21 +174,23 @@ async fn health(args: &HealthArgs) -> ExitCode {
     }
 }
 
-async fn import_text(pool: &sqlx::PgPool, text: &str, view: &mut ProgressView) -> Exit {
+async fn import_text(pool: &sqlx::PgPool, text: &str, args: ImportArgs, view: &mut ProgressView) -> Exit {
+    let options = ImportOptions { dry_run: args.dry_run, overwrite_offering_users: args.overwrite_offering_users };
     let started = Instant::now();
     view.status(format_args!("parsing…"));
     let result = match directory::parse(text) {
         Ok(doc) => {
             view.line(format_args!("parsed"));
-            directory::import_with_progress(pool, &doc, &mut |event| view.show(event)).await
+            directory::import_with(pool, &doc, options, &mut |event| view.show(event)).await
         }
         Err(e) => Err(e),
     };
     match result {
         Ok(summary) => {
-            view.line(format_args!("committed"));
+            view.line(format_args!("{}", if summary.dry_run { "rolled back (dry run)" } else { "committed" }));
             say(format_args!("{}", summary.to_string().trim_end()));
-            say(format_args!("imported in {:.2} s", started.elapsed().as_secs_f64()));
+            let what = if summary.dry_run { "dry run done" } else { "imported" };
+            say(format_args!("{what} in {:.2} s", started.elapsed().as_secs_f64()));
             Exit::Success
         }
         Err(e) => {

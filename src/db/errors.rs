@@ -19,6 +19,10 @@ pub enum ErrorClass {
     /// PostgreSQL cancelled a statement past `statement_timeout` (57014) or ended a session
     /// left idle in a transaction (25P03).
     Timeout,
+    /// PostgreSQL rolled the transaction back to break a deadlock (40P01) or for a
+    /// serialization failure (40001): nothing of it was written, and running it again from
+    /// the start may well succeed.
+    Conflict,
     /// A statement failed for a reason of its own.
     Other,
 }
@@ -39,6 +43,7 @@ pub fn classify(error: &sqlx::Error) -> ErrorClass {
             Some("25006") => ErrorClass::ReadOnly,
             Some("53300") => ErrorClass::TooManyConnections,
             Some("57014" | "25P03") => ErrorClass::Timeout,
+            Some("40P01" | "40001") => ErrorClass::Conflict,
             _ => ErrorClass::Other,
         },
         _ => ErrorClass::Other,
@@ -49,6 +54,12 @@ pub fn classify(error: &sqlx::Error) -> ErrorClass {
 /// read-only); a busy pool and a full server are not outages.
 pub fn is_unreachable(error: &sqlx::Error) -> bool {
     matches!(classify(error), ErrorClass::Unreachable | ErrorClass::ReadOnly)
+}
+
+/// Whether PostgreSQL rolled a transaction back for a deadlock or a serialization failure
+/// ([`ErrorClass::Conflict`]).
+pub fn is_conflict(error: &sqlx::Error) -> bool {
+    classify(error) == ErrorClass::Conflict
 }
 
 /// Whether an error is PostgreSQL cancelling a statement that ran past `statement_timeout`

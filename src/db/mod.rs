@@ -12,7 +12,7 @@ mod unsupported;
 pub mod url;
 pub mod wait;
 
-pub use errors::{classify, is_timeout, is_unreachable, ErrorClass};
+pub use errors::{classify, is_conflict, is_timeout, is_unreachable, ErrorClass};
 pub use pool::{connect, drop_idle_connections, pool_options, why_no_connection, ACQUIRE_TIMEOUT};
 pub use unsupported::refuse_unsupported;
 

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::document::parse;
 use super::error::{invalid, ImportError};
 use super::import::import_in;
+use super::run::ImportOptions;
 use super::summary::ImportSummary;
 use crate::domain::checklist::{
     completion_metrics, is_valid_answer, should_trigger_review, Answer, FileInspector, Question, StoredFile,
@@ -69,9 +70,9 @@ pub async fn import_demo(pool: &PgPool) -> Result<ImportSummary, DemoError> {
     if foreign > 0 {
         return Err(DemoError::ForeignUsers(foreign));
     }
-    let mut summary = import_in(&mut tx, &doc, &mut |_| {}).await?;
+    let mut summary = import_in(&mut tx, &doc, ImportOptions::default(), &mut |_| {}).await?;
     let answered = answer_checklists(&mut tx).await?;
-    summary.add("checklist_answers", answered, 0);
+    summary.add_derived("checklist_answers", answered, 0);
     tx.commit().await?;
     Ok(summary)
 }

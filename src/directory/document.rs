@@ -67,12 +67,45 @@ pub struct UserEntry {
     pub is_support: bool,
     #[serde(default = "yes")]
     pub is_active: bool,
-    /// The API key; only its hash is stored. Absent: the user cannot call the API.
-    #[serde(default)]
-    pub token: Option<String>,
+    /// The API key; only its hash is stored. Absent: an existing user keeps his token (a new
+    /// one has none); `null`: revoked (docs/spec/decisions.md item 32).
+    #[serde(default, deserialize_with = "token_given")]
+    pub token: TokenEntry,
     /// Seconds; `None` = the token never expires.
     #[serde(default)]
     pub token_lifetime: Option<i32>,
+}
+
+/// What a user entry says of the user's token: the key absent, `null`, or a string. serde
+/// cannot tell an absent key from `null` through `Option`, so the key, when present, goes
+/// through [`token_given`] and its absence takes the `Default`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TokenEntry {
+    /// No `token` key: the token stays as it is.
+    #[default]
+    Unchanged,
+    /// `"token": null`: the user's token is revoked.
+    Revoked,
+    /// `"token": "…"`: the user's token is this key.
+    Key(String),
+}
+
+impl TokenEntry {
+    /// The key, when the entry gives one.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            TokenEntry::Key(key) => Some(key),
+            TokenEntry::Unchanged | TokenEntry::Revoked => None,
+        }
+    }
+}
+
+/// A present `token` key: `null` revokes, a string sets.
+fn token_given<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<TokenEntry, D::Error> {
+    Ok(match Option::<String>::deserialize(deserializer)? {
+        Some(key) => TokenEntry::Key(key),
+        None => TokenEntry::Revoked,
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,11 +6,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::document::{Document, UserEntry};
+use super::document::{Document, OfferingUserEntry, TokenEntry};
 use super::error::{invalid, ImportError};
+use super::run::ImportOptions;
 use super::summary::ImportSummary;
 use super::validate::{numeric_bound, validate};
 use crate::domain::state::State;
@@ -21,7 +22,12 @@ use crate::store::directory::completions::realign_completions;
 use crate::store::directory::consents::{
     first_clashing_active_terms, first_clashing_consent, upsert_consents, upsert_terms, ConsentWrite, TermsWrite,
 };
-use crate::store::directory::offering_users::{first_clashing_offering_user, upsert_offering_users, OfferingUserWrite};
+use crate::store::directory::locks::{
+    lock_offering_users_to_write, PlannedConsent, PlannedOffering, PlannedOfferingUser,
+};
+use crate::store::directory::offering_users::{
+    first_clashing_offering_user, write_offering_users, ApiOwned, OfferingUserWrite, OfferingUsersWritten,
+};
 use crate::store::directory::organisations::{
     set_offering_parents, upsert_customers, upsert_offerings, upsert_projects, CustomerWrite, OfferingWrite,
     ProjectWrite,
@@ -51,32 +57,16 @@ pub enum Progress {
     Committing,
 }
 
-/// Validates `doc` and upserts it in one transaction; on any error nothing is written.
-pub async fn import(pool: &PgPool, doc: &Document) -> Result<ImportSummary, ImportError> {
-    import_with_progress(pool, doc, &mut |_| {}).await
-}
-
-/// [`import`], telling `progress` how far it has come.
-pub async fn import_with_progress(
-    pool: &PgPool,
-    doc: &Document,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<ImportSummary, ImportError> {
-    let mut tx = pool.begin().await?;
-    let summary = import_in(&mut tx, doc, progress).await?;
-    progress(Progress::Committing);
-    tx.commit().await?;
-    Ok(summary)
-}
-
 /// Validates `doc` and upserts it over `conn`, inside the caller's transaction.
 pub(super) async fn import_in(
     conn: &mut PgConnection,
     doc: &Document,
-    progress: &mut dyn FnMut(Progress),
+    options: ImportOptions,
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<ImportSummary, ImportError> {
     validate(doc)?;
     progress(Progress::Validated);
+    lock_offering_users_first(conn, doc, options).await?;
     let mut summary = ImportSummary::default();
     let rows = |n: usize| Some(n as u64);
 
@@ -108,7 +98,7 @@ pub(super) async fn import_in(
     import_consents(conn, doc, &mut summary).await?;
     report_done(progress, &summary, "consents");
     progress(Progress::Started { kind: "offering_users", rows: rows(doc.offering_users.len()) });
-    import_offering_users(conn, doc, &mut summary, progress).await?;
+    import_offering_users(conn, doc, options, &mut summary, progress).await?;
     report_done(progress, &summary, "offering_users");
     progress(Progress::Started { kind: "checklist_completions", rows: None });
     import_completions(conn, doc, &mut summary).await?;
@@ -117,9 +107,52 @@ pub(super) async fn import_in(
 }
 
 /// Reports `kind` done with the figures of its summary line, if it wrote one.
-fn report_done(progress: &mut dyn FnMut(Progress), summary: &ImportSummary, kind: &'static str) {
+fn report_done(progress: &mut (dyn FnMut(Progress) + Send), summary: &ImportSummary, kind: &'static str) {
     if let Some(&(kind, created, updated)) = summary.kinds.iter().find(|(k, _, _)| *k == kind) {
         progress(Progress::Done { kind, created, updated });
+    }
+}
+
+/// Takes the import's row locks in the API's order before anything is written
+/// (`store::directory::locks`).
+async fn lock_offering_users_first(
+    conn: &mut PgConnection,
+    doc: &Document,
+    options: ImportOptions,
+) -> Result<(), ImportError> {
+    let offering_users: Vec<PlannedOfferingUser<'_>> = doc
+        .offering_users
+        .iter()
+        .map(|e| PlannedOfferingUser { uuid: e.uuid, user: e.user, offering: e.offering, api: api_owned(e) })
+        .collect();
+    let consents: Vec<PlannedConsent<'_>> = doc
+        .consents
+        .iter()
+        .map(|e| PlannedConsent {
+            uuid: e.uuid,
+            user: e.user,
+            offering: e.offering,
+            version: &e.version,
+            agreement_date: e.agreement_date,
+            revocation_date: e.revocation_date,
+        })
+        .collect();
+    let offerings: Vec<PlannedOffering> =
+        doc.offerings.iter().map(|e| PlannedOffering { uuid: e.uuid, checklist: e.compliance_checklist }).collect();
+    lock_offering_users_to_write(conn, &offering_users, &consents, &offerings, options.overwrite_offering_users)
+        .await?;
+    Ok(())
+}
+
+/// What an offering-user entry gives for the fields the API changes; an omitted state is
+/// Requested (validation refused any other label).
+fn api_owned(entry: &OfferingUserEntry) -> ApiOwned<'_> {
+    ApiOwned {
+        username: entry.username.as_deref(),
+        state: entry.state.as_deref().and_then(State::from_label).unwrap_or(State::Requested),
+        is_restricted: entry.is_restricted,
+        service_provider_comment: &entry.service_provider_comment,
+        service_provider_comment_url: &entry.service_provider_comment_url,
     }
 }
 
@@ -166,7 +199,7 @@ async fn import_role_permissions(
         replace_role_permissions(conn, role, &wanted).await?;
         changed += 1;
     }
-    summary.add("role_permissions", 0, changed);
+    summary.add("role_permissions", doc.role_permissions.len() as u64, 0, changed);
     Ok(())
 }
 
@@ -196,19 +229,20 @@ async fn import_users(conn: &mut PgConnection, doc: &Document, summary: &mut Imp
 
     let uuids: Vec<Uuid> = users.iter().map(|u| u.uuid).collect();
     let ids = ids_by_uuid(conn, Table::Users, &uuids).await?;
-    let (with_token, without_token): (Vec<&UserEntry>, Vec<&UserEntry>) = users.iter().partition(|u| u.token.is_some());
-    let tokens: Vec<TokenWrite<'_>> = with_token
-        .iter()
-        .map(|u| TokenWrite { user_id: ids[&u.uuid], key: u.token.as_deref().unwrap_or_default() })
-        .collect();
+    // A user entry without `token` leaves the token as it is; `null` revokes it
+    // (docs/spec/decisions.md item 32).
+    let tokens: Vec<TokenWrite<'_>> =
+        users.iter().filter_map(|u| u.token.key().map(|key| TokenWrite { user_id: ids[&u.uuid], key })).collect();
     if token_of_another_user(conn, &tokens).await? {
         return Err(invalid("users", "a token is already used by another user"));
     }
-    let tokens_changed = save_tokens(conn, &tokens).await?;
-    let revoked = revoke_tokens(conn, &without_token.iter().map(|u| ids[&u.uuid]).collect::<Vec<_>>()).await?;
+    let revoked: Vec<i64> = users.iter().filter(|u| u.token == TokenEntry::Revoked).map(|u| ids[&u.uuid]).collect();
     // A changed token is a change of the user; count it once with the other updates.
-    let updated = written.updated.max(tokens_changed.saturating_sub(written.created) + revoked);
-    summary.add("users", written.created, updated);
+    let mut updated = written.updated;
+    updated.extend(save_tokens(conn, &tokens).await?);
+    updated.extend(revoke_tokens(conn, &revoked).await?);
+    let updated = updated.difference(&written.created).count() as u64;
+    summary.add("users", users.len() as u64, written.created.len() as u64, updated);
     Ok(())
 }
 
@@ -224,7 +258,7 @@ async fn import_customers(
     let rows: Vec<CustomerWrite<'_>> =
         c.iter().map(|e| CustomerWrite { uuid: e.uuid, name: &e.name, abbreviation: &e.abbreviation }).collect();
     let written = upsert_customers(conn, &rows).await?;
-    summary.add("customers", written.created, written.updated);
+    summary.add("customers", c.len() as u64, written.created, written.updated);
     Ok(())
 }
 
@@ -245,7 +279,7 @@ async fn import_projects(
         .map(|(e, customer_id)| ProjectWrite { uuid: e.uuid, name: &e.name, customer_id })
         .collect();
     let written = upsert_projects(conn, &rows).await?;
-    summary.add("projects", written.created, written.updated);
+    summary.add("projects", p.len() as u64, written.created, written.updated);
     Ok(())
 }
 
@@ -316,7 +350,7 @@ async fn import_checklists(
         ));
     }
     let written = save_checklists(conn, &rows).await?;
-    summary.add("checklists", written.created, written.updated);
+    summary.add("checklists", doc.checklists.len() as u64, written.created, written.updated);
     Ok(())
 }
 
@@ -372,7 +406,7 @@ async fn import_offerings(
     let parents: Vec<(Uuid, Option<i64>)> = o.iter().map(|e| (e.uuid, e.parent.map(|p| parent_ids[&p]))).collect();
     let reparented = set_offering_parents(conn, &parents).await?;
     updated.extend(reparented.into_iter().filter(|u| !written.created.contains(u)));
-    summary.add("offerings", written.created.len() as u64, updated.len() as u64);
+    summary.add("offerings", o.len() as u64, written.created.len() as u64, updated.len() as u64);
     Ok(())
 }
 
@@ -415,7 +449,7 @@ async fn import_roles(conn: &mut PgConnection, doc: &Document, summary: &mut Imp
         }
     }
     let written = upsert_roles(conn, &rows).await?;
-    summary.add("roles", written.created, written.updated);
+    summary.add("roles", r.len() as u64, written.created, written.updated);
     Ok(())
 }
 
@@ -447,7 +481,7 @@ async fn import_terms(conn: &mut PgConnection, doc: &Document, summary: &mut Imp
         ));
     }
     let written = upsert_terms(conn, &rows).await?;
-    summary.add("terms_of_service", written.created, written.updated);
+    summary.add("terms_of_service", t.len() as u64, written.created, written.updated);
     Ok(())
 }
 
@@ -480,7 +514,7 @@ async fn import_consents(
         return Err(invalid(format!("consents[{i}]"), "the user already has another consent for this offering"));
     }
     let written = upsert_consents(conn, &rows).await?;
-    summary.add("consents", written.created, written.updated);
+    summary.add("consents", c.len() as u64, written.created, written.updated);
     Ok(())
 }
 
@@ -491,8 +525,9 @@ const OFFERING_USER_BATCH: usize = 20_000;
 async fn import_offering_users(
     conn: &mut PgConnection,
     doc: &Document,
+    options: ImportOptions,
     summary: &mut ImportSummary,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<(), ImportError> {
     let entries = &doc.offering_users;
     if entries.is_empty() {
@@ -505,18 +540,9 @@ async fn import_offering_users(
     let rows: Vec<OfferingUserWrite<'_>> = entries
         .iter()
         .zip(user_ids.into_iter().zip(offering_ids))
-        .map(|(e, (user_id, offering_id))| OfferingUserWrite {
-            uuid: e.uuid,
-            offering_id,
-            user_id,
-            username: e.username.as_deref(),
-            state: e.state.as_deref().and_then(State::from_label).unwrap_or(State::Requested),
-            is_restricted: e.is_restricted,
-            service_provider_comment: &e.service_provider_comment,
-            service_provider_comment_url: &e.service_provider_comment_url,
-        })
+        .map(|(e, (user_id, offering_id))| OfferingUserWrite { uuid: e.uuid, offering_id, user_id, api: api_owned(e) })
         .collect();
-    let (mut created, mut updated) = (0, 0);
+    let mut total = OfferingUsersWritten::default();
     for (n, batch) in rows.chunks(OFFERING_USER_BATCH).enumerate() {
         let start = n * OFFERING_USER_BATCH;
         if let Some(i) = first_clashing_offering_user(conn, batch).await? {
@@ -525,13 +551,15 @@ async fn import_offering_users(
                 "the fields offering, user must make a unique set (another offering user exists)",
             ));
         }
-        let written = upsert_offering_users(conn, batch).await?;
-        created += written.created;
-        updated += written.updated;
+        let written = write_offering_users(conn, batch, options.overwrite_offering_users).await?;
+        total.created += written.created;
+        total.updated += written.updated;
+        total.left_alone += written.left_alone;
         let done = (start + batch.len()) as u64;
         progress(Progress::Rows { kind: "offering_users", done, rows: rows.len() as u64 });
     }
-    summary.add("offering_users", created, updated);
+    summary.add("offering_users", rows.len() as u64, total.created, total.updated);
+    summary.left_alone = total.left_alone;
     Ok(())
 }
 
@@ -551,6 +579,6 @@ async fn import_completions(
     let offering_users: Vec<Uuid> = doc.offering_users.iter().map(|o| o.uuid).collect();
     let (created, _removed) = realign_completions(conn, &offerings, &offering_users).await?;
     // Removals only follow a change of an offering's checklist, counted with the offerings.
-    summary.add("checklist_completions", created, 0);
+    summary.add_derived("checklist_completions", created, 0);
     Ok(())
 }

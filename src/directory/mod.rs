@@ -4,11 +4,13 @@ mod demo;
 mod document;
 mod error;
 mod import;
+mod run;
 mod summary;
 mod validate;
 
 pub use demo::{import_demo, DemoError, DEMO};
 pub use document::{parse, Document};
 pub use error::ImportError;
-pub use import::{import, import_with_progress, Progress};
+pub use import::Progress;
+pub use run::{import, import_with, import_with_progress, ImportOptions};
 pub use summary::ImportSummary;

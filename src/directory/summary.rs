@@ -1,15 +1,34 @@
-//! What an import wrote: created and updated rows per kind, in the order of the kinds.
+//! What an import wrote (or, in a dry run, would write): per kind, the rows created, those
+//! updated and the entries that needed no change; and the offering users left as the API left
+//! them (docs/spec/decisions.md item 32).
 
 use std::fmt;
 
-/// How many rows of each kind were created and updated.
+/// How many rows of each kind were created and updated, and how many entries were unchanged.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ImportSummary {
+    /// (kind, created, updated), in the order the kinds were written.
     pub kinds: Vec<(&'static str, u64, u64)>,
+    /// (kind, entries of the document whose row needed no change), in the same order; the
+    /// checklist completions, which no entry names, have none.
+    pub unchanged: Vec<(&'static str, u64)>,
+    /// Existing offering users whose fields that the API changes differ from the document,
+    /// kept as the API left them (without `--overwrite-offering-users`).
+    pub left_alone: u64,
+    /// A dry run: nothing was written.
+    pub dry_run: bool,
 }
 
 impl ImportSummary {
-    pub(super) fn add(&mut self, kind: &'static str, created: u64, updated: u64) {
+    /// Records a kind: `entries` in the document, of which `created` were new rows and
+    /// `updated` changed ones; the others needed no change.
+    pub(super) fn add(&mut self, kind: &'static str, entries: u64, created: u64, updated: u64) {
+        self.kinds.push((kind, created, updated));
+        self.unchanged.push((kind, entries.saturating_sub(created + updated)));
+    }
+
+    /// Records a kind that no entry of the document names (what follows from other kinds).
+    pub(super) fn add_derived(&mut self, kind: &'static str, created: u64, updated: u64) {
         self.kinds.push((kind, created, updated));
     }
 
@@ -17,12 +36,31 @@ impl ImportSummary {
     pub fn of(&self, kind: &str) -> (u64, u64) {
         self.kinds.iter().find(|(k, _, _)| *k == kind).map(|(_, c, u)| (*c, *u)).unwrap_or((0, 0))
     }
+
+    /// The entries of one kind that needed no change.
+    pub fn unchanged_of(&self, kind: &str) -> u64 {
+        self.unchanged.iter().find(|(k, _)| *k == kind).map_or(0, |(_, n)| *n)
+    }
 }
 
 impl fmt::Display for ImportSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.dry_run {
+            writeln!(f, "dry run: nothing was written; the import would make these changes")?;
+        }
         for (kind, created, updated) in &self.kinds {
-            writeln!(f, "{kind}: {created} created, {updated} updated")?;
+            write!(f, "{kind}: {created} created, {updated} updated")?;
+            if let Some((_, unchanged)) = self.unchanged.iter().find(|(k, _)| k == kind) {
+                write!(f, ", {unchanged} unchanged")?;
+            }
+            if *kind == "offering_users" && self.left_alone > 0 {
+                write!(
+                    f,
+                    ", {} left alone (fields the API changed; --overwrite-offering-users replaces them)",
+                    self.left_alone
+                )?;
+            }
+            writeln!(f)?;
         }
         Ok(())
     }

@@ -93,11 +93,11 @@ fn users(doc: &Document) -> Result<(), ImportError> {
         max_len(&path, "first_name", &u.first_name, 100)?;
         max_len(&path, "last_name", &u.last_name, 100)?;
         max_len(&path, "email", &u.email, 320)?;
-        if let Some(token) = &u.token {
+        if let Some(token) = u.token.key() {
             if token.is_empty() || token.chars().any(char::is_whitespace) {
                 return Err(invalid(format!("{path}.token"), "must be non-empty and without spaces"));
             }
-            if !tokens.insert(token.as_str()) {
+            if !tokens.insert(token) {
                 return Err(invalid(format!("{path}.token"), "the same token is given to two users"));
             }
         }

@@ -18,6 +18,7 @@ pub mod pagination;
 mod provider_offerings;
 pub mod public;
 pub mod request;
+mod retry;
 mod routes;
 pub mod starting;
 mod static_body;
@@ -216,6 +217,8 @@ pub fn app(state: AppState) -> Router {
         .merge(users::router())
         .merge(provider_offerings::router())
         .fallback(|| async { ApiError::NotFound("Not found.") })
+        // Inside the guard: replays share the request's timeout and commit gate.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), retry::replay_conflicts))
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::guard));
     // The schema's docs page is public too, outside the guard like the schema; the public
     // routes have a limit of their own instead (`public`).

@@ -26,6 +26,7 @@ mod outage;
 mod permissions;
 mod permitted_work;
 mod public_routes;
+mod reimport;
 mod retrieve_and_links;
 mod routing;
 mod slow_readers;

@@ -1,6 +1,8 @@
 //! The writes of the directory import (docs/spec/directory.md): one batched statement per kind
 //! (`UNNEST` arrays) whatever the number of rows, not one per row. Each upsert writes only the
-//! rows whose values differ, so importing the same file twice changes nothing the second time.
+//! rows whose values differ, so importing the same file twice changes nothing the second time;
+//! the kinds the API's writes lock (users, tokens, offering users) also lock only the rows that
+//! change (`locks` says in which order).
 //!
 //! The functions take rows whose references are already ids; what a reference or a clash
 //! means for the document (its JSON path, its message) is the importer's business.
@@ -8,6 +10,7 @@
 pub mod checklists;
 pub mod completions;
 pub mod consents;
+pub mod locks;
 pub mod offering_users;
 pub mod organisations;
 pub mod roles;
