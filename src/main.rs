@@ -103,6 +103,8 @@ fn start_failed(e: &StartError) -> Exit {
     complain(format_args!("error: {e}"));
     match e {
         StartError::Embedded(_) => Exit::Failure,
+        // A refusal (authentication, TLS required, no such database) is a setting to fix.
+        StartError::Unreachable(e) if e.refused => Exit::Usage,
         StartError::Unreachable(_) => Exit::DatabaseUnreachable,
         StartError::Migration(_) => Exit::MigrationFailed,
     }

@@ -46,6 +46,11 @@ const SUPPORTED: &[&str] = &[
     "target_session_attrs",
 ];
 
+/// Parameters whose values are no secrets: the TLS mode and the paths of certificate files,
+/// which a message about them must name to be of use.
+const TLS_SETTINGS: &[&str] =
+    &["sslmode", "ssl-mode", "sslrootcert", "ssl-root-cert", "ssl-ca", "sslcert", "ssl-cert", "sslkey", "ssl-key"];
+
 /// A connection URL, checked.
 #[derive(Debug, Clone)]
 pub struct DatabaseUrl {
@@ -95,8 +100,13 @@ pub fn parse(variable: &'static str, url: &str) -> Result<DatabaseUrl, UrlError>
             kept.push((key.into_owned(), value.into_owned()));
         }
     }
-    let secrets: Vec<String> =
-        kept.iter().map(|(_, value)| value.clone()).chain(parsed.password().map(str::to_owned)).collect();
+    // Values may be secrets and are never shown, but for the TLS settings (`TLS_SETTINGS`).
+    let secrets: Vec<String> = kept
+        .iter()
+        .filter(|(key, _)| !TLS_SETTINGS.contains(&key.as_str()))
+        .map(|(_, value)| value.clone())
+        .chain(parsed.password().map(str::to_owned))
+        .collect();
     if kept.is_empty() {
         parsed.set_query(None);
     } else {

@@ -216,7 +216,6 @@ async fn sigterm_with_the_count_fold_stuck_on_a_lock_exits_within_the_shutdown_t
     assert_eq!(code, Some(0), "{stderr}");
     // The deadline plus a margin for the process's own exit.
     assert!(took < Duration::from_secs(5), "stopped after {took:?}");
-    assert!(stderr.contains("background tasks still running at the shutdown deadline"), "{stderr}");
     lock.rollback().await.unwrap();
 }
 

@@ -88,6 +88,12 @@ async fn serve_starts_on_loopback_without_settings_and_anywhere_with_the_explici
     .await;
     let port: u16 = address.rsplit_once(':').unwrap().1.parse().unwrap();
     let local = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    // The listener answers before the database is ready (it waits, then migrates): ready first.
+    let waiting = std::time::Instant::now();
+    while raw_request(local, "GET", "/health/ready", None, None).await.status != 200 {
+        assert!(waiting.elapsed() < Duration::from_secs(30), "the server never became ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     // `*` serves any well-formed host (the raw client sends `Host: testserver`).
     let reply = raw_request(local, "GET", LIST, Some("staff-token"), None).await;
     assert_eq!(reply.status, 200, "{reply:?}");
