@@ -46,10 +46,17 @@ const SUPPORTED: &[&str] = &[
     "target_session_attrs",
 ];
 
-/// Parameters whose values are no secrets: the TLS mode and the paths of certificate files,
-/// which a message about them must name to be of use.
-const TLS_SETTINGS: &[&str] =
-    &["sslmode", "ssl-mode", "sslrootcert", "ssl-root-cert", "ssl-ca", "sslcert", "ssl-cert", "sslkey", "ssl-key"];
+/// Parameters whose values are no secrets: the paths of certificate files, which a message
+/// about them must name to be of use, and the TLS mode when it is one of libpq's (a value that
+/// is not may be anything pasted there, and stays hidden).
+const CERTIFICATE_FILES: &[&str] =
+    &["sslrootcert", "ssl-root-cert", "ssl-ca", "sslcert", "ssl-cert", "sslkey", "ssl-key"];
+const TLS_MODES: &[&str] = &["disable", "allow", "prefer", "require", "verify-ca", "verify-full"];
+
+/// Whether `value` of parameter `key` may be shown in a message.
+fn shown(key: &str, value: &str) -> bool {
+    CERTIFICATE_FILES.contains(&key) || (matches!(key, "sslmode" | "ssl-mode") && TLS_MODES.contains(&value))
+}
 
 /// A connection URL, checked.
 #[derive(Debug, Clone)]
@@ -100,10 +107,10 @@ pub fn parse(variable: &'static str, url: &str) -> Result<DatabaseUrl, UrlError>
             kept.push((key.into_owned(), value.into_owned()));
         }
     }
-    // Values may be secrets and are never shown, but for the TLS settings (`TLS_SETTINGS`).
+    // Values may be secrets and are never shown, but for the TLS settings ([`shown`]).
     let secrets: Vec<String> = kept
         .iter()
-        .filter(|(key, _)| !TLS_SETTINGS.contains(&key.as_str()))
+        .filter(|(key, value)| !shown(key, value))
         .map(|(_, value)| value.clone())
         .chain(parsed.password().map(str::to_owned))
         .collect();
