@@ -2,6 +2,7 @@
 //! cluster, (in [`monitor`]) how the server notices that PostgreSQL is gone or back, and (in
 //! [`tls`]) the TLS settings of a connection URL.
 
+mod checks;
 pub mod errors;
 pub mod migrate;
 pub mod migration_rules;

@@ -10,8 +10,11 @@
 //! - acquiring: [`ACQUIRE_TIMEOUT`];
 //! - the ping sqlx sends on every connection it takes back (unbounded in sqlx, and run on a
 //!   task of its own that would hold the connection's pool slot for ever): pinged first by
-//!   `after_release` within [`PING_TIMEOUT`], and discarded when it does not answer;
-//! - a connection idle for a while is pinged, within the same bound, before it is handed out;
+//!   `after_release` within [`PING_TIMEOUT`], and replaced when it does not answer;
+//! - a connection idle for a while is pinged, within the same bound, before it is handed out,
+//!   and replaced when it does not answer;
+//! - closing a connection that did not answer: never left to sqlx, whose close of a TLS
+//!   connection waits until the peer sends something (`checks`);
 //! - a request's own statements: the request is answered 503 at its timeout or when the
 //!   monitor finds the database down, and its handler is then dropped (`http::guard`), which
 //!   brings its connection back here, to the bounded ping;
@@ -21,19 +24,22 @@
 //! Connections live at most [`MAX_LIFETIME`]: after a switchover behind one DNS name, the
 //! pool has followed it within a minute even if no error told it to.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 
+use super::checks::{Checks, Unanswered, PING_TIMEOUT};
 use super::{classify, DatabaseError, ErrorClass};
 
 /// How long a request waits for a pooled connection before it is answered 503 (busy). An
 /// outage is noticed sooner by the monitor; this bounds the wait when the pool is merely busy.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
-/// A live connection answers a ping in well under a millisecond; this leaves room for a
-/// loaded machine's scheduling delay, and no more.
-pub const PING_TIMEOUT: Duration = Duration::from_secs(1);
+/// While no replacement opens for a connection coming back to the pool, the first wait
+/// before the next attempt; it doubles up to [`REPLACE_RETRY_MAX`].
+const REPLACE_RETRY: Duration = Duration::from_millis(250);
+const REPLACE_RETRY_MAX: Duration = Duration::from_secs(5);
 /// A connection idle longer than this is pinged before it is handed out; one used more
 /// recently was pinged when it came back.
 const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
@@ -42,8 +48,12 @@ pub const MAX_LIFETIME: Duration = Duration::from_secs(60);
 /// An idle connection (above the pool's minimum) is closed after this.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The API pool's options: every knob explicit, the checks above installed.
-pub fn pool_options(max_connections: u32) -> PgPoolOptions {
+/// The API pool's options: every knob explicit, the checks above installed. `connect` is what
+/// the pool's connections are made with (pass the same to `connect_with`): a connection that
+/// does not answer is replaced in place by one made with it.
+pub fn pool_options(max_connections: u32, connect: &PgConnectOptions) -> PgPoolOptions {
+    let for_acquire = Arc::new(Checks::new(connect.clone()));
+    let for_release = for_acquire.clone();
     PgPoolOptions::new()
         .max_connections(max_connections)
         // No minimum: sqlx keeps one by opening a replacement for every connection closed,
@@ -55,37 +65,44 @@ pub fn pool_options(max_connections: u32) -> PgPoolOptions {
         .idle_timeout(IDLE_TIMEOUT)
         // sqlx's own check pings without a bound; ours below has one.
         .test_before_acquire(false)
-        .before_acquire(|conn, meta| {
+        .before_acquire(move |conn, meta| {
+            let checks = for_acquire.clone();
             Box::pin(async move {
-                if meta.idle_for >= PING_WHEN_IDLE_FOR {
-                    answers_ping(conn).await?;
+                // With no replacement, the error makes sqlx close this one and open another
+                // itself. That close may wait on a frozen TLS connection, but only as long as
+                // the request's own acquire, which owns it: the slot is freed when the acquire
+                // times out or the request is answered 503.
+                if checks.idle_since_a_freeze(meta.idle_for) {
+                    checks.replace(conn).await.map_err(Unanswered::into_error)?;
+                } else if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                    checks.live_or_replaced(conn).await.map_err(Unanswered::into_error)?;
                 }
                 Ok(true)
             })
         })
-        .after_release(|conn, _| {
+        .after_release(move |conn, _| {
+            let checks = for_release.clone();
             Box::pin(async move {
-                answers_ping(conn).await?;
-                Ok(true)
+                // Here nothing would ever end sqlx's close of a frozen TLS connection (it runs on
+                // a task of its own), so the connection is kept, and its slot with it, until a
+                // replacement opens: when the database answers again.
+                let mut retry = REPLACE_RETRY;
+                loop {
+                    match checks.live_or_replaced(conn).await {
+                        Ok(()) => return Ok(true),
+                        Err(Unanswered::Broken(e)) => return Err(e),
+                        Err(Unanswered::Frozen(_)) => {}
+                    }
+                    tokio::time::sleep(retry).await;
+                    retry = (retry * 2).min(REPLACE_RETRY_MAX);
+                }
             })
         })
 }
 
 /// A pool with [`pool_options`]; the connections take `options` as given.
 pub async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<PgPool, DatabaseError> {
-    pool_options(max_connections).connect_with(options).await.map_err(DatabaseError::Connect)
-}
-
-/// `Ok` when the connection answers a ping within [`PING_TIMEOUT`]; an error makes sqlx close
-/// it without a goodbye (nothing more is sent on a connection that may be frozen).
-async fn answers_ping(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    match tokio::time::timeout(PING_TIMEOUT, conn.ping()).await {
-        Ok(answered) => answered,
-        Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            "the connection did not answer a ping in time; discarded",
-        ))),
-    }
+    pool_options(max_connections, &options).connect_with(options).await.map_err(DatabaseError::Connect)
 }
 
 /// Closes every idle connection of `pool` (they may be frozen, or lead to a node that no

@@ -92,10 +92,8 @@ impl Served {
         pool_size: u32,
     ) -> Served {
         // The server's own pool options, so tests meet its checks and bounds.
-        let pool = db::pool_options(pool_size)
-            .connect_with(db::limit_sessions(options.clone(), limits))
-            .await
-            .expect("connect");
+        let pooled = db::limit_sessions(options.clone(), limits);
+        let pool = db::pool_options(pool_size, &pooled).connect_with(pooled).await.expect("connect");
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let admin_address = admin.as_ref().map(|l| l.local_addr().unwrap());
