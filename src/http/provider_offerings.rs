@@ -12,9 +12,9 @@ use super::routes::{allow, both};
 use super::wire::hex;
 use super::AppState;
 use crate::domain::plugin_options::public_plugin_options;
+use crate::domain::principal::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::store::directory_reads::visible_offering;
-use crate::store::Caller;
 
 pub fn router() -> Router<AppState> {
     both(Router::new(), "/api/marketplace-provider-offerings/{uuid}/", allow("GET, HEAD, OPTIONS", get(retrieve)))

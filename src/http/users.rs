@@ -11,9 +11,9 @@ use super::request::BaseUrl;
 use super::routes::{allow, both};
 use super::wire::hex;
 use super::AppState;
+use crate::domain::principal::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::store::directory_reads::{user_by_id, visible_user, UserRow};
-use crate::store::Caller;
 
 pub fn router() -> Router<AppState> {
     let r = both(Router::new(), "/api/users/me/", allow("GET, HEAD, OPTIONS", get(me)));

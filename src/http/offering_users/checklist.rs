@@ -19,12 +19,12 @@ use sqlx::{PgConnection, Postgres, Transaction};
 use self::submit::submit_answers;
 use self::wire::{template_json, Audience, Loaded};
 use crate::domain::checklist::python::parse_py_uuid;
+use crate::domain::principal::Caller;
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
 use crate::http::request::{offering_user_uuid, QueryPairs};
 use crate::http::routes::{allow, both};
 use crate::http::AppState;
-use crate::store::checklists as store;
-use crate::store::Caller;
+use crate::store::checklists::{self as store, TemplateLookup};
 
 const NO_CHECKLIST: &str = "No checklist configured for this object";
 const NO_TEMPLATE_CHECKLIST: &str = "No checklist configured for new objects";
@@ -157,10 +157,11 @@ async fn checklist_template(
         .ok_or_else(|| ApiError::Detail(PARENT_REQUIRED.to_owned()))?;
     let offering_uuid = parse_py_uuid(parent).ok_or(ApiError::NotFound(PARENT_NOT_FOUND))?;
     let mut tx = snapshot(&state).await?;
-    let checklist = store::template_checklist(&mut tx, &caller, offering_uuid)
-        .await?
-        .ok_or(ApiError::NotFound(PARENT_NOT_FOUND))?
-        .ok_or_else(|| ApiError::Detail(NO_TEMPLATE_CHECKLIST.to_owned()))?;
+    let checklist = match store::template_checklist(&mut tx, &caller, offering_uuid).await? {
+        TemplateLookup::NoOffering => return Err(ApiError::NotFound(PARENT_NOT_FOUND)),
+        TemplateLookup::NoChecklist => return Err(ApiError::Detail(NO_TEMPLATE_CHECKLIST.to_owned())),
+        TemplateLookup::Checklist(checklist) => checklist,
+    };
     let questions = store::checklist_questions(&mut tx, checklist.id).await?;
     tx.commit().await?;
     let mut response = Json(template_json(&checklist, &questions)).into_response();

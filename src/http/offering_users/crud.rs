@@ -13,6 +13,7 @@ use super::input;
 use super::read::requested_fields;
 use super::representation::OfferingUserJson;
 use crate::domain::permissions::{DELETE_USER, UPDATE_RESTRICTION, UPDATE_USER};
+use crate::domain::principal::Caller;
 use crate::domain::state::State as AccountState;
 use crate::error::{ApiError, ApiResult, FieldErrors, NO_OFFERING_USER};
 use crate::http::body::RawBody;
@@ -20,7 +21,7 @@ use crate::http::commit_gate;
 use crate::http::request::{body_object, offering_user_uuid, script_prefix, BaseUrl, QueryPairs};
 use crate::http::AppState;
 use crate::store::offering_users::{self as store, ActionTarget};
-use crate::store::{audit, checklists, Caller};
+use crate::store::{audit, checklists};
 
 const OFFERING_ROUTE: &str = "/api/marketplace-provider-offerings/";
 const USER_ROUTE: &str = "/api/users/";

@@ -24,8 +24,8 @@ use axum::Router;
 use super::body::RawBody;
 use super::routes::{allow, both};
 use super::AppState;
+use crate::domain::principal::Caller;
 use crate::domain::state::ALL_TRANSITIONS;
-use crate::store::Caller;
 
 const LIST: &str = "/api/marketplace-offering-users/";
 const DETAIL: &str = "/api/marketplace-offering-users/{uuid}/";

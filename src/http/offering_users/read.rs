@@ -9,12 +9,12 @@ use sqlx::PgConnection;
 use super::fields::FieldSet;
 use super::query::{parse_list_params, ListParams};
 use super::representation::OfferingUserJson;
+use crate::domain::principal::Caller;
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
 use crate::http::pagination::Page;
 use crate::http::request::{offering_user_uuid, script_prefix, BaseUrl, QueryPairs};
 use crate::http::AppState;
 use crate::store::offering_users::{self, OfferingUserRow, ReadScope};
-use crate::store::Caller;
 
 /// The list: a bare JSON array, with `X-Result-Count` and `Link`. `HEAD` answers the same
 /// headers without reading the page itself.

@@ -17,13 +17,13 @@ use serde_json::{json, Map, Value};
 
 use super::input;
 use crate::domain::permissions::UPDATE_USER;
+use crate::domain::principal::Caller;
 use crate::domain::state::{CommentEffect, Transition};
 use crate::error::{ApiError, ApiResult, FieldErrors, NO_OFFERING_USER};
 use crate::http::commit_gate;
 use crate::http::request::{body_object, offering_user_uuid};
 use crate::http::AppState;
 use crate::store::offering_users::{self as store, TransitionOutcome, TransitionWrite};
-use crate::store::Caller;
 
 /// Runs `transition` on the record in the path, in one statement (`store::run_transition`).
 pub async fn run(

@@ -29,6 +29,7 @@ use crate::domain::checklist::{
     completion_metrics, submission_question_uuids, submission_stored_file_ids, submit_body_limit, validate_submission,
     Answer, AnswerAllowance, Question, QuestionLookup, StoredFile, SubmissionError,
 };
+use crate::domain::principal::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::body::read_budgeted;
 use crate::http::commit_gate;
@@ -37,7 +38,6 @@ use crate::http::offering_users::blocking;
 use crate::http::request::body_value;
 use crate::http::AppState;
 use crate::store::checklists::{self as store, QuestionRecord};
-use crate::store::Caller;
 
 const SUBMITTED: &str = "Answers submitted successfully";
 
