@@ -15,6 +15,7 @@ pub mod observe;
 pub mod offering_users;
 pub mod openapi;
 pub mod pagination;
+pub mod path_uuid;
 mod provider_offerings;
 pub mod public;
 pub mod request;

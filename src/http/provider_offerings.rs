@@ -1,12 +1,12 @@
 //! `GET /api/marketplace-provider-offerings/{uuid}/`: the target of the `offering` hyperlink,
 //! and what the site agent reads `plugin_options` from (`?field=plugin_options`).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
-use uuid::Uuid;
 
+use super::path_uuid::{OfferingRecord, OfferingUuid, PathRecord, PathUuid};
 use super::request::{BaseUrl, QueryPairs};
 use super::routes::{allow, both};
 use super::wire::hex;
@@ -23,13 +23,13 @@ pub fn router() -> Router<AppState> {
 async fn retrieve(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
+    PathUuid(uuid, _): OfferingUuid,
     BaseUrl(base): BaseUrl,
     QueryPairs(query): QueryPairs,
 ) -> ApiResult<Json<Value>> {
-    let not_found = || ApiError::NotFound("No Offering matches the given query.");
-    let uuid = Uuid::parse_str(&raw).map_err(|_| not_found())?;
-    let offering = visible_offering(&mut *state.connection().await?, &caller, uuid).await?.ok_or_else(not_found)?;
+    let offering = visible_offering(&mut *state.connection().await?, &caller, uuid)
+        .await?
+        .ok_or(ApiError::NotFound(OfferingRecord::NOT_FOUND))?;
     // Staff operate the server and may read what they imported; everyone else, support
     // included, reads only the allowlisted settings (README, "plugin_options").
     let plugin_options = match offering.plugin_options {

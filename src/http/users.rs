@@ -1,12 +1,12 @@
 //! `GET /api/users/{uuid}/` and `/api/users/me/`: the targets of the `user` hyperlink.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use uuid::Uuid;
 
 use super::offering_users::full_name;
+use super::path_uuid::{PathRecord, PathUuid, UserRecord, UserUuid};
 use super::request::BaseUrl;
 use super::routes::{allow, both};
 use super::wire::hex;
@@ -28,11 +28,10 @@ async fn me(State(state): State<AppState>, caller: Caller, BaseUrl(base): BaseUr
 async fn retrieve(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw): Path<String>,
+    PathUuid(uuid, _): UserUuid,
     BaseUrl(base): BaseUrl,
 ) -> ApiResult<Json<Value>> {
-    let not_found = ApiError::NotFound("No User matches the given query.");
-    let uuid = Uuid::parse_str(&raw).map_err(|_| ApiError::NotFound("No User matches the given query."))?;
+    let not_found = ApiError::NotFound(UserRecord::NOT_FOUND);
     let user = visible_user(&mut *state.connection().await?, &caller, uuid).await?.ok_or(not_found)?;
     Ok(Json(user_json(&user, &base)))
 }

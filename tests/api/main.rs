@@ -33,5 +33,6 @@ mod telemetry;
 mod tls;
 mod transitions;
 mod transport;
+mod typed_paths;
 mod update_delete;
 mod visibility;

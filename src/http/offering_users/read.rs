@@ -1,6 +1,6 @@
 //! `GET`/`HEAD /api/marketplace-offering-users/` and `GET /{uuid}/` (docs/spec/offering-users.md §4.1–4.2).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,7 +12,8 @@ use super::representation::OfferingUserJson;
 use crate::domain::principal::Caller;
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
 use crate::http::pagination::Page;
-use crate::http::request::{offering_user_uuid, script_prefix, BaseUrl, QueryPairs};
+use crate::http::path_uuid::{OfferingUserUuid, PathUuid};
+use crate::http::request::{script_prefix, BaseUrl, QueryPairs};
 use crate::http::AppState;
 use crate::store::offering_users::{self, OfferingUserRow, ReadScope};
 
@@ -102,11 +103,10 @@ async fn page_after_count(
 pub async fn retrieve(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw_uuid): Path<String>,
+    PathUuid(uuid, _): OfferingUserUuid,
     BaseUrl(base): BaseUrl,
     QueryPairs(query): QueryPairs,
 ) -> ApiResult<Response> {
-    let uuid = offering_user_uuid(&raw_uuid)?;
     let scope = ReadScope { caller: &caller, consent_gate: state.settings.enforce_user_consent };
     let row = offering_users::find_visible(&mut *state.connection().await?, scope, uuid)
         .await?
