@@ -4,12 +4,13 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use super::path_uuid::{OfferingRecord, OfferingUuid, PathRecord, PathUuid};
 use super::request::{BaseUrl, QueryPairs};
 use super::routes::{allow, both};
-use super::wire::hex;
+use super::wire::{Hex, Hyperlink, CUSTOMERS_ROUTE, OFFERINGS_ROUTE};
 use super::AppState;
 use crate::domain::plugin_options::public_plugin_options;
 use crate::domain::principal::Caller;
@@ -36,19 +37,36 @@ async fn retrieve(
         options @ Value::Object(_) if caller.is_staff => options,
         options => public_plugin_options(&options),
     };
-    let full = json!({
-        "url": format!("{base}/api/marketplace-provider-offerings/{}/", hex(&offering.uuid)),
-        "uuid": hex(&offering.uuid),
-        "name": offering.name,
-        "slug": offering.slug,
-        "type": offering.offering_type,
-        "customer": format!("{base}/api/customers/{}/", hex(&offering.customer_uuid)),
-        "customer_uuid": hex(&offering.customer_uuid),
-        "customer_name": offering.customer_name,
-        "parent_uuid": offering.parent_uuid.map(|u| hex(&u)),
-        "plugin_options": plugin_options,
-    });
+    let full = OfferingJson {
+        url: Hyperlink::new(&base, OFFERINGS_ROUTE, offering.uuid),
+        uuid: Hex(offering.uuid),
+        name: &offering.name,
+        slug: &offering.slug,
+        offering_type: &offering.offering_type,
+        customer: Hyperlink::new(&base, CUSTOMERS_ROUTE, offering.customer_uuid),
+        customer_uuid: Hex(offering.customer_uuid),
+        customer_name: &offering.customer_name,
+        parent_uuid: offering.parent_uuid.map(Hex),
+        plugin_options,
+    };
+    let full = serde_json::to_value(full).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(select_fields(full, &query)))
+}
+
+/// An offering as the API shows it, keys in upstream's order.
+#[derive(Serialize)]
+struct OfferingJson<'a> {
+    url: Hyperlink<'a>,
+    uuid: Hex,
+    name: &'a str,
+    slug: &'a str,
+    #[serde(rename = "type")]
+    offering_type: &'a str,
+    customer: Hyperlink<'a>,
+    customer_uuid: Hex,
+    customer_name: &'a str,
+    parent_uuid: Option<Hex>,
+    plugin_options: Value,
 }
 
 /// Keeps only the keys named by `field` parameters; all keys when none is known.

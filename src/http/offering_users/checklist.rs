@@ -4,6 +4,7 @@
 //! a record outside the caller's visible set → 403 without the right → 400 when the
 //! offering has no checklist (or the record no completion for it) → 400 for a bad body.
 
+mod assembly;
 mod files;
 mod rejection;
 mod submit;
@@ -17,8 +18,8 @@ use axum::{Json, Router};
 use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
+use self::assembly::{template_json, Audience, Loaded};
 use self::submit::submit_answers;
-use self::wire::{template_json, Audience, Loaded};
 use crate::domain::checklist::python::parse_py_uuid;
 use crate::domain::principal::Caller;
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};

@@ -22,8 +22,9 @@ use axum::Json;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::assembly::{Audience, Loaded};
 use super::files::{inspector, plan_writes, Writes};
-use super::wire::{Audience, Loaded, SubmittedJson};
+use super::wire::SubmittedJson;
 use super::{authorize, NO_CHECKLIST};
 use crate::domain::checklist::{
     completion_metrics, submission_question_uuids, submission_stored_file_ids, submit_body_limit, validate_submission,
