@@ -49,7 +49,7 @@ async fn retrieve(
         parent_uuid: offering.parent_uuid.map(Hex),
         plugin_options,
     };
-    let full = serde_json::to_value(full).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let full = serde_json::to_value(full).map_err(|e| ApiError::internal("serializing an offering", e))?;
     Ok(Json(select_fields(full, &query)))
 }
 

@@ -14,6 +14,7 @@ mod demo;
 mod deployment;
 mod docs;
 mod failover;
+mod failure_log;
 mod hostile_bodies;
 
 mod import;

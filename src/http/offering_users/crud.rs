@@ -98,7 +98,7 @@ pub async fn create(
     };
     errors.into_result()?;
     let (Some(offering), Some(user_id)) = (offering, user_id) else {
-        return Err(ApiError::Internal("create: references resolved without errors but are missing".into()));
+        return Err(ApiError::internal("creating a record", "its references resolved without errors but are missing"));
     };
 
     if store::pair_exists(&mut tx, offering.id, user_id).await? {

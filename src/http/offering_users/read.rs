@@ -36,7 +36,7 @@ pub async fn list(
         let (page, rows) = read_page(&mut *state.connection().await?, scope, &params).await?;
         let items: Vec<OfferingUserJson<'_>> =
             rows.iter().map(|row| OfferingUserJson { row, base: &base, fields: params.fields }).collect();
-        (page, serde_json::to_vec(&items).map_err(|e| ApiError::Internal(e.to_string()))?)
+        (page, serde_json::to_vec(&items).map_err(|e| ApiError::internal("serializing a page", e))?)
     };
     let link = page.link_header(&base, uri.path(), &query);
     let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
