@@ -36,9 +36,8 @@ use crate::config::ServeArgs;
 use crate::db::monitor::DatabaseStatus;
 use crate::error::ApiError;
 use crate::store::counters::FoldProgress;
-use crate::telemetry::metrics::Metrics;
+use crate::telemetry::metrics::{Metrics, MetricsToken};
 use body::BodyBudget;
-pub use metrics::MetricsToken;
 
 /// What handlers share.
 #[derive(Clone)]
