@@ -80,7 +80,8 @@ pub async fn run(
     let monitor = tokio::spawn(monitor.run(stop.clone()));
     let state = AppState::new(pool.clone(), settings).monitored_by(database.clone());
     // Keeps the count deltas few (migration 0007).
-    let fold = tokio::spawn(counters::fold_forever(options, database, state.fold.clone(), stop.clone()));
+    let down = move || database.is_down();
+    let fold = tokio::spawn(counters::fold_forever(options, down, state.fold.clone(), stop.clone()));
     let serving = CancellationToken::new();
     let admin = listeners.admin.map(|listener| {
         let router = admin_app(state.clone());

@@ -56,7 +56,7 @@ pub fn routes() -> Router<AppState> {
 /// of before and after a concurrent submission.
 async fn snapshot(state: &AppState) -> ApiResult<Transaction<'static, Postgres>> {
     let mut tx = state.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    store::read_one_snapshot(&mut tx).await?;
     Ok(tx)
 }
 

@@ -83,6 +83,13 @@ pub async fn checklist_access(
     qb.build_query_as().fetch_optional(conn).await
 }
 
+/// Makes the transaction just begun on `conn` read-only and read one snapshot, so that a
+/// response never mixes the answers of before and after a concurrent submission.
+pub async fn read_one_snapshot(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(conn).await?;
+    Ok(())
+}
+
 /// Locks a completion for the rest of the transaction, so that concurrent submissions to
 /// one completion are serialized and each recomputes the status from the answers the
 /// previous one left. Only the completion is locked: the record's other actions go on.
