@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::http::MetricsToken;
+use crate::telemetry::metrics::MetricsToken;
 use crate::telemetry::LogFormat;
 
 /// The command line of `waldur-offering-users`.

@@ -204,10 +204,11 @@ impl Running {
         let monitor = tokio::spawn(monitor.run(stop.clone()));
         let state = AppState::new(ready.pool.clone(), settings).monitored_by(database.clone());
         // Keeps the count deltas few (migration 0007).
+        let down = move || database.is_down();
         let fold = tokio::spawn(counters::fold_forever(
             ready.options,
             ready.connect_timeout,
-            database,
+            down,
             state.fold.clone(),
             stop.clone(),
         ));

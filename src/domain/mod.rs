@@ -1,8 +1,9 @@
-//! Pure rules, no I/O: the account state machine, permissions, the list's filter model and
-//! the checklist logic. Nothing here knows axum or sqlx.
+//! Pure rules, no I/O: the account state machine, permissions, the caller and his reach, the
+//! list's filter model and the checklist logic. Nothing here knows axum or sqlx.
 
 pub mod checklist;
 pub mod listing;
 pub mod permissions;
 pub mod plugin_options;
+pub mod principal;
 pub mod state;

@@ -156,7 +156,10 @@ impl Transition {
     /// The states the API accepts as a source, in the order upstream lists them in its error
     /// message (docs/spec/offering-users.md §2.2: the view validators, stricter than the model).
     pub fn sources(self) -> &'static [State] {
-        use State::*;
+        use State::{
+            Creating, Deleting, ErrorCreating, ErrorDeleting, Ok, PendingAccountLinking, PendingAdditionalValidation,
+            Requested, RequestedDeletion,
+        };
         match self {
             Transition::BeginCreating => &[Requested, ErrorCreating],
             Transition::SetPendingAdditionalValidation => &[Creating, ErrorCreating, PendingAccountLinking],

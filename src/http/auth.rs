@@ -8,9 +8,9 @@ use chrono::{Duration, Utc};
 
 use super::observe::AuthenticatedUser;
 use super::AppState;
+use crate::domain::principal::Caller;
 use crate::error::ApiError;
 use crate::store::auth::{hash_key, refresh_token, token_by_hash};
-use crate::store::Caller;
 
 /// Upstream rewrites the token's timestamp on every request; we do it at most this often.
 const REFRESH_EVERY: Duration = Duration::seconds(60);

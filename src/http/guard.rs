@@ -86,7 +86,7 @@ async fn run_guarded(state: &AppState, request: Request, next: Next) -> Response
 fn finished(joined: Result<Response, tokio::task::JoinError>, state: &AppState) -> Response {
     let response = match joined {
         Ok(response) => response,
-        Err(e) => ApiError::Internal(format!("request task failed: {e}")).into_response(),
+        Err(e) => ApiError::internal("running the request's task", e).into_response(),
     };
     if response.extensions().get::<DatabaseErrorKind>().is_some_and(|kind| kind.suspects_the_database()) {
         state.database.suspect();

@@ -5,8 +5,6 @@
 //! (what Prometheus's `authorization` scrape setting sends), else 401; the health checks beside
 //! it stay open, since orchestrators probe them without credentials.
 
-use std::str::FromStr;
-
 use axum::extract::State;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, StatusCode};
@@ -14,49 +12,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::AppState;
-use crate::telemetry::metrics::PoolState;
+use crate::telemetry::metrics::{MetricsToken, PoolState};
 
 /// Where the metrics are served.
 pub const METRICS_PATH: &str = "/metrics";
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-
-/// The bearer token a scrape must present (`--metrics-token`). Never printed: its `Debug` is
-/// redacted, and `--help` hides the environment's value.
-#[derive(Clone, PartialEq, Eq)]
-pub struct MetricsToken(String);
-
-impl FromStr for MetricsToken {
-    type Err = std::convert::Infallible;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(MetricsToken(value.trim().to_owned()))
-    }
-}
-
-impl std::fmt::Debug for MetricsToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MetricsToken(<redacted>)")
-    }
-}
-
-impl MetricsToken {
-    /// `None` for an empty value: `METRICS_TOKEN=` means no token.
-    pub fn non_empty(self) -> Option<Self> {
-        (!self.0.is_empty()).then_some(self)
-    }
-
-    /// Whether `presented` is this token, in time that does not depend on where they differ:
-    /// both are hashed, and the digests compared whole.
-    fn matches(&self, presented: &[u8]) -> bool {
-        let expected = Sha256::digest(self.0.as_bytes());
-        let given = Sha256::digest(presented);
-        expected.iter().zip(given.iter()).fold(0u8, |differ, (a, b)| differ | (a ^ b)) == 0
-    }
-}
 
 /// The metrics route.
 pub fn router() -> Router<AppState> {
@@ -100,17 +63,6 @@ fn authorize(token: &MetricsToken, headers: &HeaderMap) -> Result<(), &'static s
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_token_is_never_printed_and_matches_only_itself() {
-        let token: MetricsToken = "s3cret-scrape".parse().unwrap();
-        assert!(!format!("{token:?}").contains("s3cret"));
-        assert!(token.matches(b"s3cret-scrape"));
-        for wrong in [&b"s3cret-scrapf"[..], b"s3cret", b"", b"s3cret-scrape "] {
-            assert!(!token.matches(wrong), "{wrong:?}");
-        }
-        assert_eq!("  ".parse::<MetricsToken>().unwrap().non_empty(), None);
-    }
 
     #[test]
     fn only_the_bearer_scheme_with_the_token_is_authorized() {

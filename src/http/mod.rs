@@ -15,6 +15,7 @@ pub mod observe;
 pub mod offering_users;
 pub mod openapi;
 pub mod pagination;
+pub mod path_uuid;
 mod provider_offerings;
 pub mod public;
 pub mod request;
@@ -37,9 +38,8 @@ use crate::config::ServeArgs;
 use crate::db::monitor::DatabaseStatus;
 use crate::error::ApiError;
 use crate::store::counters::FoldProgress;
-use crate::telemetry::metrics::Metrics;
+use crate::telemetry::metrics::{Metrics, MetricsToken};
 use body::BodyBudget;
-pub use metrics::MetricsToken;
 
 /// What handlers share.
 #[derive(Clone)]

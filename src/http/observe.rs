@@ -10,6 +10,13 @@
 //!   uuid. It is echoed in the response and is on every log line the request writes (the
 //!   handler's task runs inside the span: `guard`).
 //!
+//! **Failures.** A failed response carries its `FailureReport` (`error`): the line names the
+//! closed-set `error_kind` and, for a failure of ours, the source error's text (`error`,
+//! bounded). The line is written at `warn` for a 503, `error` for any other 5xx, `info`
+//! otherwise.
+//! This is the only place a request's failure is logged; the conversions into responses do
+//! not log.
+//!
 //! **Disconnects.** When a client closes its connection before the answer, hyper drops this
 //! middleware's future wherever it waits. The request's bookkeeping is therefore an RAII
 //! guard ([`InFlight`]): dropped unanswered, it still takes the request out of
@@ -29,7 +36,7 @@ use uuid::Uuid;
 
 use super::AppState;
 use crate::domain::state::ALL_TRANSITIONS;
-use crate::error::{AuthFailure, DatabaseErrorKind, Unavailable};
+use crate::error::{AuthFailure, DatabaseErrorKind, FailureReport, Unavailable};
 use crate::telemetry::metrics::{
     status_class, ErrorKind, MethodLabel, Metrics, Reason, RequestLabels, RouteLabels, TransitionLabels,
 };
@@ -113,16 +120,23 @@ impl InFlight {
             count(metrics, &self.route, self.method, status, seconds, response);
         }
         let latency_ms = seconds * 1000.0;
-        let user = self.user.0.get().map(|user| user.simple());
-        self.span.in_scope(|| match (response.is_some(), user) {
-            (true, Some(user)) => tracing::info!(status, latency_ms, user = %user, "request"),
+        let user = self.user.0.get().map(|user| tracing::field::display(user.simple()));
+        let outcome = response.is_none().then_some("client_disconnected");
+        let failure = response.and_then(|r| r.extensions().get::<FailureReport>());
+        let error_kind = failure.map(|f| f.kind.label());
+        let error = failure.and_then(|f| f.source.as_deref());
+        // The one line of the request; fields that are `None` are left out.
+        macro_rules! request_line {
+            ($level:ident) => {
+                tracing::$level!(status, outcome, latency_ms, user, error_kind, error, "request")
+            };
+        }
+        self.span.in_scope(|| match status {
+            503 => request_line!(warn),
+            500..=599 => request_line!(error),
             // Probes and scrapes come every few seconds: at info they would bury the requests.
-            (true, None) if self.probe && status < 500 => tracing::debug!(status, latency_ms, "request"),
-            (true, None) => tracing::info!(status, latency_ms, "request"),
-            (false, Some(user)) => {
-                tracing::info!(status, outcome = "client_disconnected", latency_ms, user = %user, "request")
-            }
-            (false, None) => tracing::info!(status, outcome = "client_disconnected", latency_ms, "request"),
+            _ if self.probe && response.is_some() => request_line!(debug),
+            _ => request_line!(info),
         });
     }
 }

@@ -1,6 +1,6 @@
 //! What handlers read from a request beyond the standard extractors: the raw query pairs
-//! (repeated keys kept), the root of hyperlinks, the uuid in the path, and a
-//! body that may be JSON, form-encoded or absent.
+//! (repeated keys kept), the root of hyperlinks, and a body that may be JSON, form-encoded or
+//! absent. The uuid in the path is `path_uuid`'s.
 
 use axum::body::Bytes;
 use axum::extract::FromRequestParts;
@@ -8,12 +8,11 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
 use super::hosts::{effective_host, first_value, split_host};
 use super::json_bound::JsonBound;
 use super::{AppState, Settings};
-use crate::error::{ApiError, NO_OFFERING_USER};
+use crate::error::ApiError;
 
 /// The query string as ordered `(key, value)` pairs; repeated keys are kept, which
 /// `serde_urlencoded` would not do (docs/spec/clients.md rule 4).
@@ -87,12 +86,6 @@ pub fn strip_script_prefix<'a>(path: &'a str, prefix: &str) -> &'a str {
         Some(rest) if !prefix.is_empty() && rest.starts_with('/') => rest,
         _ => path,
     }
-}
-
-/// The uuid of a path segment in any form Python's `uuid.UUID` accepts (hex, dashed, braces,
-/// `urn:uuid:`); anything else is the 404 of an unknown record.
-pub fn offering_user_uuid(segment: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(segment).map_err(|_| ApiError::NotFound(NO_OFFERING_USER))
 }
 
 /// A request body read as a JSON object: JSON, form-encoded, or empty (`{}`).

@@ -9,8 +9,8 @@ use axum::routing::MethodRouter;
 use axum::Router;
 
 use super::AppState;
+use crate::domain::principal::Caller;
 use crate::error::ApiError;
-use crate::store::Caller;
 
 /// Routes `path` (ending in `/`) and the same path without the slash to `methods`.
 pub fn both(router: Router<AppState>, path: &str, methods: MethodRouter<AppState>) -> Router<AppState> {

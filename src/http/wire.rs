@@ -1,19 +1,89 @@
-//! Scalars on the wire: 32-hex uuids and DRF's timestamps (docs/spec/decisions.md 2).
+//! Scalars on the wire (docs/spec/decisions.md 2): response structs hold `Uuid` and
+//! `DateTime<Utc>` wrapped in these newtypes, and each is written in its wire form by the one
+//! `Display` here, so no struct holds a pre-formatted string and no two places format alike.
+//!
+//! - [`Hex`]: a uuid as 32 lowercase hex digits, without dashes;
+//! - [`Timestamp`]: DRF's ISO-8601 in UTC with `Z`, microseconds only when non-zero;
+//! - [`Hyperlink`]: a record's URL, `{root}{route}{hex}/`.
+
+use std::fmt;
 
 use chrono::{DateTime, Timelike, Utc};
+use serde::{Serialize, Serializer};
 use uuid::Uuid;
 
-/// Waldur renders every uuid as 32 lowercase hex digits, without dashes.
-pub fn hex(uuid: &Uuid) -> String {
-    uuid.simple().to_string()
+/// The route of offering users, in front of a record's hex uuid.
+pub const OFFERING_USERS_ROUTE: &str = "/api/marketplace-offering-users/";
+/// The route of users.
+pub const USERS_ROUTE: &str = "/api/users/";
+/// The route of provider offerings.
+pub const OFFERINGS_ROUTE: &str = "/api/marketplace-provider-offerings/";
+/// The route of customers.
+pub const CUSTOMERS_ROUTE: &str = "/api/customers/";
+
+/// A uuid as Waldur renders every uuid: 32 lowercase hex digits, without dashes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct Hex(pub Uuid);
+
+impl fmt::Display for Hex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.simple(), f)
+    }
 }
 
-/// ISO-8601 in UTC with `Z`; microseconds only when non-zero (Python's `isoformat`).
-pub fn timestamp(value: &DateTime<Utc>) -> String {
-    if value.nanosecond() / 1000 == 0 {
-        value.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-    } else {
-        value.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+impl Serialize for Hex {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A point in time as DRF renders it: ISO-8601 in UTC with `Z`; microseconds only when
+/// non-zero (Python's `isoformat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct Timestamp(pub DateTime<Utc>);
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.nanosecond() / 1000 == 0 {
+            write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%SZ"))
+        } else {
+            write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
+        }
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A hyperlink to a record: the root of every link (`request::BaseUrl`), the route of its
+/// kind, its [`Hex`] uuid and the trailing slash.
+#[derive(Debug, Clone, Copy)]
+pub struct Hyperlink<'a> {
+    pub root: &'a str,
+    pub route: &'static str,
+    pub uuid: Uuid,
+}
+
+impl<'a> Hyperlink<'a> {
+    pub fn new(root: &'a str, route: &'static str, uuid: Uuid) -> Self {
+        Hyperlink { root, route, uuid }
+    }
+}
+
+impl fmt::Display for Hyperlink<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}{}/", self.root, self.route, Hex(self.uuid))
+    }
+}
+
+impl Serialize for Hyperlink<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
@@ -21,19 +91,36 @@ pub fn timestamp(value: &DateTime<Utc>) -> String {
 mod tests {
     use super::*;
 
+    fn json(value: impl Serialize) -> String {
+        serde_json::to_string(&value).unwrap()
+    }
+
     #[test]
     fn timestamps_keep_microseconds_only_when_present() {
-        let with = "2026-01-02T10:11:12.123456Z".parse::<DateTime<Utc>>().unwrap();
-        let without = "2026-01-02T10:11:12Z".parse::<DateTime<Utc>>().unwrap();
-        assert_eq!(timestamp(&with), "2026-01-02T10:11:12.123456Z");
-        assert_eq!(timestamp(&without), "2026-01-02T10:11:12Z");
-        let small = "2026-01-02T10:11:12.000100Z".parse::<DateTime<Utc>>().unwrap();
-        assert_eq!(timestamp(&small), "2026-01-02T10:11:12.000100Z");
+        let at = |text: &str| Timestamp(text.parse::<DateTime<Utc>>().unwrap());
+        assert_eq!(json(at("2026-01-02T10:11:12.123456Z")), r#""2026-01-02T10:11:12.123456Z""#);
+        assert_eq!(json(at("2026-01-02T10:11:12Z")), r#""2026-01-02T10:11:12Z""#);
+        assert_eq!(json(at("2026-01-02T10:11:12.000100Z")), r#""2026-01-02T10:11:12.000100Z""#);
+        // Nanoseconds below a microsecond are not shown, as Python never has them.
+        assert_eq!(json(at("2026-01-02T10:11:12.000000500Z")), r#""2026-01-02T10:11:12Z""#);
+        assert_eq!(json(at("2026-01-02T12:11:12+02:00")), r#""2026-01-02T10:11:12Z""#);
+        assert_eq!(json(None::<Timestamp>), "null");
     }
 
     #[test]
     fn uuids_are_32_hex() {
-        let uuid = Uuid::parse_str("9c08033f-7846-4e06-a273-ed0d98ccac1e").unwrap();
-        assert_eq!(hex(&uuid), "9c08033f78464e06a273ed0d98ccac1e");
+        let uuid = Uuid::parse_str("9C08033F-7846-4E06-A273-ED0D98CCAC1E").unwrap();
+        assert_eq!(json(Hex(uuid)), r#""9c08033f78464e06a273ed0d98ccac1e""#);
+        assert_eq!(Hex(uuid).to_string(), "9c08033f78464e06a273ed0d98ccac1e");
+        assert_eq!(json(Some(Hex(Uuid::nil()))), r#""00000000000000000000000000000000""#);
+    }
+
+    #[test]
+    fn hyperlinks_are_root_route_hex_and_slash() {
+        let link = Hyperlink::new("https://example.org/waldur", USERS_ROUTE, Uuid::from_u128(0xa01));
+        assert_eq!(json(link), r#""https://example.org/waldur/api/users/00000000000000000000000000000a01/""#);
+        // Text that JSON escapes is escaped as any string would be.
+        let odd = Hyperlink::new("http://h\"x", CUSTOMERS_ROUTE, Uuid::nil());
+        assert_eq!(json(odd), serde_json::to_string(&odd.to_string()).unwrap());
     }
 }

@@ -8,41 +8,8 @@ use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::visibility::active_role;
-
-/// The authenticated user a request acts for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub id: i64,
-    pub uuid: Uuid,
-    pub is_staff: bool,
-    pub is_support: bool,
-    /// What his roles let him see; `None` for staff and support, who see everything.
-    pub reach: Option<Reach>,
-}
-
-/// The ids behind the visibility rules of docs/spec/offering-users.md §3.2 for one caller.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Reach {
-    /// Offerings of customers he holds a role on, and offerings he manages: all their
-    /// offering users are visible.
-    pub offerings: Vec<i64>,
-    /// Users holding an active role on a customer or project he can see.
-    pub users: Vec<i64>,
-    /// Offerings of the customers he can see (his customers and his projects' customers):
-    /// records of `users` on these are visible.
-    pub customer_offerings: Vec<i64>,
-    /// Offerings whose switch `service_provider_can_create_offering_user` is off: not even
-    /// his own records there are visible. The two lists above hold switched-on offerings only.
-    pub closed_offerings: Vec<i64>,
-}
-
-impl Caller {
-    /// Staff and support see every offering user (docs/spec/offering-users.md §3.2 item 1).
-    pub fn sees_everything(&self) -> bool {
-        self.is_staff || self.is_support
-    }
-}
+use super::fragments::active_role;
+use crate::domain::principal::{Caller, Reach};
 
 /// What the token table says about a key.
 #[derive(Debug, sqlx::FromRow)]

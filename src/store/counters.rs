@@ -11,8 +11,6 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, Executor, PgConnection};
 use tokio_util::sync::CancellationToken;
 
-use crate::db::monitor::DatabaseStatus;
-
 /// How often a server folds. At the transition rates of the benchmark's S6 (BENCHMARKS.md;
 /// two deltas per transition) this leaves a few thousand pending deltas at most.
 pub const FOLD_INTERVAL: Duration = Duration::from_millis(500);
@@ -73,14 +71,15 @@ impl FoldProgress {
 /// (outside the request pool: it never takes a request's slot, and a `VACUUM` never meets a
 /// connection a request left in a transaction). Safe with several replicas doing the same
 /// (concurrent folds take disjoint deltas). A fold that folded something is followed by a
-/// vacuum of the deltas. While the outage monitor finds the database unreachable it waits; on
+/// vacuum of the deltas. While `database_down` says the database is unreachable (the outage
+/// monitor's status, passed in by the server so that the store imports nothing of it) it waits; on
 /// an error it drops its connection and makes a new one at the next tick, and it logs once
 /// per run of failures, not once per attempt. Counts stay exact meanwhile, only a little slower.
 /// A connection attempt gets `connect_timeout`.
 pub async fn fold_forever(
     options: PgConnectOptions,
     connect_timeout: Duration,
-    database: DatabaseStatus,
+    database_down: impl Fn() -> bool + Send,
     progress: Arc<FoldProgress>,
     stop: CancellationToken,
 ) {
@@ -93,7 +92,7 @@ pub async fn fold_forever(
             _ = stop.cancelled() => break,
             _ = ticks.tick() => {}
         }
-        if database.is_down() {
+        if database_down() {
             connection = None;
             continue;
         }

@@ -6,7 +6,7 @@ use sqlx::{PgConnection, QueryBuilder};
 use uuid::Uuid;
 
 use super::visibility::{push_has_role_on_offering, push_visible};
-use super::Caller;
+use crate::domain::principal::Caller;
 
 /// A user as `GET /api/users/{uuid}/` shows him.
 #[derive(Debug, sqlx::FromRow)]

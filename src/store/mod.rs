@@ -7,7 +7,6 @@ pub mod checklists;
 pub mod counters;
 pub mod directory;
 pub mod directory_reads;
+pub mod fragments;
 pub mod offering_users;
 pub mod visibility;
-
-pub use auth::Caller;

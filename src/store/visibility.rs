@@ -9,20 +9,8 @@
 
 use sqlx::{Postgres, QueryBuilder};
 
-use super::auth::Reach;
-use super::Caller;
-
-/// "Active role" as upstream defines it, over the alias `r`, as a literal for `concat!` in
-/// statements written whole.
-macro_rules! active_role {
-    () => {
-        "r.is_active AND (r.expiration_time IS NULL OR r.expiration_time > now())"
-    };
-}
-pub(crate) use active_role;
-
-/// "Active role" as upstream defines it, over the alias `r`.
-pub const ACTIVE_ROLE: &str = active_role!();
+use super::fragments::ACTIVE_ROLE;
+use crate::domain::principal::{Caller, Reach};
 
 /// Pushes ` AND <the caller holds an active role on the offering `o` or its customer>`; for
 /// the few lookups (an offering, a checklist template) that go by any role, not a permission.

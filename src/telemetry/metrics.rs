@@ -6,6 +6,9 @@
 //! routes are the router's templates (or `unmatched`), methods the nine standard ones or
 //! `other` ([`MethodLabel`]), statuses their class; so the number of series stays bounded
 //! whatever clients send.
+//!
+//! Also the [`MetricsToken`] a scrape must present: the command line parses it (`config`) and
+//! the route checks it (`http::metrics`), so it sits here, below both.
 
 use std::sync::atomic::AtomicU64;
 
@@ -16,6 +19,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use sha2::{Digest, Sha256};
 
 /// Upper bounds of the latency buckets, in seconds: half a millisecond to ten seconds.
 const LATENCY_BUCKETS: [f64; 14] =
@@ -238,9 +242,54 @@ fn latency_histogram() -> Histogram {
     Histogram::new(LATENCY_BUCKETS)
 }
 
+/// The bearer token a scrape must present (`--metrics-token`). Never printed: its `Debug` is
+/// redacted, and `--help` hides the environment's value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(String);
+
+impl std::str::FromStr for MetricsToken {
+    type Err = std::convert::Infallible;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(MetricsToken(value.trim().to_owned()))
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
+}
+
+impl MetricsToken {
+    /// `None` for an empty value: `METRICS_TOKEN=` means no token.
+    pub fn non_empty(self) -> Option<Self> {
+        (!self.0.is_empty()).then_some(self)
+    }
+
+    /// Whether `presented` is this token, in time that does not depend on where they differ:
+    /// both are hashed, and the digests compared whole.
+    pub fn matches(&self, presented: &[u8]) -> bool {
+        let expected = Sha256::digest(self.0.as_bytes());
+        let given = Sha256::digest(presented);
+        expected.iter().zip(given.iter()).fold(0u8, |differ, (a, b)| differ | (a ^ b)) == 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_token_is_never_printed_and_matches_only_itself() {
+        let token: MetricsToken = "s3cret-scrape".parse().unwrap();
+        assert!(!format!("{token:?}").contains("s3cret"));
+        assert!(token.matches(b"s3cret-scrape"));
+        for wrong in [&b"s3cret-scrapf"[..], b"s3cret", b"", b"s3cret-scrape "] {
+            assert!(!token.matches(wrong), "{wrong:?}");
+        }
+        assert_eq!("  ".parse::<MetricsToken>().unwrap().non_empty(), None);
+    }
 
     #[test]
     fn standard_methods_are_named_and_any_other_is_other() {

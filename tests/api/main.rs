@@ -14,6 +14,7 @@ mod demo;
 mod deployment;
 mod docs;
 mod failover;
+mod failure_log;
 mod hostile_bodies;
 
 mod import;
@@ -35,5 +36,6 @@ mod telemetry;
 mod tls;
 mod transitions;
 mod transport;
+mod typed_paths;
 mod update_delete;
 mod visibility;

@@ -10,5 +10,5 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))
+    tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::internal("running a blocking task", e))
 }

@@ -4,27 +4,30 @@
 //! a record outside the caller's visible set → 403 without the right → 400 when the
 //! offering has no checklist (or the record no completion for it) → 400 for a bad body.
 
+mod assembly;
 mod files;
 mod rejection;
 mod submit;
 mod wire;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sqlx::{PgConnection, Postgres, Transaction};
+use uuid::Uuid;
 
+use self::assembly::{template_json, Audience, Loaded};
 use self::submit::submit_answers;
-use self::wire::{template_json, Audience, Loaded};
 use crate::domain::checklist::python::parse_py_uuid;
+use crate::domain::principal::Caller;
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
-use crate::http::request::{offering_user_uuid, QueryPairs};
+use crate::http::path_uuid::{OfferingUserUuid, PathUuid};
+use crate::http::request::QueryPairs;
 use crate::http::routes::{allow, both};
 use crate::http::AppState;
-use crate::store::checklists as store;
-use crate::store::Caller;
+use crate::store::checklists::{self as store, TemplateLookup};
 
 const NO_CHECKLIST: &str = "No checklist configured for this object";
 const NO_TEMPLATE_CHECKLIST: &str = "No checklist configured for new objects";
@@ -53,14 +56,13 @@ pub fn routes() -> Router<AppState> {
 /// of before and after a concurrent submission.
 async fn snapshot(state: &AppState) -> ApiResult<Transaction<'static, Postgres>> {
     let mut tx = state.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    store::read_one_snapshot(&mut tx).await?;
     Ok(tx)
 }
 
 /// §8.1 steps 3-5: the record in the caller's visible set (404), the right for the view
 /// (403), the completion for the offering's current checklist (400). Returns its id.
-async fn authorize(conn: &mut PgConnection, caller: &Caller, raw_uuid: &str, audience: Audience) -> ApiResult<i64> {
-    let uuid = offering_user_uuid(raw_uuid)?;
+async fn authorize(conn: &mut PgConnection, caller: &Caller, uuid: Uuid, audience: Audience) -> ApiResult<i64> {
     let access = store::checklist_access(conn, caller, uuid).await?.ok_or(ApiError::NotFound(NO_OFFERING_USER))?;
     let allowed = match audience {
         Audience::User => access.may_answer(),
@@ -91,12 +93,12 @@ fn query_value<'a>(query: &'a [(String, String)], key: &str) -> Option<&'a str> 
 async fn checklist(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw_uuid): Path<String>,
+    PathUuid(uuid, _): OfferingUserUuid,
     QueryPairs(query): QueryPairs,
 ) -> ApiResult<Response> {
     let include_all = query_value(&query, "include_all").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let mut tx = snapshot(&state).await?;
-    let completion_id = authorize(&mut tx, &caller, &raw_uuid, Audience::User).await?;
+    let completion_id = authorize(&mut tx, &caller, uuid, Audience::User).await?;
     let loaded = load(&mut tx, completion_id).await?;
     tx.commit().await?;
     Ok(Json(loaded.checklist_response(caller.id, Audience::User, include_all)).into_response())
@@ -106,10 +108,10 @@ async fn checklist(
 async fn checklist_review(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw_uuid): Path<String>,
+    PathUuid(uuid, _): OfferingUserUuid,
 ) -> ApiResult<Response> {
     let mut tx = snapshot(&state).await?;
-    let completion_id = authorize(&mut tx, &caller, &raw_uuid, Audience::Reviewer).await?;
+    let completion_id = authorize(&mut tx, &caller, uuid, Audience::Reviewer).await?;
     let loaded = load(&mut tx, completion_id).await?;
     tx.commit().await?;
     Ok(Json(loaded.checklist_response(caller.id, Audience::Reviewer, false)).into_response())
@@ -119,23 +121,23 @@ async fn checklist_review(
 async fn completion_status(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw_uuid): Path<String>,
+    PathUuid(uuid, _): OfferingUserUuid,
 ) -> ApiResult<Response> {
-    completion_view(state, caller, raw_uuid, Audience::User).await
+    completion_view(state, caller, uuid, Audience::User).await
 }
 
 /// `GET {uuid}/completion_review_status/` (§8.3, reviewer view): reviewers only.
 async fn completion_review_status(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw_uuid): Path<String>,
+    PathUuid(uuid, _): OfferingUserUuid,
 ) -> ApiResult<Response> {
-    completion_view(state, caller, raw_uuid, Audience::Reviewer).await
+    completion_view(state, caller, uuid, Audience::Reviewer).await
 }
 
-async fn completion_view(state: AppState, caller: Caller, raw_uuid: String, audience: Audience) -> ApiResult<Response> {
+async fn completion_view(state: AppState, caller: Caller, uuid: Uuid, audience: Audience) -> ApiResult<Response> {
     let mut tx = snapshot(&state).await?;
-    let completion_id = authorize(&mut tx, &caller, &raw_uuid, audience).await?;
+    let completion_id = authorize(&mut tx, &caller, uuid, audience).await?;
     let loaded = load(&mut tx, completion_id).await?;
     tx.commit().await?;
     Ok(Json(loaded.completion_json(&loaded.metrics(), audience)).into_response())
@@ -157,10 +159,11 @@ async fn checklist_template(
         .ok_or_else(|| ApiError::Detail(PARENT_REQUIRED.to_owned()))?;
     let offering_uuid = parse_py_uuid(parent).ok_or(ApiError::NotFound(PARENT_NOT_FOUND))?;
     let mut tx = snapshot(&state).await?;
-    let checklist = store::template_checklist(&mut tx, &caller, offering_uuid)
-        .await?
-        .ok_or(ApiError::NotFound(PARENT_NOT_FOUND))?
-        .ok_or_else(|| ApiError::Detail(NO_TEMPLATE_CHECKLIST.to_owned()))?;
+    let checklist = match store::template_checklist(&mut tx, &caller, offering_uuid).await? {
+        TemplateLookup::NoOffering => return Err(ApiError::NotFound(PARENT_NOT_FOUND)),
+        TemplateLookup::NoChecklist => return Err(ApiError::Detail(NO_TEMPLATE_CHECKLIST.to_owned())),
+        TemplateLookup::Checklist(checklist) => checklist,
+    };
     let questions = store::checklist_questions(&mut tx, checklist.id).await?;
     tx.commit().await?;
     let mut response = Json(template_json(&checklist, &questions)).into_response();

@@ -1,7 +1,7 @@
 //! Create, update, delete, `update_restricted` and `update_comments`
 //! (docs/spec/offering-users.md §4.3–4.7, docs/spec/decisions.md 5–8, 15).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,14 +13,16 @@ use super::input;
 use super::read::requested_fields;
 use super::representation::OfferingUserJson;
 use crate::domain::permissions::{DELETE_USER, UPDATE_RESTRICTION, UPDATE_USER};
+use crate::domain::principal::Caller;
 use crate::domain::state::State as AccountState;
 use crate::error::{ApiError, ApiResult, FieldErrors, NO_OFFERING_USER};
 use crate::http::body::RawBody;
 use crate::http::commit_gate;
-use crate::http::request::{body_object, offering_user_uuid, script_prefix, BaseUrl, QueryPairs};
+use crate::http::path_uuid::{OfferingUserUuid, PathUuid};
+use crate::http::request::{body_object, script_prefix, BaseUrl, QueryPairs};
 use crate::http::AppState;
 use crate::store::offering_users::{self as store, ActionTarget};
-use crate::store::{audit, checklists, Caller};
+use crate::store::{audit, checklists};
 
 const OFFERING_ROUTE: &str = "/api/marketplace-provider-offerings/";
 const USER_ROUTE: &str = "/api/users/";
@@ -96,7 +98,7 @@ pub async fn create(
     };
     errors.into_result()?;
     let (Some(offering), Some(user_id)) = (offering, user_id) else {
-        return Err(ApiError::Internal("create: references resolved without errors but are missing".into()));
+        return Err(ApiError::internal("creating a record", "its references resolved without errors but are missing"));
     };
 
     if store::pair_exists(&mut tx, offering.id, user_id).await? {
@@ -175,11 +177,10 @@ fn missing_object(reference: &Reference, field: &str, uuid: Option<Uuid>, errors
 async fn target(
     conn: &mut sqlx::PgConnection,
     caller: &Caller,
-    raw_uuid: &str,
+    uuid: Uuid,
     permission: &'static str,
     alternative: Option<&'static str>,
 ) -> ApiResult<ActionTarget> {
-    let uuid = offering_user_uuid(raw_uuid)?;
     store::lock_for_action(conn, caller, uuid, permission, alternative)
         .await?
         .ok_or(ApiError::NotFound(NO_OFFERING_USER))
@@ -189,14 +190,14 @@ async fn target(
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw_uuid): Path<String>,
+    PathUuid(uuid, _): OfferingUserUuid,
     headers: HeaderMap,
     BaseUrl(base): BaseUrl,
     QueryPairs(query): QueryPairs,
     RawBody(body): RawBody,
 ) -> ApiResult<Response> {
     let mut tx = state.begin().await?;
-    let record = target(&mut tx, &caller, &raw_uuid, UPDATE_USER, None).await?;
+    let record = target(&mut tx, &caller, uuid, UPDATE_USER, None).await?;
     let body = body_object(&headers, &body)?;
 
     // Validation first (DRF: body errors come before the serializer's permission check).
@@ -263,10 +264,10 @@ pub async fn update(
 pub async fn destroy(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw_uuid): Path<String>,
+    PathUuid(uuid, _): OfferingUserUuid,
 ) -> ApiResult<StatusCode> {
     let mut tx = state.begin().await?;
-    let record = target(&mut tx, &caller, &raw_uuid, DELETE_USER, None).await?;
+    let record = target(&mut tx, &caller, uuid, DELETE_USER, None).await?;
     if !record.permitted {
         return Err(ApiError::Forbidden("You do not have permission to delete this user.".into()));
     }
@@ -288,12 +289,12 @@ pub async fn destroy(
 pub async fn update_restricted(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw_uuid): Path<String>,
+    PathUuid(uuid, _): OfferingUserUuid,
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> ApiResult<StatusCode> {
     let mut tx = state.begin().await?;
-    let record = target(&mut tx, &caller, &raw_uuid, UPDATE_USER, Some(UPDATE_RESTRICTION)).await?;
+    let record = target(&mut tx, &caller, uuid, UPDATE_USER, Some(UPDATE_RESTRICTION)).await?;
     let body = body_object(&headers, &body)?;
     let restricted = match body.get("is_restricted") {
         None => return Err(ApiError::field("is_restricted", "This field is required.")),
@@ -327,19 +328,19 @@ pub async fn update_restricted(
 pub async fn update_comments(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw_uuid): Path<String>,
+    PathUuid(uuid, _): OfferingUserUuid,
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> ApiResult<Json<Comments>> {
     let mut tx = state.begin().await?;
-    let record = comments_target(&mut tx, &caller, &raw_uuid).await?;
+    let record = comments_target(&mut tx, &caller, uuid).await?;
     let (comment, comment_url) = comment_fields(&headers, &body)?;
     let (mut tx, record, comment) = match comment {
         Some(text) if !text.is_empty() => {
             tx.rollback().await?;
             let clean = input::sanitize_html_off_thread(text).await?;
             let mut tx = state.begin().await?;
-            let record = comments_target(&mut tx, &caller, &raw_uuid).await?;
+            let record = comments_target(&mut tx, &caller, uuid).await?;
             (tx, record, Some(clean))
         }
         other => (tx, record, other),
@@ -377,8 +378,8 @@ pub async fn update_comments(
 
 /// The record `update_comments` writes, locked: 404 when the caller does not see it, 403
 /// without `OFFERING.UPDATE_USER` or when it is Deleted.
-async fn comments_target(conn: &mut sqlx::PgConnection, caller: &Caller, raw_uuid: &str) -> ApiResult<ActionTarget> {
-    let record = target(conn, caller, raw_uuid, UPDATE_USER, None).await?;
+async fn comments_target(conn: &mut sqlx::PgConnection, caller: &Caller, uuid: Uuid) -> ApiResult<ActionTarget> {
+    let record = target(conn, caller, uuid, UPDATE_USER, None).await?;
     if !record.permitted {
         return Err(ApiError::forbidden());
     }

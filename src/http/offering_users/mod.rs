@@ -16,16 +16,17 @@ pub use input::MAX_COMMENT_CHARS;
 pub use query::{ListParameter, ParamKind, LIST_PARAMETERS, ORDERING};
 pub use representation::full_name;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::{get, patch, post};
 use axum::Router;
 
 use super::body::RawBody;
+use super::path_uuid::{OfferingUserUuid, PathUuid};
 use super::routes::{allow, both};
 use super::AppState;
+use crate::domain::principal::Caller;
 use crate::domain::state::ALL_TRANSITIONS;
-use crate::store::Caller;
 
 const LIST: &str = "/api/marketplace-offering-users/";
 const DETAIL: &str = "/api/marketplace-offering-users/{uuid}/";
@@ -57,7 +58,7 @@ pub fn router() -> Router<AppState> {
         let path = format!("/api/marketplace-offering-users/{{uuid}}/{}/", transition.action());
         let handler = move |State(state): State<AppState>,
                             caller: Caller,
-                            Path(uuid): Path<String>,
+                            PathUuid(uuid, _): OfferingUserUuid,
                             headers: HeaderMap,
                             RawBody(body): RawBody| {
             transitions::run(transition, state, caller, uuid, headers, body)

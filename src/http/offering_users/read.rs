@@ -1,6 +1,6 @@
 //! `GET`/`HEAD /api/marketplace-offering-users/` and `GET /{uuid}/` (docs/spec/offering-users.md §4.1–4.2).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -9,12 +9,13 @@ use sqlx::PgConnection;
 use super::fields::FieldSet;
 use super::query::{parse_list_params, ListParams};
 use super::representation::OfferingUserJson;
+use crate::domain::principal::Caller;
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
 use crate::http::pagination::Page;
-use crate::http::request::{offering_user_uuid, script_prefix, BaseUrl, QueryPairs};
+use crate::http::path_uuid::{OfferingUserUuid, PathUuid};
+use crate::http::request::{script_prefix, BaseUrl, QueryPairs};
 use crate::http::AppState;
 use crate::store::offering_users::{self, OfferingUserRow, ReadScope};
-use crate::store::Caller;
 
 /// The list: a bare JSON array, with `X-Result-Count` and `Link`. `HEAD` answers the same
 /// headers without reading the page itself.
@@ -35,7 +36,7 @@ pub async fn list(
         let (page, rows) = read_page(&mut *state.connection().await?, scope, &params).await?;
         let items: Vec<OfferingUserJson<'_>> =
             rows.iter().map(|row| OfferingUserJson { row, base: &base, fields: params.fields }).collect();
-        (page, serde_json::to_vec(&items).map_err(|e| ApiError::Internal(e.to_string()))?)
+        (page, serde_json::to_vec(&items).map_err(|e| ApiError::internal("serializing a page", e))?)
     };
     let link = page.link_header(&base, uri.path(), &query);
     let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
@@ -102,11 +103,10 @@ async fn page_after_count(
 pub async fn retrieve(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw_uuid): Path<String>,
+    PathUuid(uuid, _): OfferingUserUuid,
     BaseUrl(base): BaseUrl,
     QueryPairs(query): QueryPairs,
 ) -> ApiResult<Response> {
-    let uuid = offering_user_uuid(&raw_uuid)?;
     let scope = ReadScope { caller: &caller, consent_gate: state.settings.enforce_user_consent };
     let row = offering_users::find_visible(&mut *state.connection().await?, scope, uuid)
         .await?

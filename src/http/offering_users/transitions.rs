@@ -14,27 +14,27 @@
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Map, Value};
+use uuid::Uuid;
 
 use super::input;
 use crate::domain::permissions::UPDATE_USER;
+use crate::domain::principal::Caller;
 use crate::domain::state::{CommentEffect, Transition};
 use crate::error::{ApiError, ApiResult, FieldErrors, NO_OFFERING_USER};
 use crate::http::commit_gate;
-use crate::http::request::{body_object, offering_user_uuid};
+use crate::http::request::body_object;
 use crate::http::AppState;
 use crate::store::offering_users::{self as store, TransitionOutcome, TransitionWrite};
-use crate::store::Caller;
 
 /// Runs `transition` on the record in the path, in one statement (`store::run_transition`).
 pub async fn run(
     transition: Transition,
     state: AppState,
     caller: Caller,
-    raw_uuid: String,
+    uuid: Uuid,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let uuid = offering_user_uuid(&raw_uuid)?;
     // The body is read first but its errors are answered last: the statement then only
     // looks the record up, so that 404, 403 and the state's 400 still come before them.
     let from_body = match transition.comment_effect() {
@@ -75,7 +75,7 @@ pub async fn run(
 
 /// The action's statement without its write (`apply: false`): 404, 403 or the state's 400 as
 /// the action would answer them now. The connection goes back to the pool on return.
-async fn look_up(state: &AppState, caller: &Caller, uuid: uuid::Uuid, transition: Transition) -> ApiResult<()> {
+async fn look_up(state: &AppState, caller: &Caller, uuid: Uuid, transition: Transition) -> ApiResult<()> {
     let nothing = Value::Null;
     let write = TransitionWrite { transition, comment: None, comment_url: None, new_values: &nothing, apply: false };
     let mut conn = state.connection().await?;

@@ -6,16 +6,16 @@ mod answers;
 mod content;
 mod files;
 
-pub use answers::*;
-pub use content::*;
-pub use files::*;
+pub use answers::{delete_answers, existing_question_uuids, save_completion_status, upsert_answers, AnswerWrite};
+pub use content::{answer_allowances, checklist_questions, completion_answers, AnswerRecord, QuestionRecord};
+pub use files::{delete_unreferenced_files, files_bytes, store_files, stored_files, NewFile};
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, QueryBuilder};
 use uuid::Uuid;
 
+use crate::domain::principal::Caller;
 use crate::store::visibility::{push_has_permission, push_has_role_on_offering, push_visible};
-use crate::store::Caller;
 
 /// The permission that makes a caller a checklist reviewer (docs/spec/decisions.md 4, docs/spec/checklists.md §8.1).
 pub const REVIEW_PERMISSION: &str = crate::domain::permissions::UPDATE_USER;
@@ -83,6 +83,13 @@ pub async fn checklist_access(
     qb.build_query_as().fetch_optional(conn).await
 }
 
+/// Makes the transaction just begun on `conn` read-only and read one snapshot, so that a
+/// response never mixes the answers of before and after a concurrent submission.
+pub async fn read_one_snapshot(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(conn).await?;
+    Ok(())
+}
+
 /// Locks a completion for the rest of the transaction, so that concurrent submissions to
 /// one completion are serialized and each recomputes the status from the answers the
 /// previous one left. Only the completion is locked: the record's other actions go on.
@@ -144,8 +151,18 @@ pub async fn checklist(conn: &mut PgConnection, checklist_id: i64) -> sqlx::Resu
         .await
 }
 
-/// What `checklist-template/?parent_uuid=` finds for an offering uuid: `None` when the
-/// caller cannot see the offering, `Some(None)` when it has no compliance checklist.
+/// What `checklist-template/?parent_uuid=` finds for an offering uuid.
+#[derive(Debug, Clone)]
+pub enum TemplateLookup {
+    /// No offering with that uuid that the caller can see.
+    NoOffering,
+    /// The offering has no compliance checklist.
+    NoChecklist,
+    /// The offering's compliance checklist.
+    Checklist(ChecklistRow),
+}
+
+/// What `checklist-template/?parent_uuid=` finds for an offering uuid (see [`TemplateLookup`]).
 ///
 /// "Can see" is the rule of `GET /api/marketplace-provider-offerings/{uuid}/`
 /// (docs/spec/decisions.md 29): staff and support, or an active role on the offering or its customer.
@@ -153,7 +170,7 @@ pub async fn template_checklist(
     conn: &mut PgConnection,
     caller: &Caller,
     offering_uuid: Uuid,
-) -> sqlx::Result<Option<Option<ChecklistRow>>> {
+) -> sqlx::Result<TemplateLookup> {
     let mut qb = QueryBuilder::new(
         "SELECT c.id, c.uuid, c.name, c.description, c.checklist_type \
          FROM offerings o LEFT JOIN checklists c ON c.id = o.compliance_checklist_id WHERE o.uuid = ",
@@ -171,10 +188,13 @@ pub async fn template_checklist(
         checklist_type: Option<String>,
     }
     let found: Option<Found> = qb.build_query_as().fetch_optional(conn).await?;
-    Ok(found.map(|f| match (f.id, f.uuid, f.name, f.description, f.checklist_type) {
-        (Some(id), Some(uuid), Some(name), Some(description), Some(checklist_type)) => {
-            Some(ChecklistRow { id, uuid, name, description, checklist_type })
-        }
-        _ => None,
-    }))
+    Ok(match found {
+        None => TemplateLookup::NoOffering,
+        Some(f) => match (f.id, f.uuid, f.name, f.description, f.checklist_type) {
+            (Some(id), Some(uuid), Some(name), Some(description), Some(checklist_type)) => {
+                TemplateLookup::Checklist(ChecklistRow { id, uuid, name, description, checklist_type })
+            }
+            _ => TemplateLookup::NoChecklist,
+        },
+    })
 }

@@ -3,7 +3,7 @@
 
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
-use super::read::{push_offering_filter, ReadScope};
+use super::scope::{push_offering_filter, ReadScope};
 use crate::domain::listing::ListFilter;
 
 /// Whether `filter` uses only offering-level filters, states and the restriction flag: the

@@ -11,10 +11,10 @@ use sqlx::{PgConnection, QueryBuilder};
 use uuid::Uuid;
 
 use super::write::push_locked_target;
+use crate::domain::principal::Caller;
 use crate::domain::state::{State, Transition, ALL_STATES};
 use crate::store::audit;
 use crate::store::visibility::push_has_permission;
-use crate::store::Caller;
 
 /// What the statement found, for the 404 → 403 → 400 order the handler answers in.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -5,10 +5,11 @@
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+use super::row::{push_row_from, OfferingUserRow, RowSource, ROW_COLUMNS};
+use crate::domain::principal::Caller;
 use crate::domain::state::State;
 use crate::store::audit;
 use crate::store::visibility::{push_has_permission, push_visible};
-use crate::store::Caller;
 
 /// The record a detail action targets, with what the caller may do to it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -74,9 +75,11 @@ pub(super) fn push_locked_target(qb: &mut QueryBuilder<'_, Postgres>, caller: &C
 
 /// The full row of a record, read on the writing connection (so it sees the write), without
 /// visibility: the caller was authorized for the write already.
-pub async fn row_by_id(conn: &mut PgConnection, id: i64) -> sqlx::Result<super::OfferingUserRow> {
+pub async fn row_by_id(conn: &mut PgConnection, id: i64) -> sqlx::Result<OfferingUserRow> {
     let mut qb = QueryBuilder::new("SELECT ");
-    qb.push(super::ROW_COLUMNS).push(super::ROW_JOINS).push(" WHERE ou.id = ").push_bind(id);
+    qb.push(ROW_COLUMNS);
+    push_row_from(&mut qb, RowSource::Table);
+    qb.push(" WHERE ou.id = ").push_bind(id);
     qb.build_query_as().fetch_one(conn).await
 }
 
@@ -148,7 +151,7 @@ pub async fn set_username(
     username: Option<&str>,
     completes_as: Option<State>,
     event: audit::Event<'_>,
-) -> sqlx::Result<super::OfferingUserRow> {
+) -> sqlx::Result<OfferingUserRow> {
     let mut qb = QueryBuilder::new("WITH updated AS (UPDATE offering_users SET username = ");
     qb.push_bind(username);
     qb.push(", modified = now(), state = coalesce(");
@@ -161,8 +164,8 @@ pub async fn set_username(
     qb.push_bind(id);
     qb.push(" RETURNING *), event AS (");
     event.push_insert(&mut qb, "updated");
-    qb.push(") SELECT ").push(super::ROW_COLUMNS);
-    qb.push(super::ROW_JOINS.replacen(" FROM offering_users ou ", " FROM updated ou ", 1));
+    qb.push(") SELECT ").push(ROW_COLUMNS);
+    push_row_from(&mut qb, RowSource::Updated);
     qb.build_query_as().fetch_one(conn).await
 }
 

@@ -18,7 +18,7 @@ use waldur_offering_users::http::Settings;
 use waldur_offering_users::{app, AppState};
 
 pub use db::TestDatabase;
-pub use fixture::*;
+pub use fixture::{ids, offering_user, terms_and_consents, token, world, world_with};
 
 /// A router over a database of its own.
 pub struct TestApp {

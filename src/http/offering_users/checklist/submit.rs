@@ -14,7 +14,7 @@
 use std::collections::{HashMap, HashSet};
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -22,22 +22,24 @@ use axum::Json;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::assembly::{Audience, Loaded};
 use super::files::{inspector, plan_writes, Writes};
-use super::wire::{Audience, Loaded, SubmittedJson};
+use super::wire::SubmittedJson;
 use super::{authorize, NO_CHECKLIST};
 use crate::domain::checklist::{
     completion_metrics, submission_question_uuids, submission_stored_file_ids, submit_body_limit, validate_submission,
     Answer, AnswerAllowance, Question, QuestionLookup, StoredFile, SubmissionError,
 };
+use crate::domain::principal::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::body::read_budgeted;
 use crate::http::commit_gate;
 use crate::http::json_bound::JsonBound;
 use crate::http::offering_users::blocking;
+use crate::http::path_uuid::{OfferingUserUuid, PathUuid};
 use crate::http::request::body_value;
 use crate::http::AppState;
 use crate::store::checklists::{self as store, QuestionRecord};
-use crate::store::Caller;
 
 const SUBMITTED: &str = "Answers submitted successfully";
 
@@ -72,13 +74,13 @@ fn body_limit<'a>(state: &AppState, questions: impl IntoIterator<Item = &'a Ques
 pub async fn submit_answers(
     State(state): State<AppState>,
     caller: Caller,
-    Path(raw_uuid): Path<String>,
+    PathUuid(uuid, _): OfferingUserUuid,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
     let (limit, bound) = {
         let mut conn = state.connection().await?;
-        let completion_id = authorize(&mut conn, &caller, &raw_uuid, Audience::User).await?;
+        let completion_id = authorize(&mut conn, &caller, uuid, Audience::User).await?;
         let allowances = store::answer_allowances(&mut conn, completion_id).await?;
         (submit_body_limit(&allowances, state.settings.max_submit_body_size), JsonBound::submission(allowances.len()))
     };
@@ -90,7 +92,7 @@ pub async fn submit_answers(
     let body = blocking::run(move || submission_body(&headers, &bytes, &bound)).await??;
 
     let mut tx = state.begin().await?;
-    let completion_id = authorize(&mut tx, &caller, &raw_uuid, Audience::User).await?;
+    let completion_id = authorize(&mut tx, &caller, uuid, Audience::User).await?;
     if !store::lock_completion(&mut tx, completion_id).await? {
         return Err(ApiError::Detail(NO_CHECKLIST.to_owned()));
     }
