@@ -9,7 +9,9 @@
 //! request's timeout and its commit gate, so a request answered 503 still never commits.
 //!
 //! A request can be replayed when its body is at hand again: the body is recorded as the
-//! handler reads it (its chunks are shared, not copied), so a replay reads the same bytes, and
+//! handler reads it (copied into one buffer: a chunk kept as it came would pin the whole read
+//! buffer it was cut from, and a body sent a byte at a time would cost kilobytes per byte), so
+//! a replay reads the same bytes, and
 //! whatever the first run had not read yet is still read from the client. Nothing is read ahead
 //! of the handler: the order of the answers (401, 404, 403, 413 before a body is read) stays as
 //! it is. A body over `Settings::max_body_size` (`submit_answers` uploads, read within their own
@@ -66,27 +68,25 @@ struct Tape(Arc<Mutex<Recorded>>);
 struct Recorded {
     /// The client's body, read on as the runs need more of it.
     rest: Body,
-    /// Its data chunks read so far, in order (while `replayable`).
-    chunks: Vec<Bytes>,
-    /// Bytes in `chunks`.
-    bytes: usize,
+    /// Its data read so far (while `replayable`).
+    data: Vec<u8>,
     /// Recorded bytes at most; past them the body cannot be replayed.
     limit: usize,
     /// `rest` has ended.
     ended: bool,
-    /// Every chunk read so far is in `chunks`: no error, nothing past `limit`.
+    /// Everything read so far is in `data`: no error, nothing past `limit`.
     replayable: bool,
 }
 
 impl Tape {
     fn new(body: Body, limit: usize) -> Tape {
-        let recorded = Recorded { rest: body, chunks: Vec::new(), bytes: 0, limit, ended: false, replayable: true };
+        let recorded = Recorded { rest: body, data: Vec::new(), limit, ended: false, replayable: true };
         Tape(Arc::new(Mutex::new(recorded)))
     }
 
-    /// The body for one run: the chunks read so far, then the rest as it arrives.
+    /// The body for one run: what was read so far, then the rest as it arrives.
     fn play(&self) -> Body {
-        Body::new(Playing { tape: self.clone(), next: 0, live: false })
+        Body::new(Playing { tape: self.clone(), given: 0, live: false })
     }
 
     /// Whether another run would read the same body.
@@ -98,8 +98,8 @@ impl Tape {
 /// One run's reading of a [`Tape`].
 struct Playing {
     tape: Tape,
-    /// The next recorded chunk to give.
-    next: usize,
+    /// Bytes of the recording this run has been given.
+    given: usize,
     /// This run has read from the client's body itself.
     live: bool,
 }
@@ -113,8 +113,9 @@ impl HttpBody for Playing {
         let Ok(mut recorded) = tape.0.lock() else {
             return Poll::Ready(Some(Err(axum::Error::new("the request body's recording is unusable"))));
         };
-        if let Some(chunk) = recorded.chunks.get(self.next).cloned() {
-            self.next += 1;
+        if self.given < recorded.data.len() {
+            let chunk = Bytes::copy_from_slice(&recorded.data[self.given..]);
+            self.given = recorded.data.len();
             return Poll::Ready(Some(Ok(Frame::data(chunk))));
         }
         if recorded.ended {
@@ -130,14 +131,12 @@ impl HttpBody for Playing {
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(chunk) = frame.data_ref() {
-                    recorded.bytes += chunk.len();
-                    if recorded.replayable && recorded.bytes <= recorded.limit {
-                        let chunk = chunk.clone();
-                        recorded.chunks.push(chunk);
-                        self.next += 1;
+                    if recorded.replayable && recorded.data.len() + chunk.len() <= recorded.limit {
+                        recorded.data.extend_from_slice(chunk);
+                        self.given = recorded.data.len();
                     } else {
                         recorded.replayable = false;
-                        recorded.chunks.clear();
+                        recorded.data = Vec::new();
                     }
                 }
             }
