@@ -14,7 +14,7 @@ use super::error::{invalid, ImportError};
 use super::run::ImportOptions;
 use super::summary::ImportSummary;
 use super::validate::{numeric_bound, validate};
-use crate::domain::state::State;
+use crate::domain::checklist::Operator;
 use crate::store::directory::checklists::{
     first_question_of_another_checklist, save_checklists, ChecklistWrite, DependencyWrite, OptionWrite, QuestionWrite,
 };
@@ -144,12 +144,11 @@ async fn lock_offering_users_first(
     Ok(())
 }
 
-/// What an offering-user entry gives for the fields the API changes; an omitted state is
-/// Requested (validation refused any other label).
+/// What an offering-user entry gives for the fields the API changes.
 fn api_owned(entry: &OfferingUserEntry) -> ApiOwned<'_> {
     ApiOwned {
         username: entry.username.as_deref(),
-        state: entry.state.as_deref().and_then(State::from_label).unwrap_or(State::Requested),
+        state: entry.state,
         is_restricted: entry.is_restricted,
         service_provider_comment: &entry.service_provider_comment,
         service_provider_comment_url: &entry.service_provider_comment_url,
@@ -303,17 +302,17 @@ async fn import_checklists(
                 description: &q.description,
                 order: q.order,
                 required: q.required,
-                question_type: &q.question_type,
+                question_type: q.question_type.as_str(),
                 user_guidance: &q.user_guidance,
                 guidance_answer_value: &q.guidance_answer_value,
-                guidance_operator: &q.guidance_operator,
+                guidance_operator: Operator::wire(q.guidance_operator),
                 always_show_guidance: q.always_show_guidance,
                 review_answer_value: &q.review_answer_value,
-                operator: &q.operator,
+                operator: Operator::wire(q.operator),
                 always_requires_review: q.always_requires_review,
                 min_value: numeric_bound(format!("{path}.min_value"), &q.min_value)?,
                 max_value: numeric_bound(format!("{path}.max_value"), &q.max_value)?,
-                dependency_logic_operator: &q.dependency_logic_operator,
+                dependency_logic_operator: q.dependency_logic_operator.as_str(),
                 allowed_file_types: &q.allowed_file_types,
                 allowed_mime_types: &q.allowed_mime_types,
                 max_file_size_mb: q.max_file_size_mb,
@@ -330,7 +329,7 @@ async fn import_checklists(
                         uuid: d.uuid,
                         depends_on: d.depends_on,
                         required_answer_value: &d.required_answer_value,
-                        operator: &d.operator,
+                        operator: Operator::wire(d.operator),
                     })
                     .collect(),
             });
@@ -339,7 +338,7 @@ async fn import_checklists(
             uuid: c.uuid,
             name: &c.name,
             description: &c.description,
-            checklist_type: &c.checklist_type,
+            checklist_type: c.checklist_type.as_str(),
             questions,
         });
     }
@@ -432,7 +431,7 @@ async fn import_roles(conn: &mut PgConnection, doc: &Document, summary: &mut Imp
         .zip(user_ids)
         .map(|(e, user_id)| RoleWrite {
             user_id,
-            role: &e.role,
+            role: e.role.name(),
             customer_id: e.scope.customer.map(|u| customers[&u]),
             project_id: e.scope.project.map(|u| projects[&u]),
             offering_id: e.scope.offering.map(|u| offerings[&u]),

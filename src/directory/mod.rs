@@ -6,6 +6,7 @@ mod error;
 mod import;
 mod run;
 mod summary;
+mod tags;
 mod validate;
 
 pub use demo::{import_demo, DemoError, DEMO};
