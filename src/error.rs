@@ -11,7 +11,7 @@ use crate::db::ErrorClass;
 pub enum ApiError {
     /// 401 with `WWW-Authenticate: Token`.
     #[error("unauthenticated: {0}")]
-    Unauthenticated(&'static str),
+    Unauthenticated(crate::domain::auth_failure::AuthFailure),
     /// 404 `{"detail": …}`.
     #[error("not found: {0}")]
     NotFound(&'static str),
@@ -249,7 +249,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = match &self {
-            ApiError::Unauthenticated(m) => (StatusCode::UNAUTHORIZED, json!({ "detail": m })),
+            ApiError::Unauthenticated(why) => (StatusCode::UNAUTHORIZED, json!({ "detail": why.message() })),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, json!({ "detail": m })),
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, json!({ "detail": m })),
             ApiError::Detail(m) => (StatusCode::BAD_REQUEST, json!({ "detail": m })),
@@ -281,9 +281,9 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, axum::Json(body)).into_response();
         match self {
-            ApiError::Unauthenticated(message) => {
+            ApiError::Unauthenticated(why) => {
                 response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Token"));
-                response.extensions_mut().insert(AuthFailure(auth_failure_reason(message)));
+                response.extensions_mut().insert(AuthFailure(why.label()));
             }
             ApiError::Database(_) => {
                 response.extensions_mut().insert(DatabaseErrorKind::Other);
@@ -312,16 +312,5 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         response
-    }
-}
-
-/// The metrics label of an authentication failure, from its (fixed) message.
-fn auth_failure_reason(message: &str) -> &'static str {
-    match message {
-        "Authentication credentials were not provided." => "missing",
-        "Invalid token." => "invalid",
-        "User inactive or deleted." => "inactive",
-        "Token has expired." => "expired",
-        _ => "malformed",
     }
 }

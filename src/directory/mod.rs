@@ -14,4 +14,4 @@ pub use document::{parse, Document};
 pub use error::ImportError;
 pub use import::Progress;
 pub use run::{import, import_with, import_with_progress, ImportOptions};
-pub use summary::ImportSummary;
+pub use summary::{ImportSummary, Kind};

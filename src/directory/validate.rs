@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::document::{ChecklistEntry, Document};
 use super::error::{invalid, ImportError};
+use crate::domain::offering_user::MAX_USERNAME_CHARS;
 use crate::domain::permissions::{Role, ScopeKind, PERMISSIONS};
 
 /// numeric(20,4) holds values below 10^16 in magnitude.
@@ -184,7 +185,7 @@ fn offering_users(doc: &Document) -> Result<(), ImportError> {
     for (i, ou) in doc.offering_users.iter().enumerate() {
         let path = format!("offering_users[{i}]");
         if let Some(name) = &ou.username {
-            max_len(&path, "username", name, 100)?;
+            max_len(&path, "username", name, MAX_USERNAME_CHARS)?;
         }
         max_len(&path, "service_provider_comment_url", &ou.service_provider_comment_url, 200)?;
         if !pairs.insert((ou.offering, ou.user)) {

@@ -1,8 +1,10 @@
 //! Pure rules, no I/O: the account state machine, permissions, the list's filter model and
 //! the checklist logic. Nothing here knows axum or sqlx.
 
+pub mod auth_failure;
 pub mod checklist;
 pub mod listing;
+pub mod offering_user;
 pub mod permissions;
 pub mod plugin_options;
 pub mod state;
