@@ -7,4 +7,5 @@ pub mod listing;
 pub mod offering_user;
 pub mod permissions;
 pub mod plugin_options;
+pub mod python;
 pub mod state;

@@ -10,6 +10,7 @@ mod concurrency;
 mod cors;
 mod counters;
 mod create;
+mod defaults;
 mod demo;
 mod deployment;
 mod docs;

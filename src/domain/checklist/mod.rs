@@ -12,7 +12,6 @@ pub mod files;
 pub mod limits;
 pub mod model;
 pub mod operators;
-pub mod python;
 pub mod review;
 pub mod validation;
 pub mod visibility;

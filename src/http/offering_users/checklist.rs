@@ -18,7 +18,7 @@ use sqlx::{PgConnection, Postgres, Transaction};
 
 use self::submit::submit_answers;
 use self::wire::{template_json, Audience, Loaded};
-use crate::domain::checklist::python::parse_py_uuid;
+use crate::domain::python::parse_py_uuid;
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
 use crate::http::request::{offering_user_uuid, QueryPairs};
 use crate::http::routes::{allow, both};
