@@ -19,12 +19,16 @@ use waldur_offering_users::lifecycle::startup::{self, Plan, Schema, StartError, 
 use waldur_offering_users::lifecycle::stdio::say;
 use waldur_offering_users::lifecycle::{signals, stdio};
 use waldur_offering_users::server::{self, Listeners, Ready, Transport};
+use waldur_offering_users::telemetry::LogFormat;
 use waldur_offering_users::{directory, exposure, healthcheck, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     stdio::fill_closed_standard_descriptors();
     let cli = Cli::parse();
+    if cli.log_format == LogFormat::Json {
+        stdio::write_json_lines();
+    }
     // The probe needs no database (and must not start the embedded one).
     if let Command::Health(args) = &cli.command {
         return health(args).await.into();

@@ -4,11 +4,13 @@ use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
 use crate::directory::Progress;
+use crate::lifecycle::stdio;
 
 /// An import's progress on standard error, when it is a terminal: the time since the command
 /// started, each kind on a line of its own once done, the step in progress on one line
 /// rewritten in place. Off a terminal (a pipe, a file, a CI log) it shows nothing, so the
-/// output that scripts read is the summary on standard output alone, as before.
+/// output that scripts read is the summary on standard output alone, as before; nor with
+/// `--log-format json`, whose every line is a JSON object.
 pub struct ProgressView {
     shown: bool,
     started: Instant,
@@ -20,7 +22,12 @@ pub struct ProgressView {
 
 impl ProgressView {
     pub fn new() -> Self {
-        ProgressView { shown: std::io::stderr().is_terminal(), started: Instant::now(), pending: false, rows: None }
+        ProgressView {
+            shown: std::io::stderr().is_terminal() && !stdio::json_lines(),
+            started: Instant::now(),
+            pending: false,
+            rows: None,
+        }
     }
 
     /// Replaces the status line with `text` on a line of its own.

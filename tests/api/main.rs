@@ -18,6 +18,7 @@ mod failover;
 mod hostile_bodies;
 
 mod import;
+mod json_logs;
 mod labels;
 mod lifecycle;
 mod links;
