@@ -25,7 +25,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub enum ApiError {
     /// 401 with `WWW-Authenticate: Token`.
     #[error("unauthenticated: {0}")]
-    Unauthenticated(&'static str),
+    Unauthenticated(crate::domain::auth_failure::AuthFailure),
     /// 404 `{"detail": …}`.
     #[error("not found: {0}")]
     NotFound(&'static str),

@@ -1,6 +1,6 @@
 //! `waldur-offering-users`: parse the command line, find the database, run the command.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::Read;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -8,47 +8,49 @@ use clap::Parser;
 use tokio::net::TcpListener;
 
 use sqlx::ConnectOptions;
+use waldur_offering_users::cli::demo_tokens::{demo_tokens, DemoToken};
+use waldur_offering_users::cli::progress::ProgressView;
 use waldur_offering_users::config::{Cli, Command, HealthArgs, ImportArgs, ServeArgs};
 use waldur_offering_users::db::{self, url, Database, DatabaseError, SessionLimits};
-use waldur_offering_users::directory::{ImportOptions, Progress};
+use waldur_offering_users::directory::ImportOptions;
 use waldur_offering_users::http::Settings;
 use waldur_offering_users::lifecycle::exit::Exit;
 use waldur_offering_users::lifecycle::startup::{self, Plan, Schema, StartError, StartupStatus};
-use waldur_offering_users::lifecycle::stdio::{complain, say};
+use waldur_offering_users::lifecycle::stdio::say;
 use waldur_offering_users::lifecycle::{signals, stdio};
 use waldur_offering_users::server::{self, Listeners, Ready, Transport};
+use waldur_offering_users::telemetry::LogFormat;
 use waldur_offering_users::{directory, exposure, healthcheck, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     stdio::fill_closed_standard_descriptors();
     let cli = Cli::parse();
+    if cli.log_format == LogFormat::Json {
+        stdio::write_json_lines();
+    }
     // The probe needs no database (and must not start the embedded one).
     if let Command::Health(args) = &cli.command {
-        return health(args).await;
+        return health(args).await.into();
     }
     // A usage error, found before any database is touched.
     if let Command::Serve(args) = &cli.command {
         if let Some(refusal) = exposure::refusal(&args.bind, args.links.public_url.as_ref(), &args.links.allowed_hosts)
         {
-            complain(format_args!("{refusal}"));
-            return Exit::Usage.into();
+            return Exit::Usage.after(format_args!("{refusal}")).into();
         }
     }
     telemetry::init(cli.log_format);
     let database = match Database::resolve(&cli.database) {
         Ok(database) => database,
         Err(e @ DatabaseError::NoDatabase) => {
-            complain(format_args!("{e}"));
-            return Exit::Usage.into();
+            return Exit::Usage.after(format_args!("{e}")).into();
         }
         Err(e @ DatabaseError::Locked(_)) => {
-            complain(format_args!("error: {e}"));
-            return Exit::DataDirectoryLocked.into();
+            return Exit::DataDirectoryLocked.after(format_args!("error: {e}")).into();
         }
         Err(e) => {
-            complain(format_args!("error: {e}"));
-            return Exit::Usage.into();
+            return Exit::Usage.after(format_args!("error: {e}")).into();
         }
     };
     // Migrations go to DATABASE_MIGRATION_URL when it is set (PostgreSQL itself, when
@@ -61,8 +63,7 @@ async fn main() -> ExitCode {
         {
             Ok(checked) => Schema::Migrate { options: Box::new(checked.options), separate: true },
             Err(e) => {
-                complain(format_args!("error: {e}"));
-                return Exit::Usage.into();
+                return Exit::Usage.after(format_args!("error: {e}")).into();
             }
         },
     };
@@ -83,8 +84,7 @@ async fn main() -> ExitCode {
     }) {
         Ok(stop) => stop,
         Err(e) => {
-            complain(format_args!("error: cannot handle signals: {e}"));
-            return Exit::Failure.into();
+            return Exit::Failure.after(format_args!("error: cannot handle signals: {e}")).into();
         }
     };
     let (exit, deadline) = match cli.command {
@@ -100,14 +100,14 @@ async fn main() -> ExitCode {
 
 /// The exit code of a start-up that failed.
 fn start_failed(e: &StartError) -> Exit {
-    complain(format_args!("error: {e}"));
-    match e {
+    let exit = match e {
         StartError::Embedded(_) => Exit::Failure,
         // A refusal (authentication, TLS required, no such database) is a setting to fix.
         StartError::Unreachable(e) if e.refused => Exit::Usage,
         StartError::Unreachable(_) => Exit::DatabaseUnreachable,
         StartError::Migration(_) => Exit::MigrationFailed,
-    }
+    };
+    exit.after(format_args!("error: {e}"))
 }
 
 /// `migrate` and `import`: the database made ready, then the command.
@@ -131,8 +131,7 @@ async fn run(command: Command, database: &Database, plan: &Plan) -> Exit {
             let text = match text {
                 Ok(text) => text,
                 Err(e) => {
-                    complain(format_args!("error: cannot read {}: {e}", file.display()));
-                    return Exit::Failure;
+                    return Exit::Failure.after(format_args!("error: cannot read {}: {e}", file.display()));
                 }
             };
             view.line(format_args!("read {} ({:.1} MB)", file.display(), text.len() as f64 / 1e6));
@@ -140,10 +139,7 @@ async fn run(command: Command, database: &Database, plan: &Plan) -> Exit {
             // document: sqlx's slow-statement warnings would only interrupt the progress.
             match db::connect(database.options.clone().disable_statement_logging(), 2).await {
                 Ok(pool) => import_text(&pool, &text, options, &mut view).await,
-                Err(e) => {
-                    complain(format_args!("error: {e}"));
-                    Exit::DatabaseUnreachable
-                }
+                Err(e) => Exit::DatabaseUnreachable.after(format_args!("error: {e}")),
             }
         }
         Command::Serve(_) | Command::Health(_) => unreachable!("handled by main"),
@@ -152,27 +148,18 @@ async fn run(command: Command, database: &Database, plan: &Plan) -> Exit {
 
 /// `health`: exit 0 when the server answers its readiness check with 200 in time, else 1
 /// (also for a URL that cannot be probed: Docker reserves exit code 2).
-async fn health(args: &HealthArgs) -> ExitCode {
+async fn health(args: &HealthArgs) -> Exit {
     let target = match healthcheck::target(args.url.as_deref(), &args.bind) {
         Ok(target) => target,
-        Err(e) => {
-            complain(format_args!("error: {e}"));
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return Exit::Failure.after(format_args!("error: {e}")),
     };
     match healthcheck::probe(&target, args.timeout).await {
         Ok(200) => {
             say(format_args!("ready: {} answered 200", target.url()));
-            ExitCode::SUCCESS
+            Exit::Success
         }
-        Ok(status) => {
-            complain(format_args!("not ready: {} answered {status}", target.url()));
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            complain(format_args!("not ready: {}: {e}", target.url()));
-            ExitCode::FAILURE
-        }
+        Ok(status) => Exit::Failure.after(format_args!("not ready: {} answered {status}", target.url())),
+        Err(e) => Exit::Failure.after(format_args!("not ready: {}: {e}", target.url())),
     }
 }
 
@@ -197,80 +184,7 @@ async fn import_text(pool: &sqlx::PgPool, text: &str, args: ImportArgs, view: &m
         }
         Err(e) => {
             view.clear();
-            complain(format_args!("import failed, nothing written: {e}"));
-            Exit::Failure
-        }
-    }
-}
-
-/// An import's progress on standard error, when it is a terminal: the time since the command
-/// started, each kind on a line of its own once done, the step in progress on one line
-/// rewritten in place. Off a terminal (a pipe, a file, a CI log) it shows nothing, so the
-/// output that scripts read is the summary on standard output alone, as before.
-struct ProgressView {
-    shown: bool,
-    started: Instant,
-    /// A status line is on screen, to be rewritten or cleared.
-    pending: bool,
-    /// The document's entries of the kind in progress.
-    rows: Option<u64>,
-}
-
-impl ProgressView {
-    fn new() -> Self {
-        ProgressView { shown: std::io::stderr().is_terminal(), started: Instant::now(), pending: false, rows: None }
-    }
-
-    /// Replaces the status line with `text` on a line of its own.
-    fn line(&mut self, text: std::fmt::Arguments<'_>) {
-        self.write(text, true);
-    }
-
-    /// Shows `text` on the status line, in place of what it showed.
-    fn status(&mut self, text: std::fmt::Arguments<'_>) {
-        self.write(text, false);
-    }
-
-    /// Clears the status line (before an error message).
-    fn clear(&mut self) {
-        if self.shown && self.pending {
-            eprint!("\r\x1b[K");
-            self.pending = false;
-        }
-    }
-
-    fn write(&mut self, text: std::fmt::Arguments<'_>, done: bool) {
-        if !self.shown {
-            return;
-        }
-        let elapsed = self.started.elapsed().as_secs_f64();
-        let mut err = std::io::stderr().lock();
-        // `\r\x1b[K`: back to the start of the line and erase it.
-        let _ = write!(err, "\r\x1b[K[{elapsed:7.1} s] {text}{}", if done { "\n" } else { "" });
-        let _ = err.flush();
-        self.pending = !done;
-    }
-
-    fn show(&mut self, event: Progress) {
-        match event {
-            Progress::Validated => self.line(format_args!("validated")),
-            Progress::Started { kind, rows } => {
-                self.rows = rows;
-                match rows {
-                    Some(rows) => self.status(format_args!("{kind}: {}…", plural(rows, "row"))),
-                    None => self.status(format_args!("{kind}…")),
-                }
-            }
-            Progress::Rows { kind, done, rows } => {
-                self.status(format_args!("{kind}: {done} of {}…", plural(rows, "row")))
-            }
-            Progress::Done { kind, created, updated } => match self.rows {
-                Some(rows) => {
-                    self.line(format_args!("{kind}: {}, {created} created, {updated} updated", plural(rows, "row")))
-                }
-                None => self.line(format_args!("{kind}: {created} created, {updated} updated")),
-            },
-            Progress::Committing => self.status(format_args!("committing…")),
+            Exit::Failure.after(format_args!("import failed, nothing written: {e}"))
         }
     }
 }
@@ -290,8 +204,7 @@ async fn serve(
     let listener = match TcpListener::bind(&args.bind).await {
         Ok(listener) => listener,
         Err(e) => {
-            complain(format_args!("error: cannot listen on {}: {e}", args.bind));
-            return (Exit::Usage, None);
+            return (Exit::Usage.after(format_args!("error: cannot listen on {}: {e}", args.bind)), None);
         }
     };
     let admin = match args.admin_bind.as_str() {
@@ -299,8 +212,12 @@ async fn serve(
         address => match TcpListener::bind(address).await {
             Ok(listener) => Some(listener),
             Err(e) => {
-                complain(format_args!("error: cannot listen on {address} (--admin-bind; `off` disables it): {e}"));
-                return (Exit::Usage, None);
+                return (
+                    Exit::Usage.after(format_args!(
+                        "error: cannot listen on {address} (--admin-bind; `off` disables it): {e}"
+                    )),
+                    None,
+                );
             }
         },
     };
@@ -316,11 +233,9 @@ async fn serve(
             statement_timeout: args.limits.statement_timeout,
             idle_in_transaction_timeout: args.limits.idle_in_transaction_timeout,
         };
-        let pool =
-            db::connect(db::limit_sessions(database.options.clone(), limits), args.pool_size).await.map_err(|e| {
-                complain(format_args!("error: {e}"));
-                Exit::DatabaseUnreachable
-            })?;
+        let pool = db::connect(db::limit_sessions(database.options.clone(), limits), args.pool_size)
+            .await
+            .map_err(|e| Exit::DatabaseUnreachable.after(format_args!("error: {e}")))?;
         if args.demo {
             import_demo(&pool).await?;
         }
@@ -341,61 +256,12 @@ async fn import_demo(pool: &sqlx::PgPool) -> Result<(), Exit> {
     match directory::import_demo(pool).await {
         Ok(summary) => say(format_args!("{}", summary.to_string().trim_end())),
         Err(e) => {
-            complain(format_args!("error: {e}"));
-            return Err(Exit::Failure);
+            return Err(Exit::Failure.after(format_args!("error: {e}")));
         }
     }
     say(format_args!("demo tokens (send as 'Authorization: Token <key>'):"));
-    for (who, token, what) in demo_tokens() {
-        say(format_args!("  {who:<18} {token:<30} {what}"));
+    for DemoToken { username, token, what } in demo_tokens() {
+        say(format_args!("  {username:<18} {token:<30} {what}"));
     }
     Ok(())
-}
-
-/// The users and keys of the demo directory, read back from the bundled document, each with
-/// what the user is: staff, support, inactive, or his roles and their scopes.
-fn demo_tokens() -> Vec<(String, String, String)> {
-    let doc: serde_json::Value = serde_json::from_str(directory::DEMO).unwrap_or_default();
-    let list = |key: &str| doc[key].as_array().cloned().unwrap_or_default();
-    let names: std::collections::HashMap<String, String> = ["customers", "projects", "offerings"]
-        .iter()
-        .flat_map(|kind| list(kind))
-        .filter_map(|o| Some((o["uuid"].as_str()?.to_owned(), o["name"].as_str()?.to_owned())))
-        .collect();
-    let roles = list("roles");
-    let hint = |user: &serde_json::Value| -> String {
-        if user["is_staff"] == true {
-            return "staff".into();
-        }
-        if user["is_support"] == true {
-            return "support".into();
-        }
-        if user["is_active"] == false {
-            return "inactive user (401)".into();
-        }
-        let held: Vec<String> = roles
-            .iter()
-            .filter(|r| r["user"] == user["uuid"])
-            .map(|r| {
-                let role = r["role"].as_str().unwrap_or_default().replace('.', " ").to_lowercase();
-                let scope = r["scope"].as_object().and_then(|s| s.values().next()).and_then(|u| u.as_str());
-                let name = scope.and_then(|u| names.get(u)).map_or("?", String::as_str);
-                format!("{role} of {name}")
-            })
-            .collect();
-        if held.is_empty() {
-            "no role".into()
-        } else {
-            held.join(", ")
-        }
-    };
-    list("users")
-        .iter()
-        .filter_map(|u| Some((u["username"].as_str()?.to_owned(), u["token"].as_str()?.to_owned(), hint(u))))
-        .collect()
-}
-
-/// `1 row`, `2 rows`.
-fn plural(count: u64, noun: &str) -> String {
-    format!("{count} {noun}{}", if count == 1 { "" } else { "s" })
 }

@@ -52,6 +52,18 @@ pub struct Transport {
     pub write_timeout: Duration,
 }
 
+impl Default for Transport {
+    /// The defaults of the command line (`config::LimitArgs`).
+    fn default() -> Self {
+        Transport {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1000,
+            shutdown_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
 impl Transport {
     /// The bounds `serve` was given.
     pub fn from_args(limits: &LimitArgs) -> Self {

@@ -37,7 +37,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("store", &["domain"]),
     ("directory", &["db", "domain", "store"]),
     ("lifecycle", &["db"]),
-    ("error", &["db"]),
+    ("error", &["db", "domain"]),
+    ("cli", &["directory", "lifecycle"]),
     ("http", &["config", "db", "domain", "error", "lifecycle", "store", "telemetry"]),
     ("server", &["config", "db", "error", "http", "lifecycle", "store", "write_timeout"]),
 ];

@@ -20,7 +20,7 @@ use super::document::parse;
 use super::error::{invalid, ImportError};
 use super::import::import_in;
 use super::run::ImportOptions;
-use super::summary::ImportSummary;
+use super::summary::{ImportSummary, Kind};
 use crate::domain::checklist::{
     completion_metrics, is_valid_answer, should_trigger_review, Answer, FileInspector, Question, StoredFile,
     UploadedFile,
@@ -72,7 +72,7 @@ pub async fn import_demo(pool: &PgPool) -> Result<ImportSummary, DemoError> {
     }
     let mut summary = import_in(&mut tx, &doc, ImportOptions::default(), &mut |_| {}).await?;
     let answered = answer_checklists(&mut tx).await?;
-    summary.add_derived("checklist_answers", answered, 0);
+    summary.add_derived(Kind::ChecklistAnswers, answered, 0);
     tx.commit().await?;
     Ok(summary)
 }

@@ -9,13 +9,17 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::error::ImportError;
+use super::tags;
+use crate::domain::checklist::{ChecklistType, DependencyLogic, Operator, QuestionType};
+use crate::domain::permissions::Role;
+use crate::domain::state::State;
 
 /// Parses a document; the error names the JSON path of the offending entry.
 pub fn parse(text: &str) -> Result<Document, ImportError> {
     let deserializer = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let path = e.path().to_string();
-        ImportError::Invalid { path, message: e.into_inner().to_string() }
+        ImportError::Invalid { path, message: tags::message(e.inner()) }
     })
 }
 
@@ -149,7 +153,8 @@ pub struct OfferingEntry {
 #[serde(deny_unknown_fields)]
 pub struct RoleEntry {
     pub user: Uuid,
-    pub role: String,
+    #[serde(deserialize_with = "tags::role")]
+    pub role: Role,
     pub scope: ScopeEntry,
     #[serde(default = "yes")]
     pub is_active: bool,
@@ -214,9 +219,9 @@ pub struct OfferingUserEntry {
     pub offering: Uuid,
     #[serde(default)]
     pub username: Option<String>,
-    /// One of the ten labels; omitted = `Requested`.
-    #[serde(default)]
-    pub state: Option<String>,
+    /// One of the ten labels; omitted or `null` = `Requested`.
+    #[serde(default = "requested", deserialize_with = "tags::state")]
+    pub state: State,
     #[serde(default)]
     pub is_restricted: bool,
     #[serde(default)]
@@ -229,20 +234,16 @@ fn empty_list() -> Value {
     Value::Array(Vec::new())
 }
 
-fn equals() -> String {
-    "equals".to_owned()
+fn requested() -> State {
+    State::Requested
 }
 
-fn and() -> String {
-    "and".to_owned()
+fn equals() -> Option<Operator> {
+    Some(Operator::Equals)
 }
 
-fn project_compliance() -> String {
-    "project_compliance".to_owned()
-}
-
-fn boolean() -> String {
-    "boolean".to_owned()
+fn boolean() -> QuestionType {
+    QuestionType::Boolean
 }
 
 /// A checklist with all its questions: importing it again replaces its questions as a whole.
@@ -253,9 +254,9 @@ pub struct ChecklistEntry {
     pub name: String,
     #[serde(default)]
     pub description: String,
-    /// Upstream's model default.
-    #[serde(default = "project_compliance")]
-    pub checklist_type: String,
+    /// Upstream's model default: `project_compliance`.
+    #[serde(default, deserialize_with = "tags::checklist_type")]
+    pub checklist_type: ChecklistType,
     #[serde(default)]
     pub questions: Vec<QuestionEntry>,
 }
@@ -269,8 +270,8 @@ pub struct QuestionEntry {
     pub uuid: Uuid,
     #[serde(default)]
     pub description: String,
-    #[serde(default = "boolean")]
-    pub question_type: String,
+    #[serde(default = "boolean", deserialize_with = "tags::question_type")]
+    pub question_type: QuestionType,
     #[serde(default)]
     pub required: bool,
     #[serde(default)]
@@ -281,10 +282,11 @@ pub struct QuestionEntry {
     pub always_show_guidance: bool,
     #[serde(default = "empty_list")]
     pub guidance_answer_value: Value,
-    #[serde(default = "equals")]
-    pub guidance_operator: String,
-    #[serde(default = "equals")]
-    pub operator: String,
+    /// `None`: given as `""`, never matches (docs/spec/checklists.md §4).
+    #[serde(default = "equals", deserialize_with = "tags::operator")]
+    pub guidance_operator: Option<Operator>,
+    #[serde(default = "equals", deserialize_with = "tags::operator")]
+    pub operator: Option<Operator>,
     #[serde(default = "empty_list")]
     pub review_answer_value: Value,
     #[serde(default)]
@@ -302,8 +304,8 @@ pub struct QuestionEntry {
     pub max_file_size_mb: Option<i32>,
     #[serde(default)]
     pub max_files_count: Option<i32>,
-    #[serde(default = "and")]
-    pub dependency_logic_operator: String,
+    #[serde(default, deserialize_with = "tags::dependency_logic")]
+    pub dependency_logic_operator: DependencyLogic,
     #[serde(default)]
     pub options: Vec<OptionEntry>,
     #[serde(default)]
@@ -327,6 +329,6 @@ pub struct DependencyEntry {
     /// A question of the same checklist.
     pub depends_on: Uuid,
     pub required_answer_value: Value,
-    #[serde(default = "equals")]
-    pub operator: String,
+    #[serde(default = "equals", deserialize_with = "tags::operator")]
+    pub operator: Option<Operator>,
 }

@@ -12,9 +12,9 @@ use uuid::Uuid;
 use super::document::{Document, OfferingUserEntry, TokenEntry};
 use super::error::{invalid, ImportError};
 use super::run::ImportOptions;
-use super::summary::ImportSummary;
+use super::summary::{ImportSummary, Kind};
 use super::validate::{numeric_bound, validate};
-use crate::domain::state::State;
+use crate::domain::checklist::Operator;
 use crate::store::directory::checklists::{
     first_question_of_another_checklist, save_checklists, ChecklistWrite, DependencyWrite, OptionWrite, QuestionWrite,
 };
@@ -47,12 +47,12 @@ pub enum Progress {
     Validated,
     /// A kind begins: its entries in the document (`None` for the checklist completions,
     /// which follow from offerings and offering users).
-    Started { kind: &'static str, rows: Option<u64> },
+    Started { kind: Kind, rows: Option<u64> },
     /// Entries of a kind written so far, of `rows` (the offering users, batch by batch).
-    Rows { kind: &'static str, done: u64, rows: u64 },
+    Rows { kind: Kind, done: u64, rows: u64 },
     /// A kind is done; the same figures as its line of the [`ImportSummary`]. A kind the
     /// document leaves empty starts but has no line, so it is not reported done.
-    Done { kind: &'static str, created: u64, updated: u64 },
+    Done { kind: Kind, created: u64, updated: u64 },
     /// Every kind is written; the transaction commits.
     Committing,
 }
@@ -70,44 +70,44 @@ pub(super) async fn import_in(
     let mut summary = ImportSummary::default();
     let rows = |n: usize| Some(n as u64);
 
-    progress(Progress::Started { kind: "role_permissions", rows: rows(doc.role_permissions.len()) });
+    progress(Progress::Started { kind: Kind::RolePermissions, rows: rows(doc.role_permissions.len()) });
     import_role_permissions(conn, doc, &mut summary).await?;
-    report_done(progress, &summary, "role_permissions");
-    progress(Progress::Started { kind: "users", rows: rows(doc.users.len()) });
+    report_done(progress, &summary, Kind::RolePermissions);
+    progress(Progress::Started { kind: Kind::Users, rows: rows(doc.users.len()) });
     import_users(conn, doc, &mut summary).await?;
-    report_done(progress, &summary, "users");
-    progress(Progress::Started { kind: "customers", rows: rows(doc.customers.len()) });
+    report_done(progress, &summary, Kind::Users);
+    progress(Progress::Started { kind: Kind::Customers, rows: rows(doc.customers.len()) });
     import_customers(conn, doc, &mut summary).await?;
-    report_done(progress, &summary, "customers");
-    progress(Progress::Started { kind: "projects", rows: rows(doc.projects.len()) });
+    report_done(progress, &summary, Kind::Customers);
+    progress(Progress::Started { kind: Kind::Projects, rows: rows(doc.projects.len()) });
     import_projects(conn, doc, &mut summary).await?;
-    report_done(progress, &summary, "projects");
-    progress(Progress::Started { kind: "checklists", rows: rows(doc.checklists.len()) });
+    report_done(progress, &summary, Kind::Projects);
+    progress(Progress::Started { kind: Kind::Checklists, rows: rows(doc.checklists.len()) });
     import_checklists(conn, doc, &mut summary).await?;
-    report_done(progress, &summary, "checklists");
-    progress(Progress::Started { kind: "offerings", rows: rows(doc.offerings.len()) });
+    report_done(progress, &summary, Kind::Checklists);
+    progress(Progress::Started { kind: Kind::Offerings, rows: rows(doc.offerings.len()) });
     import_offerings(conn, doc, &mut summary).await?;
-    report_done(progress, &summary, "offerings");
-    progress(Progress::Started { kind: "roles", rows: rows(doc.roles.len()) });
+    report_done(progress, &summary, Kind::Offerings);
+    progress(Progress::Started { kind: Kind::Roles, rows: rows(doc.roles.len()) });
     import_roles(conn, doc, &mut summary).await?;
-    report_done(progress, &summary, "roles");
-    progress(Progress::Started { kind: "terms_of_service", rows: rows(doc.terms_of_service.len()) });
+    report_done(progress, &summary, Kind::Roles);
+    progress(Progress::Started { kind: Kind::TermsOfService, rows: rows(doc.terms_of_service.len()) });
     import_terms(conn, doc, &mut summary).await?;
-    report_done(progress, &summary, "terms_of_service");
-    progress(Progress::Started { kind: "consents", rows: rows(doc.consents.len()) });
+    report_done(progress, &summary, Kind::TermsOfService);
+    progress(Progress::Started { kind: Kind::Consents, rows: rows(doc.consents.len()) });
     import_consents(conn, doc, &mut summary).await?;
-    report_done(progress, &summary, "consents");
-    progress(Progress::Started { kind: "offering_users", rows: rows(doc.offering_users.len()) });
+    report_done(progress, &summary, Kind::Consents);
+    progress(Progress::Started { kind: Kind::OfferingUsers, rows: rows(doc.offering_users.len()) });
     import_offering_users(conn, doc, options, &mut summary, progress).await?;
-    report_done(progress, &summary, "offering_users");
-    progress(Progress::Started { kind: "checklist_completions", rows: None });
+    report_done(progress, &summary, Kind::OfferingUsers);
+    progress(Progress::Started { kind: Kind::ChecklistCompletions, rows: None });
     import_completions(conn, doc, &mut summary).await?;
-    report_done(progress, &summary, "checklist_completions");
+    report_done(progress, &summary, Kind::ChecklistCompletions);
     Ok(summary)
 }
 
 /// Reports `kind` done with the figures of its summary line, if it wrote one.
-fn report_done(progress: &mut (dyn FnMut(Progress) + Send), summary: &ImportSummary, kind: &'static str) {
+fn report_done(progress: &mut (dyn FnMut(Progress) + Send), summary: &ImportSummary, kind: Kind) {
     if let Some(&(kind, created, updated)) = summary.kinds.iter().find(|(k, _, _)| *k == kind) {
         progress(Progress::Done { kind, created, updated });
     }
@@ -144,12 +144,11 @@ async fn lock_offering_users_first(
     Ok(())
 }
 
-/// What an offering-user entry gives for the fields the API changes; an omitted state is
-/// Requested (validation refused any other label).
+/// What an offering-user entry gives for the fields the API changes.
 fn api_owned(entry: &OfferingUserEntry) -> ApiOwned<'_> {
     ApiOwned {
         username: entry.username.as_deref(),
-        state: entry.state.as_deref().and_then(State::from_label).unwrap_or(State::Requested),
+        state: entry.state,
         is_restricted: entry.is_restricted,
         service_provider_comment: &entry.service_provider_comment,
         service_provider_comment_url: &entry.service_provider_comment_url,
@@ -199,7 +198,7 @@ async fn import_role_permissions(
         replace_role_permissions(conn, role, &wanted).await?;
         changed += 1;
     }
-    summary.add("role_permissions", doc.role_permissions.len() as u64, 0, changed);
+    summary.add(Kind::RolePermissions, doc.role_permissions.len() as u64, 0, changed);
     Ok(())
 }
 
@@ -242,7 +241,7 @@ async fn import_users(conn: &mut PgConnection, doc: &Document, summary: &mut Imp
     updated.extend(save_tokens(conn, &tokens).await?);
     updated.extend(revoke_tokens(conn, &revoked).await?);
     let updated = updated.difference(&written.created).count() as u64;
-    summary.add("users", users.len() as u64, written.created.len() as u64, updated);
+    summary.add(Kind::Users, users.len() as u64, written.created.len() as u64, updated);
     Ok(())
 }
 
@@ -258,7 +257,7 @@ async fn import_customers(
     let rows: Vec<CustomerWrite<'_>> =
         c.iter().map(|e| CustomerWrite { uuid: e.uuid, name: &e.name, abbreviation: &e.abbreviation }).collect();
     let written = upsert_customers(conn, &rows).await?;
-    summary.add("customers", c.len() as u64, written.created, written.updated);
+    summary.add(Kind::Customers, c.len() as u64, written.created, written.updated);
     Ok(())
 }
 
@@ -279,7 +278,7 @@ async fn import_projects(
         .map(|(e, customer_id)| ProjectWrite { uuid: e.uuid, name: &e.name, customer_id })
         .collect();
     let written = upsert_projects(conn, &rows).await?;
-    summary.add("projects", p.len() as u64, written.created, written.updated);
+    summary.add(Kind::Projects, p.len() as u64, written.created, written.updated);
     Ok(())
 }
 
@@ -303,17 +302,17 @@ async fn import_checklists(
                 description: &q.description,
                 order: q.order,
                 required: q.required,
-                question_type: &q.question_type,
+                question_type: q.question_type.as_str(),
                 user_guidance: &q.user_guidance,
                 guidance_answer_value: &q.guidance_answer_value,
-                guidance_operator: &q.guidance_operator,
+                guidance_operator: Operator::wire(q.guidance_operator),
                 always_show_guidance: q.always_show_guidance,
                 review_answer_value: &q.review_answer_value,
-                operator: &q.operator,
+                operator: Operator::wire(q.operator),
                 always_requires_review: q.always_requires_review,
                 min_value: numeric_bound(format!("{path}.min_value"), &q.min_value)?,
                 max_value: numeric_bound(format!("{path}.max_value"), &q.max_value)?,
-                dependency_logic_operator: &q.dependency_logic_operator,
+                dependency_logic_operator: q.dependency_logic_operator.as_str(),
                 allowed_file_types: &q.allowed_file_types,
                 allowed_mime_types: &q.allowed_mime_types,
                 max_file_size_mb: q.max_file_size_mb,
@@ -330,7 +329,7 @@ async fn import_checklists(
                         uuid: d.uuid,
                         depends_on: d.depends_on,
                         required_answer_value: &d.required_answer_value,
-                        operator: &d.operator,
+                        operator: Operator::wire(d.operator),
                     })
                     .collect(),
             });
@@ -339,7 +338,7 @@ async fn import_checklists(
             uuid: c.uuid,
             name: &c.name,
             description: &c.description,
-            checklist_type: &c.checklist_type,
+            checklist_type: c.checklist_type.as_str(),
             questions,
         });
     }
@@ -350,7 +349,7 @@ async fn import_checklists(
         ));
     }
     let written = save_checklists(conn, &rows).await?;
-    summary.add("checklists", doc.checklists.len() as u64, written.created, written.updated);
+    summary.add(Kind::Checklists, doc.checklists.len() as u64, written.created, written.updated);
     Ok(())
 }
 
@@ -406,7 +405,7 @@ async fn import_offerings(
     let parents: Vec<(Uuid, Option<i64>)> = o.iter().map(|e| (e.uuid, e.parent.map(|p| parent_ids[&p]))).collect();
     let reparented = set_offering_parents(conn, &parents).await?;
     updated.extend(reparented.into_iter().filter(|u| !written.created.contains(u)));
-    summary.add("offerings", o.len() as u64, written.created.len() as u64, updated.len() as u64);
+    summary.add(Kind::Offerings, o.len() as u64, written.created.len() as u64, updated.len() as u64);
     Ok(())
 }
 
@@ -432,7 +431,7 @@ async fn import_roles(conn: &mut PgConnection, doc: &Document, summary: &mut Imp
         .zip(user_ids)
         .map(|(e, user_id)| RoleWrite {
             user_id,
-            role: &e.role,
+            role: e.role.name(),
             customer_id: e.scope.customer.map(|u| customers[&u]),
             project_id: e.scope.project.map(|u| projects[&u]),
             offering_id: e.scope.offering.map(|u| offerings[&u]),
@@ -449,7 +448,7 @@ async fn import_roles(conn: &mut PgConnection, doc: &Document, summary: &mut Imp
         }
     }
     let written = upsert_roles(conn, &rows).await?;
-    summary.add("roles", r.len() as u64, written.created, written.updated);
+    summary.add(Kind::Roles, r.len() as u64, written.created, written.updated);
     Ok(())
 }
 
@@ -481,7 +480,7 @@ async fn import_terms(conn: &mut PgConnection, doc: &Document, summary: &mut Imp
         ));
     }
     let written = upsert_terms(conn, &rows).await?;
-    summary.add("terms_of_service", t.len() as u64, written.created, written.updated);
+    summary.add(Kind::TermsOfService, t.len() as u64, written.created, written.updated);
     Ok(())
 }
 
@@ -514,7 +513,7 @@ async fn import_consents(
         return Err(invalid(format!("consents[{i}]"), "the user already has another consent for this offering"));
     }
     let written = upsert_consents(conn, &rows).await?;
-    summary.add("consents", c.len() as u64, written.created, written.updated);
+    summary.add(Kind::Consents, c.len() as u64, written.created, written.updated);
     Ok(())
 }
 
@@ -556,9 +555,9 @@ async fn import_offering_users(
         total.updated += written.updated;
         total.left_alone += written.left_alone;
         let done = (start + batch.len()) as u64;
-        progress(Progress::Rows { kind: "offering_users", done, rows: rows.len() as u64 });
+        progress(Progress::Rows { kind: Kind::OfferingUsers, done, rows: rows.len() as u64 });
     }
-    summary.add("offering_users", rows.len() as u64, total.created, total.updated);
+    summary.add(Kind::OfferingUsers, rows.len() as u64, total.created, total.updated);
     summary.left_alone = total.left_alone;
     Ok(())
 }
@@ -579,6 +578,6 @@ async fn import_completions(
     let offering_users: Vec<Uuid> = doc.offering_users.iter().map(|o| o.uuid).collect();
     let (created, _removed) = realign_completions(conn, &offerings, &offering_users).await?;
     // Removals only follow a change of an offering's checklist, counted with the offerings.
-    summary.add_derived("checklist_completions", created, 0);
+    summary.add_derived(Kind::ChecklistCompletions, created, 0);
     Ok(())
 }

@@ -6,11 +6,12 @@ mod error;
 mod import;
 mod run;
 mod summary;
+mod tags;
 mod validate;
 
 pub use demo::{import_demo, DemoError, DEMO};
-pub use document::{parse, Document};
+pub use document::{parse, Document, UserEntry};
 pub use error::ImportError;
 pub use import::Progress;
 pub use run::{import, import_with, import_with_progress, ImportOptions};
-pub use summary::ImportSummary;
+pub use summary::{ImportSummary, Kind};

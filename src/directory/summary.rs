@@ -4,14 +4,69 @@
 
 use std::fmt;
 
+/// A kind of row an import writes; its name is the document's key (and the summary's word).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// The permissions each role grants.
+    RolePermissions,
+    /// Users, with their tokens.
+    Users,
+    /// Customers.
+    Customers,
+    /// Projects.
+    Projects,
+    /// Checklists, with their questions.
+    Checklists,
+    /// Offerings.
+    Offerings,
+    /// Role assignments.
+    Roles,
+    /// Terms of service.
+    TermsOfService,
+    /// Users' consents to terms of service.
+    Consents,
+    /// Offering users.
+    OfferingUsers,
+    /// Checklist completions: follow from offerings, offering users and checklists.
+    ChecklistCompletions,
+    /// The demo's checklist answers (`serve --demo` only).
+    ChecklistAnswers,
+}
+
+impl Kind {
+    /// The name in the document, the summary and the progress lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::RolePermissions => "role_permissions",
+            Kind::Users => "users",
+            Kind::Customers => "customers",
+            Kind::Projects => "projects",
+            Kind::Checklists => "checklists",
+            Kind::Offerings => "offerings",
+            Kind::Roles => "roles",
+            Kind::TermsOfService => "terms_of_service",
+            Kind::Consents => "consents",
+            Kind::OfferingUsers => "offering_users",
+            Kind::ChecklistCompletions => "checklist_completions",
+            Kind::ChecklistAnswers => "checklist_answers",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// How many rows of each kind were created and updated, and how many entries were unchanged.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ImportSummary {
     /// (kind, created, updated), in the order the kinds were written.
-    pub kinds: Vec<(&'static str, u64, u64)>,
+    pub kinds: Vec<(Kind, u64, u64)>,
     /// (kind, entries of the document whose row needed no change), in the same order; the
     /// checklist completions, which no entry names, have none.
-    pub unchanged: Vec<(&'static str, u64)>,
+    pub unchanged: Vec<(Kind, u64)>,
     /// Existing offering users whose fields that the API changes differ from the document,
     /// kept as the API left them (without `--overwrite-offering-users`).
     pub left_alone: u64,
@@ -22,23 +77,23 @@ pub struct ImportSummary {
 impl ImportSummary {
     /// Records a kind: `entries` in the document, of which `created` were new rows and
     /// `updated` changed ones; the others needed no change.
-    pub(super) fn add(&mut self, kind: &'static str, entries: u64, created: u64, updated: u64) {
+    pub(super) fn add(&mut self, kind: Kind, entries: u64, created: u64, updated: u64) {
         self.kinds.push((kind, created, updated));
         self.unchanged.push((kind, entries.saturating_sub(created + updated)));
     }
 
     /// Records a kind that no entry of the document names (what follows from other kinds).
-    pub(super) fn add_derived(&mut self, kind: &'static str, created: u64, updated: u64) {
+    pub(super) fn add_derived(&mut self, kind: Kind, created: u64, updated: u64) {
         self.kinds.push((kind, created, updated));
     }
 
     /// (created, updated) of one kind.
-    pub fn of(&self, kind: &str) -> (u64, u64) {
+    pub fn of(&self, kind: Kind) -> (u64, u64) {
         self.kinds.iter().find(|(k, _, _)| *k == kind).map(|(_, c, u)| (*c, *u)).unwrap_or((0, 0))
     }
 
     /// The entries of one kind that needed no change.
-    pub fn unchanged_of(&self, kind: &str) -> u64 {
+    pub fn unchanged_of(&self, kind: Kind) -> u64 {
         self.unchanged.iter().find(|(k, _)| *k == kind).map_or(0, |(_, n)| *n)
     }
 }
@@ -53,7 +108,7 @@ impl fmt::Display for ImportSummary {
             if let Some((_, unchanged)) = self.unchanged.iter().find(|(k, _)| k == kind) {
                 write!(f, ", {unchanged} unchanged")?;
             }
-            if *kind == "offering_users" && self.left_alone > 0 {
+            if *kind == Kind::OfferingUsers && self.left_alone > 0 {
                 write!(
                     f,
                     ", {} left alone (fields the API changed; --overwrite-offering-users replaces them)",

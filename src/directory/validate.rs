@@ -1,8 +1,9 @@
-//! The checks of a directory document that need no database: shapes, lengths, enums,
+//! The checks of a directory document that need no database: shapes, lengths,
 //! duplicate uuids and the references that stay inside the document (docs/spec/directory.md,
 //! "The document"; docs/spec/checklists.md §1, §2). The first bad value stops the import and is
 //! named by its JSON path. References to rows already stored are checked by the import as it
-//! writes each kind.
+//! writes each kind. The tags (states, question types, operators, roles, …) are read into
+//! their enums by the parse (`directory::tags`), which refuses a bad one first.
 
 use std::collections::HashSet;
 
@@ -11,21 +12,8 @@ use uuid::Uuid;
 
 use super::document::{ChecklistEntry, Document};
 use super::error::{invalid, ImportError};
-use crate::domain::checklist::{Operator, QuestionType};
-use crate::domain::permissions::{PERMISSIONS, ROLES};
-use crate::domain::state::State;
-
-/// The checklist types of docs/spec/checklists.md §2.1, with the older `customer_onboarding`.
-const CHECKLIST_TYPES: [&str; 8] = [
-    "project_compliance",
-    "proposal_compliance",
-    "offering_compliance",
-    "project_metadata",
-    "onboarding_customer",
-    "onboarding_intent",
-    "workflow_step",
-    "customer_onboarding",
-];
+use crate::domain::offering_user::MAX_USERNAME_CHARS;
+use crate::domain::permissions::{Role, ScopeKind, PERMISSIONS};
 
 /// numeric(20,4) holds values below 10^16 in magnitude.
 const NUMERIC_LIMIT: f64 = 1e16;
@@ -63,7 +51,7 @@ pub(super) fn numeric_bound(path: String, value: &Option<Value>) -> Result<Optio
 fn role_permissions(doc: &Document) -> Result<(), ImportError> {
     for (role, permissions) in &doc.role_permissions {
         let path = format!("role_permissions.{role}");
-        if !ROLES.contains(&role.as_str()) {
+        if Role::from_name(role).is_none() {
             return Err(invalid(path, format!("unknown role {role:?}")));
         }
         for (i, p) in permissions.iter().enumerate() {
@@ -150,32 +138,20 @@ fn offerings(doc: &Document) -> Result<(), ImportError> {
 fn roles(doc: &Document) -> Result<(), ImportError> {
     for (i, r) in doc.roles.iter().enumerate() {
         let path = format!("roles[{i}]");
-        if !ROLES.contains(&r.role.as_str()) {
-            return Err(invalid(format!("{path}.role"), format!("unknown role {:?}", r.role)));
-        }
         let given = [r.scope.customer.is_some(), r.scope.project.is_some(), r.scope.offering.is_some()];
-        let wanted = scope_kind(&r.role);
+        let wanted = r.role.scope();
         let ok = given.iter().filter(|g| **g).count() == 1
             && match wanted {
-                "customer" => given[0],
-                "project" => given[1],
-                _ => given[2],
+                ScopeKind::Customer => given[0],
+                ScopeKind::Project => given[1],
+                ScopeKind::Offering => given[2],
             };
         if !ok {
-            return Err(invalid(format!("{path}.scope"), format!("{} needs exactly one {wanted} scope", r.role)));
+            let (role, kind) = (r.role.name(), wanted.name());
+            return Err(invalid(format!("{path}.scope"), format!("{role} needs exactly one {kind} scope")));
         }
     }
     Ok(())
-}
-
-fn scope_kind(role: &str) -> &'static str {
-    if role.starts_with("CUSTOMER.") {
-        "customer"
-    } else if role.starts_with("PROJECT.") {
-        "project"
-    } else {
-        "offering"
-    }
 }
 
 fn terms_of_service(doc: &Document) -> Result<(), ImportError> {
@@ -209,12 +185,7 @@ fn offering_users(doc: &Document) -> Result<(), ImportError> {
     for (i, ou) in doc.offering_users.iter().enumerate() {
         let path = format!("offering_users[{i}]");
         if let Some(name) = &ou.username {
-            max_len(&path, "username", name, 100)?;
-        }
-        if let Some(label) = &ou.state {
-            if State::from_label(label).is_none() {
-                return Err(invalid(format!("{path}.state"), format!("unknown state {label:?}")));
-            }
+            max_len(&path, "username", name, MAX_USERNAME_CHARS)?;
         }
         max_len(&path, "service_provider_comment_url", &ou.service_provider_comment_url, 200)?;
         if !pairs.insert((ou.offering, ou.user)) {
@@ -246,28 +217,13 @@ fn checklist(path: &str, c: &ChecklistEntry, seen: &mut Seen) -> Result<(), Impo
     non_empty(path, "name", &c.name)?;
     max_len(path, "name", &c.name, 150)?;
     max_len(path, "description", &c.description, 2000)?;
-    if !CHECKLIST_TYPES.contains(&c.checklist_type.as_str()) {
-        return Err(invalid(format!("{path}.checklist_type"), format!("unknown type {:?}", c.checklist_type)));
-    }
     let own: HashSet<Uuid> = c.questions.iter().map(|q| q.uuid).collect();
     for (j, q) in c.questions.iter().enumerate() {
         let path = format!("{path}.questions[{j}]");
         unique(&mut seen.questions, q.uuid, format!("{path}.uuid"))?;
         max_len(&path, "description", &q.description, 2000)?;
-        if QuestionType::parse(&q.question_type).is_none() {
-            // docs/spec/decisions.md 1: likert and rich_text are after the baseline.
-            return Err(invalid(
-                format!("{path}.question_type"),
-                format!("unknown or unsupported question type {:?}", q.question_type),
-            ));
-        }
         if q.order < 0 {
             return Err(invalid(format!("{path}.order"), "must not be negative"));
-        }
-        operator(format!("{path}.operator"), &q.operator)?;
-        operator(format!("{path}.guidance_operator"), &q.guidance_operator)?;
-        if !matches!(q.dependency_logic_operator.as_str(), "and" | "or") {
-            return Err(invalid(format!("{path}.dependency_logic_operator"), "must be \"and\" or \"or\""));
         }
         numeric_bound(format!("{path}.min_value"), &q.min_value)?;
         numeric_bound(format!("{path}.max_value"), &q.max_value)?;
@@ -294,18 +250,9 @@ fn checklist(path: &str, c: &ChecklistEntry, seen: &mut Seen) -> Result<(), Impo
                     format!("no question with uuid {} in this checklist", d.depends_on.simple()),
                 ));
             }
-            operator(format!("{path}.operator"), &d.operator)?;
         }
     }
     Ok(())
-}
-
-fn operator(path: String, value: &str) -> Result<(), ImportError> {
-    if value.is_empty() || Operator::parse(value).is_some() {
-        Ok(())
-    } else {
-        Err(invalid(path, format!("unknown operator {value:?} (equals, not_equals, contains, in, not_in or \"\")")))
-    }
 }
 
 fn unique_uuids(kind: &str, uuids: impl Iterator<Item = Uuid>) -> Result<(), ImportError> {
@@ -399,9 +346,14 @@ mod tests {
         "x".repeat(n)
     }
 
-    /// What `validate` says of a document: `None` when it passes, else (path, message).
+    /// What parsing and `validate` say of a document: `None` when it passes, else (path,
+    /// message). The tags (states, types, operators, roles) are refused by the parse.
     fn verdict(doc: &Value) -> Option<(String, String)> {
-        let parsed = parse(&doc.to_string()).unwrap_or_else(|e| panic!("{doc} does not parse: {e}"));
+        let parsed = match parse(&doc.to_string()) {
+            Ok(parsed) => parsed,
+            Err(ImportError::Invalid { path, message }) => return Some((path, message)),
+            Err(other) => panic!("{other}"),
+        };
         match validate(&parsed) {
             Ok(()) => None,
             Err(ImportError::Invalid { path, message }) => Some((path, message)),

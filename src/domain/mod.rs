@@ -1,9 +1,12 @@
 //! Pure rules, no I/O: the account state machine, permissions, the caller and his reach, the
 //! list's filter model and the checklist logic. Nothing here knows axum or sqlx.
 
+pub mod auth_failure;
 pub mod checklist;
 pub mod listing;
+pub mod offering_user;
 pub mod permissions;
 pub mod plugin_options;
 pub mod principal;
+pub mod python;
 pub mod state;

@@ -158,10 +158,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let report = FailureReport::of(&self);
         let mut response = match self {
-            ApiError::Unauthenticated(message) => {
-                let mut response = detail(StatusCode::UNAUTHORIZED, message);
+            ApiError::Unauthenticated(why) => {
+                let mut response = detail(StatusCode::UNAUTHORIZED, why.message());
                 response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Token"));
-                response.extensions_mut().insert(AuthFailure(auth_failure_reason(message)));
+                // The metrics label comes from the variant, never from the message's text.
+                response.extensions_mut().insert(AuthFailure(why.label()));
                 response
             }
             ApiError::NotFound(message) => detail(StatusCode::NOT_FOUND, message),
@@ -207,17 +208,6 @@ impl IntoResponse for ApiError {
         };
         response.extensions_mut().insert(report);
         response
-    }
-}
-
-/// The metrics label of an authentication failure, from its (fixed) message.
-fn auth_failure_reason(message: &str) -> &'static str {
-    match message {
-        "Authentication credentials were not provided." => "missing",
-        "Invalid token." => "invalid",
-        "User inactive or deleted." => "inactive",
-        "Token has expired." => "expired",
-        _ => "malformed",
     }
 }
 
@@ -286,7 +276,7 @@ mod tests {
         };
         vec![
             (
-                ApiError::Unauthenticated("Invalid token."),
+                ApiError::Unauthenticated(crate::domain::auth_failure::AuthFailure::UnknownKey),
                 Expected {
                     headers: &[("www-authenticate", "Token")],
                     auth: Some("invalid"),
@@ -294,7 +284,7 @@ mod tests {
                 },
             ),
             (
-                ApiError::Unauthenticated("Authentication credentials were not provided."),
+                ApiError::Unauthenticated(crate::domain::auth_failure::AuthFailure::Missing),
                 Expected {
                     headers: &[("www-authenticate", "Token")],
                     auth: Some("missing"),

@@ -8,6 +8,7 @@ use chrono::{Duration, Utc};
 
 use super::observe::AuthenticatedUser;
 use super::AppState;
+use crate::domain::auth_failure::AuthFailure;
 use crate::domain::principal::Caller;
 use crate::error::ApiError;
 use crate::store::auth::{hash_key, refresh_token, token_by_hash};
@@ -19,16 +20,15 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let key =
-            presented_key(parts)?.ok_or(ApiError::Unauthenticated("Authentication credentials were not provided."))?;
+        let key = presented_key(parts)?.ok_or(ApiError::Unauthenticated(AuthFailure::Missing))?;
         let hash = hash_key(&key);
         let mut conn = state.connection().await?;
-        let token = token_by_hash(&mut conn, &hash).await?.ok_or(ApiError::Unauthenticated("Invalid token."))?;
+        let token = token_by_hash(&mut conn, &hash).await?.ok_or(ApiError::Unauthenticated(AuthFailure::UnknownKey))?;
         if !token.is_active {
-            return Err(ApiError::Unauthenticated("User inactive or deleted."));
+            return Err(ApiError::Unauthenticated(AuthFailure::Inactive));
         }
         if token.expired {
-            return Err(ApiError::Unauthenticated("Token has expired."));
+            return Err(ApiError::Unauthenticated(AuthFailure::Expired));
         }
         let now = Utc::now();
         if now - token.created > REFRESH_EVERY {
@@ -50,9 +50,9 @@ fn presented_key(parts: &Parts) -> Result<Option<String>, ApiError> {
         let words: Vec<&str> = text.split_whitespace().collect();
         if words.first().is_some_and(|scheme| scheme.eq_ignore_ascii_case("token")) {
             return match words.len() {
-                1 => Err(ApiError::Unauthenticated("Invalid token. No credentials provided.")),
+                1 => Err(ApiError::Unauthenticated(AuthFailure::NoKey)),
                 2 => Ok(Some(words[1].to_owned())),
-                _ => Err(ApiError::Unauthenticated("Invalid token. Token string should not contain spaces.")),
+                _ => Err(ApiError::Unauthenticated(AuthFailure::SpacesInKey)),
             };
         }
     }

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use super::hosts::{effective_host, first_value, split_host};
 use super::json_bound::JsonBound;
 use super::{AppState, Settings};
+use crate::domain::python::py_type_name;
 use crate::error::ApiError;
 
 /// The query string as ordered `(key, value)` pairs; repeated keys are kept, which
@@ -117,21 +118,8 @@ pub fn body_object(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Valu
     match body_value(headers, body, &JsonBound::OBJECT)? {
         Value::Object(map) => Ok(map),
         other => Err(ApiError::Invalid(serde_json::json!({
-            "non_field_errors": [format!("Invalid data. Expected a dictionary, but got {}.", python_type_name(&other))]
+            "non_field_errors": [format!("Invalid data. Expected a dictionary, but got {}.", py_type_name(&other))]
         }))),
-    }
-}
-
-/// The Python type name DRF puts in its messages.
-pub fn python_type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
     }
 }
 

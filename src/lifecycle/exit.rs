@@ -3,6 +3,8 @@
 
 use std::process::ExitCode;
 
+use super::stdio::complain;
+
 /// Why the process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -28,6 +30,13 @@ impl Exit {
     /// The number the process exits with.
     pub const fn code(self) -> u8 {
         self as u8
+    }
+
+    /// This exit, once `why` is on standard error: every failing path of a command reports
+    /// its cause the same way.
+    pub fn after(self, why: std::fmt::Arguments<'_>) -> Exit {
+        complain(why);
+        self
     }
 }
 

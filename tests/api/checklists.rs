@@ -5,7 +5,7 @@
 use axum::http::{Method, StatusCode};
 use base64::Engine;
 use serde_json::{json, Value};
-use waldur_offering_users::directory;
+use waldur_offering_users::directory::{self, Kind};
 
 use crate::support::*;
 
@@ -991,8 +991,8 @@ async fn importing_a_checklist_twice_changes_nothing() {
         ),
     ]);
     let first = try_import(&app, &d).await.unwrap();
-    assert_eq!(first.of("checklists"), (2, 0));
-    assert_eq!(first.of("checklist_completions"), (2, 0));
+    assert_eq!(first.of(Kind::Checklists), (2, 0));
+    assert_eq!(first.of(Kind::ChecklistCompletions), (2, 0));
     let second = try_import(&app, &d).await.unwrap();
     for (kind, created, updated) in &second.kinds {
         assert_eq!((*created, *updated), (0, 0), "{kind} changed on the second import");
@@ -1008,7 +1008,7 @@ async fn reimporting_a_checklist_replaces_questions_and_keeps_answers_of_kept_uu
         question(Q3, "New question", "text_input", json!({"order": 1})),
     ]);
     let summary = try_import(&app, &changed).await.unwrap();
-    assert_eq!(summary.of("checklists"), (0, 1));
+    assert_eq!(summary.of(Kind::Checklists), (0, 1));
     let body = ok(&app.get(&action(OU, "checklist"), &token("user")).await);
     assert_eq!(question_uuids(&body), [Q3, Q1]);
     assert_eq!(body["questions"][1]["description"], "Renamed question");
@@ -1025,8 +1025,8 @@ async fn changing_an_offerings_checklist_replaces_or_removes_its_completions() {
     let mut d = doc(two_questions());
     d["offerings"][0]["compliance_checklist"] = json!(OTHER_CHECKLIST);
     let summary = try_import(&app, &d).await.unwrap();
-    assert_eq!(summary.of("checklist_completions"), (2, 0));
-    assert_eq!(summary.of("offerings").1, 1);
+    assert_eq!(summary.of(Kind::ChecklistCompletions), (2, 0));
+    assert_eq!(summary.of(Kind::Offerings).1, 1);
     let body = ok(&app.get(&action(OU, "checklist"), &token("user")).await);
     assert_eq!(question_uuids(&body), [QX]);
     assert_ne!(body["completion"]["uuid"], completion);
@@ -1041,7 +1041,7 @@ async fn changing_an_offerings_checklist_replaces_or_removes_its_completions() {
 
     // none → X creates completions for the existing offering users.
     d["offerings"][0]["compliance_checklist"] = json!(CHECKLIST);
-    assert_eq!(try_import(&app, &d).await.unwrap().of("checklist_completions"), (2, 0));
+    assert_eq!(try_import(&app, &d).await.unwrap().of(Kind::ChecklistCompletions), (2, 0));
     assert_eq!(ok(&app.get(&detail(OU), &token("user")).await)["has_compliance_checklist"], true);
 }
 

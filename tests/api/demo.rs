@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use serde_json::Value;
-use waldur_offering_users::directory::{self, DemoError};
+use waldur_offering_users::directory::{self, DemoError, Kind};
 use waldur_offering_users::domain::state::ALL_STATES;
 
 use crate::support::*;
@@ -37,8 +37,8 @@ async fn demo_imports_into_an_empty_database_and_again_without_changes() {
     let first = directory::import_demo(&app.db.pool).await.expect("first demo import");
     let demo: Value = serde_json::from_str(directory::DEMO).unwrap();
     let users = demo["users"].as_array().unwrap().len() as u64;
-    assert_eq!(first.of("users"), (users, 0));
-    assert!(first.of("checklist_answers").0 > 0, "{first:?}");
+    assert_eq!(first.of(Kind::Users), (users, 0));
+    assert!(first.of(Kind::ChecklistAnswers).0 > 0, "{first:?}");
     let written = tables_written(&app).await;
     let modified: Vec<chrono::DateTime<chrono::Utc>> =
         sqlx::query_scalar("SELECT modified FROM checklist_completions ORDER BY id")

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use axum::http::StatusCode;
 use serde_json::{json, Value};
-use waldur_offering_users::directory::{self, ImportError};
+use waldur_offering_users::directory::{self, ImportError, Kind};
 
 use crate::support::*;
 
@@ -41,9 +41,9 @@ fn full_doc() -> Value {
 async fn importing_the_same_file_twice_changes_nothing_the_second_time() {
     let app = TestApp::new().await;
     let first = try_import(&app, &full_doc()).await.unwrap();
-    assert_eq!(first.of("users"), (12, 0));
-    assert_eq!(first.of("offering_users"), (2, 0));
-    assert_eq!(first.of("roles"), (8, 0));
+    assert_eq!(first.of(Kind::Users), (12, 0));
+    assert_eq!(first.of(Kind::OfferingUsers), (2, 0));
+    assert_eq!(first.of(Kind::Roles), (8, 0));
     let modified: Vec<chrono::DateTime<chrono::Utc>> =
         sqlx::query_scalar("SELECT modified FROM offering_users ORDER BY id").fetch_all(&app.db.pool).await.unwrap();
     let second = try_import(&app, &full_doc()).await.unwrap();
@@ -61,7 +61,7 @@ async fn a_changed_file_updates_only_the_rows_it_names() {
     let doc = json!({"users": [{"uuid": ids::MEMBER, "username": "member", "first_name": "Renamed",
                                 "last_name": "Tester", "email": "member@example.org", "token": "member-token"}]});
     let summary = try_import(&app, &doc).await.unwrap();
-    assert_eq!(summary.of("users"), (0, 1));
+    assert_eq!(summary.of(Kind::Users), (0, 1));
     let first: String = sqlx::query_scalar("SELECT first_name FROM users WHERE username = 'member'")
         .fetch_one(&app.db.pool)
         .await
@@ -242,7 +242,7 @@ async fn the_import_reports_each_kind_as_it_is_done_with_its_summary_figures() {
     let started: Vec<(&str, Option<u64>)> = events
         .iter()
         .filter_map(|e| match *e {
-            Started { kind, rows } => Some((kind, rows)),
+            Started { kind, rows } => Some((kind.name(), rows)),
             _ => None,
         })
         .collect();
@@ -268,19 +268,19 @@ async fn the_import_reports_each_kind_as_it_is_done_with_its_summary_figures() {
     let done: Vec<(&str, u64, u64)> = events
         .iter()
         .filter_map(|e| match *e {
-            Done { kind, created, updated } => Some((kind, created, updated)),
+            Done { kind, created, updated } => Some((kind.name(), created, updated)),
             _ => None,
         })
         .collect();
-    assert_eq!(done, summary.kinds);
-    assert_eq!(summary.of("users"), (12, 0));
-    assert_eq!(summary.of("checklist_completions"), (2, 0));
+    assert_eq!(done, summary.kinds.iter().map(|&(k, c, u)| (k.name(), c, u)).collect::<Vec<_>>());
+    assert_eq!(summary.of(Kind::Users), (12, 0));
+    assert_eq!(summary.of(Kind::ChecklistCompletions), (2, 0));
     let position = |wanted: directory::Progress| events.iter().position(|e| *e == wanted).unwrap();
-    let users_started = position(Started { kind: "users", rows: len("users") });
-    assert_eq!(events[users_started + 1], Done { kind: "users", created: 12, updated: 0 });
-    let ou_started = position(Started { kind: "offering_users", rows: Some(2) });
-    assert_eq!(events[ou_started + 1], Rows { kind: "offering_users", done: 2, rows: 2 });
-    assert_eq!(events[ou_started + 2], Done { kind: "offering_users", created: 2, updated: 0 });
+    let users_started = position(Started { kind: Kind::Users, rows: len("users") });
+    assert_eq!(events[users_started + 1], Done { kind: Kind::Users, created: 12, updated: 0 });
+    let ou_started = position(Started { kind: Kind::OfferingUsers, rows: Some(2) });
+    assert_eq!(events[ou_started + 1], Rows { kind: Kind::OfferingUsers, done: 2, rows: 2 });
+    assert_eq!(events[ou_started + 2], Done { kind: Kind::OfferingUsers, created: 2, updated: 0 });
 
     // Again: the same kinds, nothing created or updated.
     let mut again = Vec::new();

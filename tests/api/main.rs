@@ -10,6 +10,7 @@ mod concurrency;
 mod cors;
 mod counters;
 mod create;
+mod defaults;
 mod demo;
 mod deployment;
 mod docs;
@@ -18,6 +19,7 @@ mod failure_log;
 mod hostile_bodies;
 
 mod import;
+mod json_logs;
 mod labels;
 mod lifecycle;
 mod links;

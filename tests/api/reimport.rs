@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use serde_json::{json, Value};
-use waldur_offering_users::directory::{self, ImportOptions, ImportSummary};
+use waldur_offering_users::directory::{self, ImportOptions, ImportSummary, Kind};
 
 use super::import::database_url;
 use crate::support::*;
@@ -79,8 +79,8 @@ async fn a_reimport_leaves_what_the_api_did_and_writes_no_event() {
     let summary = import_with(&app, &doc(), ImportOptions::default()).await;
     assert_eq!(api_fields(&app, RECORD).await, before);
     assert_eq!(audit_count(&app).await, events, "the import wrote an audit event");
-    assert_eq!(summary.of("offering_users"), (0, 0));
-    assert_eq!(summary.unchanged_of("offering_users"), 2);
+    assert_eq!(summary.of(Kind::OfferingUsers), (0, 0));
+    assert_eq!(summary.unchanged_of(Kind::OfferingUsers), 2);
     assert_eq!(summary.left_alone, 1, "the record the API changed is reported as left alone");
     // The API still works on it as it left it.
     let list = app.get(&format!("{LIST}?username=alice"), "staff-token").await;
@@ -95,7 +95,7 @@ async fn overwrite_reverts_the_api_fields_with_one_event_per_changed_record_by_t
 
     let summary = import_with(&app, &doc(), OVERWRITE).await;
     assert_eq!(api_fields(&app, RECORD).await, ("Requested".into(), None, false, String::new(), String::new()));
-    assert_eq!(summary.of("offering_users"), (0, 1));
+    assert_eq!(summary.of(Kind::OfferingUsers), (0, 1));
     assert_eq!(summary.left_alone, 0);
     assert_eq!(audit_count(&app).await, events + 1, "one event for the one record that changed");
     assert!(waldur_offering_users::store::audit::events_of(&app.db.pool, OTHER_RECORD.parse().unwrap())
@@ -119,7 +119,7 @@ async fn overwrite_reverts_the_api_fields_with_one_event_per_changed_record_by_t
 
     // Once the document says what the database holds, overwriting changes nothing more.
     let again = import_with(&app, &doc(), OVERWRITE).await;
-    assert_eq!(again.of("offering_users"), (0, 0));
+    assert_eq!(again.of(Kind::OfferingUsers), (0, 0));
     assert_eq!(audit_count(&app).await, events + 1);
 }
 
@@ -132,7 +132,7 @@ async fn re_pointing_an_offering_user_is_the_directorys_and_keeps_the_api_fields
     moved["offering_users"][0]["user"] = json!(ids::USER);
 
     let summary = import_with(&app, &moved, ImportOptions::default()).await;
-    assert_eq!(summary.of("offering_users"), (0, 1));
+    assert_eq!(summary.of(Kind::OfferingUsers), (0, 1));
     assert_eq!(api_fields(&app, RECORD).await, before);
     let user: String = sqlx::query_scalar(
         "SELECT u.username FROM offering_users ou JOIN users u ON u.id = ou.user_id WHERE ou.uuid = $1::uuid",
@@ -156,13 +156,13 @@ async fn a_user_entry_without_token_keeps_it_and_a_null_token_revokes_it() {
     without["users"][2].as_object_mut().unwrap().remove("token");
     assert_eq!(without["users"][2]["username"], "owner");
     let summary = import_with(&app, &without, ImportOptions::default()).await;
-    assert_eq!(summary.of("users"), (0, 0));
+    assert_eq!(summary.of(Kind::Users), (0, 0));
     assert_eq!(app.get(LIST, "owner-token").await.status, StatusCode::OK);
 
     let mut revoked = doc();
     revoked["users"][2]["token"] = Value::Null;
     let summary = import_with(&app, &revoked, ImportOptions::default()).await;
-    assert_eq!(summary.of("users"), (0, 1));
+    assert_eq!(summary.of(Kind::Users), (0, 1));
     assert_eq!(app.get(LIST, "owner-token").await.status, StatusCode::UNAUTHORIZED);
     // The others keep theirs.
     assert_eq!(app.get(LIST, "staff-token").await.status, StatusCode::OK);
@@ -205,17 +205,17 @@ async fn a_dry_run_reports_what_it_would_do_and_writes_nothing() {
 
     let summary = import_with(&app, &changed_doc(), DRY_RUN).await;
     assert!(summary.dry_run);
-    assert_eq!(summary.of("users"), (1, 0));
-    assert_eq!(summary.unchanged_of("users"), 12);
-    assert_eq!(summary.of("customers"), (0, 1));
-    assert_eq!(summary.of("offering_users"), (1, 0));
-    assert_eq!(summary.unchanged_of("offering_users"), 2);
+    assert_eq!(summary.of(Kind::Users), (1, 0));
+    assert_eq!(summary.unchanged_of(Kind::Users), 12);
+    assert_eq!(summary.of(Kind::Customers), (0, 1));
+    assert_eq!(summary.of(Kind::OfferingUsers), (1, 0));
+    assert_eq!(summary.unchanged_of(Kind::OfferingUsers), 2);
     assert_eq!(summary.left_alone, 1);
     assert_eq!(snapshot(&app).await, before);
     assert_eq!(app.get(LIST, "newcomer-token").await.status, StatusCode::UNAUTHORIZED);
 
     let overwriting = import_with(&app, &changed_doc(), ImportOptions { dry_run: true, ..OVERWRITE }).await;
-    assert_eq!(overwriting.of("offering_users"), (1, 1));
+    assert_eq!(overwriting.of(Kind::OfferingUsers), (1, 1));
     assert_eq!(snapshot(&app).await, before);
 }
 
@@ -368,7 +368,7 @@ async fn an_import_beside_patches_leaves_every_patch_answered_without_a_5xx() {
             i += 1;
         }
         let summary = importing.await.unwrap();
-        assert!(summary.of("offering_users").1 > 0, "the import overwrote nothing: {summary:?}");
+        assert!(summary.of(Kind::OfferingUsers).1 > 0, "the import overwrote nothing: {summary:?}");
         assert!(statuses.iter().all(|s| *s == StatusCode::OK), "round {round}: {statuses:?}");
     }
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::model::{latest_answers, Answer, Operator, Question, QuestionType};
-use super::python::round1;
+use crate::domain::python::round1;
 
 /// `completion_percentage`: a checklist without questions is a case of its own, which
 /// upstream sends as the **integer** `100`.

@@ -10,7 +10,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
-use super::python::py_strip;
+use crate::domain::python::py_strip;
 
 /// Parses a `date` answer in one of the accepted forms; `None` if it is not one of
 /// them or names no real day.

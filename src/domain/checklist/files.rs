@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::model::{Question, QuestionType};
-use super::python::parse_py_uuid;
+use crate::domain::python::parse_py_uuid;
 
 /// What validation needs to know about one new upload, once decoded and sniffed.
 #[derive(Debug, Clone, PartialEq, Eq)]

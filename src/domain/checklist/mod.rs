@@ -12,7 +12,6 @@ pub mod files;
 pub mod limits;
 pub mod model;
 pub mod operators;
-pub mod python;
 pub mod review;
 pub mod validation;
 pub mod visibility;
@@ -27,7 +26,8 @@ pub use files::{
 };
 pub use limits::{submit_body_limit, AnswerAllowance, MAX_TEXT_ANSWER_CHARS};
 pub use model::{
-    latest_answers, Answer, Dependency, DependencyLogic, Operator, Question, QuestionOption, QuestionType,
+    latest_answers, Answer, ChecklistType, Dependency, DependencyLogic, Operator, Question, QuestionOption,
+    QuestionType,
 };
 pub use operators::{apply_operator, apply_optional_operator};
 pub use review::{displayed_guidance, guidance_answer, should_show_guidance, should_trigger_review};

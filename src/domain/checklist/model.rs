@@ -192,6 +192,54 @@ impl DependencyLogic {
     }
 }
 
+/// What a checklist is for (docs/spec/checklists.md §2.1), with the older `customer_onboarding`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ChecklistType {
+    /// `project_compliance`: upstream's model default.
+    #[default]
+    ProjectCompliance,
+    ProposalCompliance,
+    OfferingCompliance,
+    ProjectMetadata,
+    OnboardingCustomer,
+    OnboardingIntent,
+    WorkflowStep,
+    CustomerOnboarding,
+}
+
+impl ChecklistType {
+    /// Every type, in the order of the spec's list.
+    pub const ALL: [ChecklistType; 8] = [
+        ChecklistType::ProjectCompliance,
+        ChecklistType::ProposalCompliance,
+        ChecklistType::OfferingCompliance,
+        ChecklistType::ProjectMetadata,
+        ChecklistType::OnboardingCustomer,
+        ChecklistType::OnboardingIntent,
+        ChecklistType::WorkflowStep,
+        ChecklistType::CustomerOnboarding,
+    ];
+
+    /// The wire (and database) string, e.g. `"project_compliance"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChecklistType::ProjectCompliance => "project_compliance",
+            ChecklistType::ProposalCompliance => "proposal_compliance",
+            ChecklistType::OfferingCompliance => "offering_compliance",
+            ChecklistType::ProjectMetadata => "project_metadata",
+            ChecklistType::OnboardingCustomer => "onboarding_customer",
+            ChecklistType::OnboardingIntent => "onboarding_intent",
+            ChecklistType::WorkflowStep => "workflow_step",
+            ChecklistType::CustomerOnboarding => "customer_onboarding",
+        }
+    }
+
+    /// Reads a wire string; `None` for anything else.
+    pub fn parse(s: &str) -> Option<ChecklistType> {
+        ChecklistType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
 /// One option of a select question (spec §1.3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuestionOption {

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::model::Operator;
-use super::python::{py_eq, py_type_name};
+use crate::domain::python::{py_eq, py_type_name};
 
 /// Applies `op` to the user's answer and the configured target value.
 ///

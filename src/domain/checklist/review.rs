@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::model::{Answer, Question};
 use super::operators::apply_optional_operator;
-use super::python::{is_truthy, py_strip};
+use crate::domain::python::{is_truthy, py_strip};
 
 /// Whether an answer to `question` requires review (spec §5.1):
 /// 1. `always_requires_review` → true, whatever the answer (even null);

@@ -12,7 +12,9 @@ use super::files::{
 };
 use super::limits::MAX_TEXT_ANSWER_CHARS;
 use super::model::{Question, QuestionType};
-use super::python::{is_py_int_str, parse_drf_uuid, parse_py_float, parse_py_uuid, py_str, py_type_name, PyNumber};
+use crate::domain::python::{
+    is_py_int_str, parse_drf_uuid, parse_py_float, parse_py_uuid, py_str, py_type_name, PyNumber,
+};
 
 /// DRF's message for a missing field.
 pub const MSG_REQUIRED: &str = "This field is required.";

@@ -20,8 +20,8 @@ use uuid::Uuid;
 
 use self::assembly::{template_json, Audience, Loaded};
 use self::submit::submit_answers;
-use crate::domain::checklist::python::parse_py_uuid;
 use crate::domain::principal::Caller;
+use crate::domain::python::parse_py_uuid;
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
 use crate::http::path_uuid::{OfferingUserUuid, PathUuid};
 use crate::http::request::QueryPairs;

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::input;
 use super::read::requested_fields;
 use super::representation::OfferingUserJson;
+use crate::domain::offering_user::MAX_USERNAME_CHARS;
 use crate::domain::permissions::{DELETE_USER, UPDATE_RESTRICTION, UPDATE_USER};
 use crate::domain::principal::Caller;
 use crate::domain::state::State as AccountState;
@@ -87,7 +88,7 @@ pub async fn create(
         missing_object(&user_ref, "user", user_uuid, &mut errors);
     }
     let username = match given(&body, "username") {
-        Some(value) => match input::string(value, Some(100)) {
+        Some(value) => match input::string(value, Some(MAX_USERNAME_CHARS)) {
             Ok(name) => Some(name),
             Err(message) => {
                 errors.add("username", message);
@@ -125,7 +126,7 @@ pub async fn create(
         &mut tx,
         caller.id,
         uuid,
-        "marketplace_offering_user_created",
+        audit::Action::Created,
         json!({}),
         json!({"username": username, "state": initial.label()}),
     )
@@ -217,7 +218,7 @@ pub async fn update(
     let new_username = match body.get("username") {
         None => None,
         Some(Value::Null) => Some(None),
-        Some(value) => match input::string(value, Some(100)) {
+        Some(value) => match input::string(value, Some(MAX_USERNAME_CHARS)) {
             Ok(name) => Some(Some(name)),
             Err(message) => {
                 errors.add("username", message);
@@ -247,7 +248,7 @@ pub async fn update(
             let new_values = json!({"username": new_username, "state": completes_as.unwrap_or(current).label()});
             let event = audit::Event {
                 actor: caller.id,
-                action: "marketplace_offering_user_updated",
+                action: audit::Action::Updated,
                 old_values: &old_values,
                 new_values: &new_values,
             };
@@ -276,7 +277,7 @@ pub async fn destroy(
         &mut tx,
         caller.id,
         record.uuid,
-        "marketplace_offering_user_deleted",
+        audit::Action::Deleted,
         json!({"username": record.username, "state": record.state.label()}),
         json!({}),
     )
@@ -309,7 +310,7 @@ pub async fn update_restricted(
             &mut tx,
             caller.id,
             record.uuid,
-            "marketplace_offering_user_restriction_updated",
+            audit::Action::RestrictionUpdated,
             json!({"is_restricted": record.is_restricted}),
             json!({"is_restricted": restricted}),
         )
@@ -360,7 +361,7 @@ pub async fn update_comments(
             &mut tx,
             caller.id,
             record.uuid,
-            "marketplace_offering_user_updated",
+            audit::Action::Updated,
             json!({"service_provider_comment": record.service_provider_comment,
                    "service_provider_comment_url": record.service_provider_comment_url}),
             json!({"service_provider_comment": comment.as_deref().unwrap_or(&record.service_provider_comment),

@@ -5,8 +5,9 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::blocking;
+use crate::domain::python::py_type_name;
 use crate::error::ApiResult;
-use crate::http::request::{python_type_name, strip_script_prefix};
+use crate::http::request::strip_script_prefix;
 
 /// The routes a hyperlink may name; any other path is "No URL match".
 const KNOWN_ROUTES: [&str; 7] = [
@@ -25,7 +26,7 @@ const KNOWN_ROUTES: [&str; 7] = [
 pub fn hyperlink(value: &Value, route: &str, script_prefix: &str) -> Result<Uuid, String> {
     let text = match value {
         Value::String(text) => text,
-        other => return Err(format!("Incorrect type. Expected URL string, received {}.", python_type_name(other))),
+        other => return Err(format!("Incorrect type. Expected URL string, received {}.", py_type_name(other))),
     };
     let path = match text.find("://") {
         Some(i) => {

@@ -8,6 +8,7 @@ use super::{
     uuid_path_parameter, Paths, DETAIL, LIST, PREFIX, TAG,
 };
 use crate::domain::listing::MAX_PAGE_SIZE;
+use crate::domain::offering_user::MAX_USERNAME_CHARS;
 use crate::domain::state::{CommentEffect, ALL_TRANSITIONS};
 use crate::http::offering_users::{Field, ParamKind, FIELDS, LIST_PARAMETERS, ORDERING};
 
@@ -306,7 +307,7 @@ pub(super) fn offering_user_request(patched: bool) -> Value {
         "properties": {
             "user": {"type": "string", "format": "uri", "description": "URL of /api/users/{uuid}/."},
             "offering": {"type": "string", "format": "uri", "description": "URL of /api/marketplace-provider-offerings/{uuid}/."},
-            "username": text(json!({"nullable": true, "maxLength": 100})),
+            "username": text(json!({"nullable": true, "maxLength": MAX_USERNAME_CHARS})),
             "offering_uuid": {"type": "string", "format": "uuid"},
             "user_uuid": {"type": "string", "format": "uuid"},
         },

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::position;
 use crate::domain::state::{State, ALL_STATES};
+use crate::store::audit::Action;
 
 /// The fields of an offering user that the API changes: a re-import leaves them as they are
 /// unless told to overwrite them (docs/spec/decisions.md item 32).
@@ -61,14 +62,10 @@ pub struct OfferingUsersWritten {
     pub left_alone: u64,
 }
 
-/// The action of the audit event of an offering user the import changed; its actor is none
-/// (`actor_id` NULL): no user did it (docs/spec/decisions.md item 32).
-pub const IMPORTED: &str = "marketplace_offering_user_imported";
-
 /// Writes a batch of offering users (docs/spec/decisions.md item 32): creates those whose uuid
 /// is new; of those that exist, re-points the ones whose offering or user changed and, only
 /// with `overwrite`, replaces the fields that the API changes (state, username, restriction,
-/// both comments). Every existing row it changes gets an audit event [`IMPORTED`] with the
+/// both comments). Every existing row it changes gets an audit event [`Action::Imported`] with the
 /// fields it changed, in the same statement. Rows that need no change are neither written
 /// nor locked, so the API's writes beside the import do not wait for it.
 pub async fn write_offering_users(
@@ -135,7 +132,7 @@ pub async fn write_offering_users(
     ))
     .bind(&labels)
     .bind(overwrite)
-    .bind(IMPORTED)
+    .bind(Action::Imported.stored())
     .fetch_one(&mut *conn)
     .await?;
     let (updated, left_alone): (i64, i64) = (counted.try_get(0)?, counted.try_get(1)?);

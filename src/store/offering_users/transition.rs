@@ -79,7 +79,7 @@ pub async fn run_transition(
     qb.push(") RETURNING ou.id), event AS (").push(audit::INSERT_INTO).push("SELECT ");
     qb.push_bind(caller.id);
     qb.push(", t.uuid, ");
-    qb.push_bind(write.transition.action());
+    qb.push_bind(audit::Action::Transition(write.transition).stored());
     qb.push(", jsonb_build_object('state', (");
     qb.push_bind(labels);
     qb.push(

@@ -1,4 +1,5 @@
-//! Python-compatible primitives. Upstream is Python, and several observable results
+//! Python-compatible primitives, shared by the checklist rules and the API's DRF messages.
+//! Upstream is Python, and several observable results
 //! (operator matches, accepted numeric strings, error texts, rounding) follow Python's
 //! rules rather than JSON's; this module reproduces the few that matter, on
 //! `serde_json::Value`s as decoded from the wire (Python's `json` module would give
