@@ -5,17 +5,17 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 
-pub const WRK_MISSING: &str = "wrk not found: the benchmark drives the server with wrk. Install it with \
+pub(crate) const WRK_MISSING: &str = "wrk not found: the benchmark drives the server with wrk. Install it with \
     `apt-get install -y wrk` (Debian/Ubuntu), `brew install wrk` (macOS) or from https://github.com/wg/wrk.";
 
 /// Whether `wrk` can be run.
-pub fn wrk_available() -> bool {
+pub(crate) fn wrk_available() -> bool {
     Command::new("wrk").arg("--version").output().is_ok()
 }
 
 /// wrk's numbers for one run.
 #[derive(Debug, Clone, Default)]
-pub struct WrkResult {
+pub(crate) struct WrkResult {
     pub requests_per_sec: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
@@ -25,7 +25,7 @@ pub struct WrkResult {
 }
 
 /// A Lua script for a fixed request.
-pub fn fixed_request_script(method: &str, path: &str, token: &str) -> String {
+pub(crate) fn fixed_request_script(method: &str, path: &str, token: &str) -> String {
     format!("wrk.method = \"{method}\"\nwrk.path = \"{path}\"\nwrk.headers[\"Authorization\"] = \"Token {token}\"\n")
 }
 
@@ -34,7 +34,7 @@ pub fn fixed_request_script(method: &str, path: &str, token: &str) -> String {
 /// k − lag (the lag, twice the connections of a thread, lets the begin_creating of that
 /// record finish first: wrk gives a connection its next request without saying which
 /// connection it is). The first `lag` odd requests begin records from the slice's end.
-pub fn transitions_script(token: &str) -> String {
+pub(crate) fn transitions_script(token: &str) -> String {
     format!(
         r#"local counter = 0
 function setup(thread)
@@ -70,7 +70,7 @@ end
 }
 
 /// Runs wrk with 2 threads (fewer if fewer connections).
-pub fn run_wrk(
+pub(crate) fn run_wrk(
     addr: SocketAddr,
     script: &str,
     dir: &Path,
@@ -113,7 +113,7 @@ fn duration_ms(text: &str) -> Option<f64> {
     })
 }
 
-pub fn parse_wrk(text: &str) -> Option<WrkResult> {
+pub(crate) fn parse_wrk(text: &str) -> Option<WrkResult> {
     let mut result = WrkResult::default();
     let mut seen_rate = false;
     for line in text.lines().map(str::trim) {

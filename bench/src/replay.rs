@@ -19,24 +19,24 @@ use waldur_offering_users::store::counters;
 
 /// One captured statement.
 #[derive(Debug, Clone)]
-pub struct Statement {
+pub(crate) struct Statement {
     pub sql: String,
 }
 
 impl Statement {
-    pub fn is_commit(&self) -> bool {
+    pub(crate) fn is_commit(&self) -> bool {
         matches!(self.sql.trim().to_ascii_uppercase().as_str(), "COMMIT" | "ROLLBACK")
     }
 
     /// The first few words, for messages and reports.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let words: Vec<&str> = self.sql.split_whitespace().take(6).collect();
         words.join(" ")
     }
 }
 
 /// The authentication statement every request starts with (it also computes the reach).
-pub fn is_token_lookup(statement: &Statement) -> bool {
+pub(crate) fn is_token_lookup(statement: &Statement) -> bool {
     statement.sql.contains("key_sha256 = $")
 }
 
@@ -86,7 +86,7 @@ fn unquote(text: &str) -> String {
 }
 
 /// The statements in a piece of server log, in order.
-pub fn parse_log(log: &str) -> Vec<Statement> {
+pub(crate) fn parse_log(log: &str) -> Vec<Statement> {
     let log = strip_ansi(log);
     let mut statements = Vec::new();
     // An event may span lines only inside its quoted fields, which are escaped; one per line.
@@ -105,13 +105,13 @@ pub fn parse_log(log: &str) -> Vec<Statement> {
 }
 
 /// Statements the server executed for one request, plus the `BEGIN`s sqlx does not log.
-pub fn statement_count(statements: &[Statement]) -> usize {
+pub(crate) fn statement_count(statements: &[Statement]) -> usize {
     statements.len() + statements.iter().filter(|s| s.is_commit()).count()
 }
 
 /// What a request of a scenario carries, for giving placeholders their values.
 #[derive(Debug, Clone, Default)]
-pub struct Values {
+pub(crate) struct Values {
     pub caller_id: i64,
     pub token_hash: [u8; 32],
     pub offering_uuid: Option<Uuid>,
@@ -133,7 +133,7 @@ pub struct Values {
 
 /// A placeholder's value: a constant (SQL literal text), or an expression of pgbench variables.
 #[derive(Debug, Clone)]
-pub enum Value {
+pub(crate) enum Value {
     /// A literal value as text (unquoted), sent as a parameter.
     Const(String),
     /// SQL NULL.
@@ -285,12 +285,12 @@ fn literal(text: &str) -> String {
 
 /// A pgbench script replaying `requests` (each: its statements and values). Constants go in
 /// as pgbench variables (`-D`), so `-M prepared` sends them as parameters like sqlx does.
-pub struct PgbenchScript {
+pub(crate) struct PgbenchScript {
     pub text: String,
     pub defines: Vec<(String, String)>,
 }
 
-pub fn pgbench_script(
+pub(crate) fn pgbench_script(
     requests: &[(Vec<Statement>, Values)],
     pool: Option<(i64, i64)>,
 ) -> Result<PgbenchScript, String> {
@@ -337,7 +337,7 @@ pub fn pgbench_script(
 }
 
 /// Runs pgbench; returns script executions per second.
-pub fn run_pgbench(
+pub(crate) fn run_pgbench(
     script: &PgbenchScript,
     dir: &Path,
     name: &str,
@@ -375,7 +375,7 @@ pub fn run_pgbench(
 
 /// A psql script that prepares `statement`, runs it five times (so the plan cache decides
 /// between custom and generic plans as it does for the server), then explains the sixth run.
-pub fn explain_script(
+pub(crate) fn explain_script(
     label: &str,
     token: &Statement,
     statement: &Statement,
@@ -422,7 +422,7 @@ fn prepared(statement: &Statement, values: &Values) -> Result<(String, String), 
 }
 
 /// Runs a psql script; returns its output.
-pub fn run_psql(conninfo: &str, script: &str) -> Result<String, String> {
+pub(crate) fn run_psql(conninfo: &str, script: &str) -> Result<String, String> {
     use std::io::Write;
     let mut child = Command::new("psql")
         .args(["-X", "-q", "--no-align", "--tuples-only", "-v", "ON_ERROR_STOP=1", conninfo])

@@ -5,7 +5,7 @@ use std::path::Path;
 
 /// One row of the table.
 #[derive(Debug, Clone)]
-pub struct Row {
+pub(crate) struct Row {
     pub scenario: String,
     pub connections: u32,
     pub requests_per_sec: f64,
@@ -19,7 +19,7 @@ pub struct Row {
 }
 
 /// CPU, cores, memory, kernel and PostgreSQL of this machine.
-pub fn machine(postgres_version: &str) -> String {
+pub(crate) fn machine(postgres_version: &str) -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu = cpuinfo
         .lines()
@@ -50,7 +50,7 @@ fn ms(v: f64) -> String {
 }
 
 /// The table, with the scenario legend below it.
-pub fn table(rows: &[Row]) -> String {
+pub(crate) fn table(rows: &[Row]) -> String {
     let mut out = String::new();
     out.push_str(
         "| scenario | conns | req/s | p50 | p99 | errors | SQL stmts/req | pgbench req/s | ours / pgbench | server peak RSS |\n\
@@ -83,7 +83,7 @@ pub fn table(rows: &[Row]) -> String {
 }
 
 /// Replaces the section under `heading` (up to the next `## `) in `file`, or appends it.
-pub fn write_section(file: &Path, heading: &str, body: &str) -> std::io::Result<()> {
+pub(crate) fn write_section(file: &Path, heading: &str, body: &str) -> std::io::Result<()> {
     let text = std::fs::read_to_string(file).unwrap_or_else(|_| "# Benchmarks\n".into());
     let section = format!("{heading}\n\n{}\n", body.trim_end());
     let updated = match text.find(&format!("{heading}\n")) {

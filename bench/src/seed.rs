@@ -19,27 +19,27 @@ use uuid::Uuid;
 use waldur_offering_users::store::auth::hash_key;
 
 /// Bump when the generated data changes: databases seeded by an older generator are rebuilt.
-pub const SEED_VERSION: i32 = 1;
+pub(crate) const SEED_VERSION: i32 = 1;
 
-pub const USERS: i64 = 10_000;
+pub(crate) const USERS: i64 = 10_000;
 const PROVIDERS: i64 = 20;
 const CLIENTS: i64 = 100;
 const PROJECTS_PER_CLIENT: i64 = 10;
-pub const OFFERINGS: i64 = 200;
+pub(crate) const OFFERINGS: i64 = 200;
 /// Offerings 201..=210 of the S1 provider hold the S6 pool.
-pub const POOL_OFFERINGS: i64 = 10;
+pub(crate) const POOL_OFFERINGS: i64 = 10;
 
-pub const STAFF_ID: i64 = 1;
-pub const S1_OWNER_ID: i64 = 2;
-pub const S3_OWNER_ID: i64 = 3;
+pub(crate) const STAFF_ID: i64 = 1;
+pub(crate) const S1_OWNER_ID: i64 = 2;
+pub(crate) const S3_OWNER_ID: i64 = 3;
 /// Customer 2 provides the S1 offering; customer 1 the S3 owner's 50 offerings.
 const S1_CUSTOMER: i64 = 2;
 const S3_CUSTOMER: i64 = 1;
-pub const S1_OFFERING: i64 = 51;
+pub(crate) const S1_OFFERING: i64 = 51;
 
 /// Who and what the scenarios use.
 #[derive(Debug, Clone)]
-pub struct Principals {
+pub(crate) struct Principals {
     pub staff_token: String,
     pub s1_owner_token: String,
     pub s3_owner_token: String,
@@ -49,7 +49,7 @@ pub struct Principals {
 }
 
 impl Principals {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Principals {
             staff_token: token(STAFF_ID),
             s1_owner_token: token(S1_OWNER_ID),
@@ -61,7 +61,7 @@ impl Principals {
 }
 
 /// The API key of a user that has one (40 characters, like Waldur's).
-pub fn token(user_id: i64) -> String {
+pub(crate) fn token(user_id: i64) -> String {
     format!("wou-bench-token-{user_id:024}")
 }
 
@@ -74,7 +74,7 @@ const KIND_CONSENT: u64 = 6;
 const KIND_OFFERING_USER: u64 = 7;
 
 /// SplitMix64: a fixed, fast hash for deterministic pseudo-random data.
-pub fn mix(mut x: u64) -> u64 {
+pub(crate) fn mix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
@@ -86,18 +86,18 @@ fn rand(kind: u64, id: i64, salt: u64) -> u64 {
 }
 
 /// A version-4 uuid derived from (kind, id).
-pub fn uuid_of(kind: u64, id: i64) -> Uuid {
+pub(crate) fn uuid_of(kind: u64, id: i64) -> Uuid {
     let hi = rand(kind, id, 1) as u128;
     let lo = rand(kind, id, 2) as u128;
     uuid::Builder::from_random_bytes(((hi << 64) | lo).to_be_bytes()).into_uuid()
 }
 
 /// The uuid of an S6 pool record: decimal digits only, so pgbench can build it from the id.
-pub fn pool_uuid(id: i64) -> Uuid {
+pub(crate) fn pool_uuid(id: i64) -> Uuid {
     Uuid::parse_str(&format!("b0000000-0000-4000-8000-{id:012}")).expect("valid pool uuid")
 }
 
-pub const POOL_UUID_PREFIX: &str = "b0000000-0000-4000-8000-";
+pub(crate) const POOL_UUID_PREFIX: &str = "b0000000-0000-4000-8000-";
 
 const FIRST_NAMES: [&str; 24] = [
     "Anna", "Ben", "Carla", "David", "Eva", "Farid", "Grace", "Hannes", "Ines", "Jonas", "Kaja", "Liam", "Maria",
@@ -214,14 +214,14 @@ async fn copy_rows(
 }
 
 /// Where the offering users go: (offering, user) pairs, numbered from 1 in row order.
-pub struct Layout {
+pub(crate) struct Layout {
     s1_count: i64,
     per_offering: i64,
     extra: i64,
 }
 
 impl Layout {
-    pub fn new(scale: i64) -> Self {
+    pub(crate) fn new(scale: i64) -> Self {
         let s1_count = (scale / 2).min(USERS);
         let rest = scale - s1_count;
         Layout { s1_count, per_offering: rest / (OFFERINGS - 1), extra: rest % (OFFERINGS - 1) }
@@ -279,7 +279,7 @@ fn consents_to(id: i64) -> bool {
 }
 
 /// Seeds an empty, migrated database. Returns the number of offering users written.
-pub async fn seed(conn: &mut PgConnection, scale: i64) -> sqlx::Result<i64> {
+pub(crate) async fn seed(conn: &mut PgConnection, scale: i64) -> sqlx::Result<i64> {
     let layout = Layout::new(scale);
     let mut tx = conn.begin().await?;
     sqlx::query("SET LOCAL maintenance_work_mem = '256MB'").execute(&mut *tx).await?;
@@ -487,7 +487,7 @@ fn roles() -> Vec<String> {
 
 /// The S6 pool: `size` Requested records (no username) in the pool offerings, ids from
 /// `first_id`, uuids from [`pool_uuid`]. Replaces any earlier pool and clears the audit trail.
-pub async fn reset_pool(conn: &mut PgConnection, first_id: i64, size: i64) -> sqlx::Result<()> {
+pub(crate) async fn reset_pool(conn: &mut PgConnection, first_id: i64, size: i64) -> sqlx::Result<()> {
     let mut tx = conn.begin().await?;
     sqlx::query("DELETE FROM offering_users WHERE offering_id > $1").bind(OFFERINGS).execute(&mut *tx).await?;
     sqlx::query("TRUNCATE audit_events").execute(&mut *tx).await?;
@@ -510,11 +510,11 @@ pub async fn reset_pool(conn: &mut PgConnection, first_id: i64, size: i64) -> sq
 }
 
 /// Removes the S6 pool (so the read scenarios see exactly the seeded scale).
-pub async fn drop_pool(conn: &mut PgConnection) -> sqlx::Result<()> {
+pub(crate) async fn drop_pool(conn: &mut PgConnection) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM offering_users WHERE offering_id > $1").bind(OFFERINGS).execute(&mut *conn).await?;
     sqlx::query("TRUNCATE audit_events").execute(&mut *conn).await?;
     Ok(())
 }
 
 /// Capacity of the pool offerings.
-pub const POOL_CAPACITY: i64 = POOL_OFFERINGS * USERS;
+pub(crate) const POOL_CAPACITY: i64 = POOL_OFFERINGS * USERS;

@@ -12,7 +12,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 /// A running server.
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
     pub addr: SocketAddr,
     pub log: PathBuf,
@@ -22,7 +22,13 @@ impl Server {
     /// Starts `bin serve` on a free local port against `database_url`, logging to `log`
     /// with `rust_log` as the filter, and waits until it is ready (`/health/ready` answers
     /// 200: the server listens before its migrations are done, answering 503 meanwhile).
-    pub fn start(bin: &Path, database_url: &str, pool_size: u32, rust_log: &str, log: &Path) -> Result<Server, String> {
+    pub(crate) fn start(
+        bin: &Path,
+        database_url: &str,
+        pool_size: u32,
+        rust_log: &str,
+        log: &Path,
+    ) -> Result<Server, String> {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("no free port: {e}"))?
@@ -59,17 +65,17 @@ impl Server {
         }
     }
 
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// Resets the peak-RSS watermark (`/proc/<pid>/clear_refs`, Linux ≥ 4.0).
-    pub fn reset_peak_rss(&self) {
+    pub(crate) fn reset_peak_rss(&self) {
         let _ = std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5");
     }
 
     /// Peak resident set size since the last reset, in kB (`VmHWM`).
-    pub fn peak_rss_kb(&self) -> Option<u64> {
+    pub(crate) fn peak_rss_kb(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
         status
             .lines()
@@ -78,7 +84,7 @@ impl Server {
     }
 
     /// SIGTERM (in-flight requests finish), then SIGKILL after 10 s.
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
@@ -101,7 +107,7 @@ impl Drop for Server {
 }
 
 /// One request over a fresh connection (`Connection: close`); returns the status and body.
-pub fn request(
+pub(crate) fn request(
     addr: SocketAddr,
     method: &str,
     path: &str,

@@ -21,15 +21,15 @@ use sqlx::{Connection, PgConnection};
 
 /// A live connection answers a ping in well under a millisecond; this leaves room for a
 /// loaded machine's scheduling delay, and no more.
-pub const PING_TIMEOUT: Duration = Duration::from_secs(1);
+pub(super) const PING_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a replacement may take to open. A new connection (TCP, TLS, startup) takes a few
 /// milliseconds; the rest is room for a loaded machine, and a request waiting on it still has
 /// most of its acquire timeout left.
-pub const REPLACE_TIMEOUT: Duration = Duration::from_secs(2);
+pub(super) const REPLACE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// What the checks share: how to make a replacement, and when a connection last did not answer.
 #[derive(Debug)]
-pub struct Checks {
+pub(super) struct Checks {
     connect: PgConnectOptions,
     /// When the last ping that got no answer was sent.
     last_unanswered: Mutex<Option<Instant>>,
@@ -37,7 +37,7 @@ pub struct Checks {
 
 /// Why a connection could not be kept.
 #[derive(Debug)]
-pub enum Unanswered {
+pub(super) enum Unanswered {
     /// The ping failed: the peer closed or reset the connection, or answered with an error.
     /// sqlx's close of it ends at once, the socket having something to read.
     Broken(sqlx::Error),
@@ -47,7 +47,7 @@ pub enum Unanswered {
 }
 
 impl Unanswered {
-    pub fn into_error(self) -> sqlx::Error {
+    pub(super) fn into_error(self) -> sqlx::Error {
         match self {
             Unanswered::Broken(e) | Unanswered::Frozen(e) => e,
         }
@@ -57,18 +57,18 @@ impl Unanswered {
 impl Checks {
     /// Checks whose replacements are made with `connect`, the options of the pool's own
     /// connections.
-    pub fn new(connect: PgConnectOptions) -> Checks {
+    pub(super) fn new(connect: PgConnectOptions) -> Checks {
         Checks { connect, last_unanswered: Mutex::new(None) }
     }
 
     /// The connection has been idle `idle_for`, since before a connection last did not answer.
-    pub fn idle_since_a_freeze(&self, idle_for: Duration) -> bool {
+    pub(super) fn idle_since_a_freeze(&self, idle_for: Duration) -> bool {
         let last = *self.last_unanswered.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         last.is_some_and(|sent| sent.elapsed() < idle_for)
     }
 
     /// Keeps `conn` if it answers a ping within [`PING_TIMEOUT`]; otherwise [`Checks::replace`]s it.
-    pub async fn live_or_replaced(&self, conn: &mut PgConnection) -> Result<(), Unanswered> {
+    pub(super) async fn live_or_replaced(&self, conn: &mut PgConnection) -> Result<(), Unanswered> {
         let sent = Instant::now();
         match tokio::time::timeout(PING_TIMEOUT, conn.ping()).await {
             Ok(Ok(())) => return Ok(()),
@@ -88,7 +88,7 @@ impl Checks {
 
     /// Puts a new connection in the place of `conn`, within [`REPLACE_TIMEOUT`], and drops the
     /// old one without a word to its peer (see the module's header).
-    pub async fn replace(&self, conn: &mut PgConnection) -> Result<(), Unanswered> {
+    pub(super) async fn replace(&self, conn: &mut PgConnection) -> Result<(), Unanswered> {
         let fresh = match tokio::time::timeout(REPLACE_TIMEOUT, PgConnection::connect_with(&self.connect)).await {
             Ok(Ok(fresh)) => fresh,
             Ok(Err(e)) => return Err(Unanswered::Frozen(e)),

@@ -34,7 +34,7 @@ use crate::store::directory::{ids_by_uuid, Table};
 pub const DEMO: &str = include_str!("demo.json");
 
 /// The demo's checklist answers: who answered which offering user's checklist, and how.
-pub const DEMO_ANSWERS: &str = include_str!("demo_answers.json");
+pub(super) const DEMO_ANSWERS: &str = include_str!("demo_answers.json");
 
 /// Why `serve --demo` imported nothing.
 #[derive(Debug, thiserror::Error)]

@@ -25,15 +25,15 @@ use tokio::time::Sleep;
 /// The error of a body read that waited longer than the body-read timeout.
 #[derive(Debug, thiserror::Error)]
 #[error("no part of the request body arrived within the body-read timeout")]
-pub struct BodyReadTimeout;
+pub(super) struct BodyReadTimeout;
 
 /// Whether a request's body has been read to its end (or had none).
 #[derive(Debug, Clone, Default)]
-pub struct BodyEnd(Arc<AtomicBool>);
+pub(super) struct BodyEnd(Arc<AtomicBool>);
 
 impl BodyEnd {
     /// `true` once the body's last frame was read.
-    pub fn reached(&self) -> bool {
+    pub(super) fn reached(&self) -> bool {
         self.0.load(Ordering::Acquire)
     }
 
@@ -43,7 +43,7 @@ impl BodyEnd {
 }
 
 /// `body`, watched: see the module documentation.
-pub fn watch(body: Body, idle_timeout: Duration) -> (Body, BodyEnd) {
+pub(super) fn watch(body: Body, idle_timeout: Duration) -> (Body, BodyEnd) {
     let end = BodyEnd::default();
     if body.is_end_stream() {
         end.mark();
@@ -99,7 +99,7 @@ impl HttpBody for Watched {
 }
 
 /// Whether a body read failed on the body-read timeout (wherever in the error's chain).
-pub fn is_read_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
+pub(super) fn is_read_timeout(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(error);
     while let Some(e) = cause {
         if e.is::<BodyReadTimeout>() {

@@ -34,7 +34,7 @@ const X_RESULT_COUNT: HeaderName = HeaderName::from_static("x-result-count");
 const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(600);
 
 /// The policy of `settings`, or `None` when no origin is allowed (no CORS headers at all).
-pub fn policy(settings: &Settings) -> Option<CorsLayer> {
+pub(super) fn policy(settings: &Settings) -> Option<CorsLayer> {
     let origins: Vec<HeaderValue> = settings
         .cors_allowed_origins
         .iter()
@@ -70,7 +70,7 @@ pub fn policy(settings: &Settings) -> Option<CorsLayer> {
 
 /// Middleware: applies `policy` to preflights and to requests of every other method; a plain
 /// `OPTIONS` goes straight to its route.
-pub async fn cors(State(policy): State<Option<CorsLayer>>, request: Request, next: Next) -> Response {
+pub(super) async fn cors(State(policy): State<Option<CorsLayer>>, request: Request, next: Next) -> Response {
     let Some(policy) = policy else { return next.run(request).await };
     let plain_options =
         request.method() == Method::OPTIONS && !request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);

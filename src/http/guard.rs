@@ -33,7 +33,7 @@ use crate::error::{ApiError, DatabaseErrorKind, Unavailable};
 
 /// Middleware: watches the body, sheds, times out and runs the rest of the stack on its own
 /// task.
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(super) async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     let (body, body_end) = body_watch::watch(body, state.settings.body_read_timeout);
     let response = run_guarded(&state, Request::from_parts(parts, body), next).await;

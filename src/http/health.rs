@@ -15,12 +15,12 @@ use super::AppState;
 use crate::db::monitor::Readiness;
 
 /// Liveness: the process serves requests.
-pub const LIVE_PATH: &str = "/health/live";
+pub(super) const LIVE_PATH: &str = "/health/live";
 /// Readiness: PostgreSQL answers and every migration this binary knows is applied.
-pub const READY_PATH: &str = "/health/ready";
+pub(super) const READY_PATH: &str = "/health/ready";
 
 /// The two health routes.
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     // `both` answers the path with and without a trailing slash.
     let r = both(Router::new(), &format!("{LIVE_PATH}/"), allow_public("GET, HEAD, OPTIONS", get(live)));
     both(r, &format!("{READY_PATH}/"), allow_public("GET, HEAD, OPTIONS", get(ready)))

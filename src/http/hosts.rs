@@ -19,11 +19,11 @@ use super::AppState;
 use crate::error::ApiError;
 
 /// The `detail` of the 400 answered for a host we do not serve.
-pub const INVALID_HOST: &str = "Invalid host header.";
+pub(super) const INVALID_HOST: &str = "Invalid host header.";
 
 /// Middleware: answers 400 `{"detail": "Invalid host header."}` for a request whose host is
 /// malformed, or, when `--allowed-hosts` is set, missing or not listed.
-pub async fn require_allowed_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(super) async fn require_allowed_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if request.uri().path().starts_with("/health/") {
         return next.run(request).await;
     }
@@ -63,7 +63,7 @@ fn log_refused(host: Option<&str>) {
 /// The host the client asked for: the first `X-Forwarded-Host` when forwarded headers are
 /// trusted and one is present, else `Host`, else the authority of an absolute request URI
 /// (HTTP/2). Not yet checked for syntax.
-pub fn effective_host<'a>(
+pub(super) fn effective_host<'a>(
     headers: &'a HeaderMap,
     authority: Option<&'a str>,
     trust_forwarded: bool,
@@ -75,7 +75,7 @@ pub fn effective_host<'a>(
 
 /// The first of a header's comma-separated values, trimmed; `None` when absent or empty.
 /// Proxies append, so the first value is what the client itself sent to the outermost one.
-pub fn first_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(super) fn first_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     let value = headers.get(name)?.to_str().ok()?;
     Some(value.split(',').next()?.trim()).filter(|v| !v.is_empty())
 }
@@ -84,7 +84,7 @@ pub fn first_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// address kept in its brackets. `None` when it is not a host name, an IP address, or one of
 /// these with a port (Django's `split_domain_port`, underscores also allowed for container
 /// names).
-pub fn split_host(host: &str) -> Option<(String, Option<u16>)> {
+pub(super) fn split_host(host: &str) -> Option<(String, Option<u16>)> {
     let host = host.to_ascii_lowercase();
     let (domain, port) = if host.starts_with('[') {
         let end = host.find(']')?;
@@ -124,7 +124,7 @@ pub fn split_host(host: &str) -> Option<(String, Option<u16>)> {
 ///   (`example.org:8443`) only a host that names that very port.
 ///
 /// Domains compare case-insensitively, and a trailing dot on the host is ignored.
-pub fn is_allowed(host: &str, allowed: &[String]) -> bool {
+pub(super) fn is_allowed(host: &str, allowed: &[String]) -> bool {
     let Some((domain, port)) = split_host(host) else { return false };
     allowed.iter().any(|entry| entry_matches(entry.trim(), &domain, port))
 }

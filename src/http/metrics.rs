@@ -17,12 +17,12 @@ use super::AppState;
 use crate::telemetry::metrics::{MetricsToken, PoolState};
 
 /// Where the metrics are served.
-pub const METRICS_PATH: &str = "/metrics";
+pub(super) const METRICS_PATH: &str = "/metrics";
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// The metrics route.
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     Router::new().route(METRICS_PATH, get(metrics))
 }
 

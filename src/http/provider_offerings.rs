@@ -17,7 +17,7 @@ use crate::domain::principal::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::store::directory_reads::visible_offering;
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     both(Router::new(), "/api/marketplace-provider-offerings/{uuid}/", allow("GET, HEAD, OPTIONS", get(retrieve)))
 }
 

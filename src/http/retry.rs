@@ -33,12 +33,12 @@ use super::AppState;
 use crate::error::Unavailable;
 
 /// Runs of a request, the first included, before its conflict is answered.
-pub const ATTEMPTS: u32 = 5;
+pub(super) const ATTEMPTS: u32 = 5;
 
 /// Middleware: replays a request answered with [`Unavailable::Conflict`], up to [`ATTEMPTS`]
 /// runs, after a short randomised pause that grows with each run (so that the two sides of a
 /// deadlock do not meet again in step).
-pub async fn replay_conflicts(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(super) async fn replay_conflicts(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     let tape = Tape::new(body, state.settings.max_body_size);
     let mut attempt = 1;

@@ -13,7 +13,7 @@ use crate::domain::principal::Caller;
 use crate::error::ApiError;
 
 /// Routes `path` (ending in `/`) and the same path without the slash to `methods`.
-pub fn both(router: Router<AppState>, path: &str, methods: MethodRouter<AppState>) -> Router<AppState> {
+pub(super) fn both(router: Router<AppState>, path: &str, methods: MethodRouter<AppState>) -> Router<AppState> {
     let bare = path.trim_end_matches('/');
     router.route(path, methods.clone()).route(bare, methods)
 }
@@ -21,7 +21,7 @@ pub fn both(router: Router<AppState>, path: &str, methods: MethodRouter<AppState
 /// Answers every method `methods` does not handle: `OPTIONS` with the `Allow` header (a CORS
 /// preflight without credentials included), anything else with the 405 DRF body. As in DRF,
 /// the caller is authenticated first.
-pub fn allow(allowed: &'static str, methods: MethodRouter<AppState>) -> MethodRouter<AppState> {
+pub(super) fn allow(allowed: &'static str, methods: MethodRouter<AppState>) -> MethodRouter<AppState> {
     methods.fallback(move |method: Method, headers: HeaderMap, caller: Result<Caller, ApiError>| async move {
         if method == Method::OPTIONS && headers.contains_key("access-control-request-method") {
             return options_response(allowed);
@@ -38,7 +38,7 @@ pub fn allow(allowed: &'static str, methods: MethodRouter<AppState>) -> MethodRo
 
 /// [`allow`] for a public route: the same answers, without authenticating anyone (nor taking
 /// a database connection to do so).
-pub fn allow_public(allowed: &'static str, methods: MethodRouter<AppState>) -> MethodRouter<AppState> {
+pub(super) fn allow_public(allowed: &'static str, methods: MethodRouter<AppState>) -> MethodRouter<AppState> {
     methods.fallback(move |method: Method| async move {
         if method == Method::OPTIONS {
             return options_response(allowed);

@@ -13,15 +13,15 @@ use axum::body::{Bytes, HttpBody};
 use http_body::{Frame, SizeHint};
 
 /// Bytes per frame.
-pub const FRAME_SIZE: usize = 64 * 1024;
+pub(super) const FRAME_SIZE: usize = 64 * 1024;
 
 /// `bytes`, frame by frame.
-pub struct StaticBody {
+pub(super) struct StaticBody {
     rest: Bytes,
 }
 
 impl StaticBody {
-    pub fn new(bytes: impl Into<Bytes>) -> Self {
+    pub(super) fn new(bytes: impl Into<Bytes>) -> Self {
         StaticBody { rest: bytes.into() }
     }
 }

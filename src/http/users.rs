@@ -16,7 +16,7 @@ use crate::domain::principal::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::store::directory_reads::{user_by_id, visible_user, UserRow};
 
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     let r = both(Router::new(), "/api/users/me/", allow("GET, HEAD, OPTIONS", get(me)));
     both(r, "/api/users/{uuid}/", allow("GET, HEAD, OPTIONS", get(retrieve)))
 }

@@ -30,7 +30,7 @@ macro_rules! vendored {
 }
 
 /// Where the page is served (also without the trailing slash).
-pub const DOCS_PATH: &str = "/api/docs/";
+pub(super) const DOCS_PATH: &str = "/api/docs/";
 const INIT_PATH: &str = "/api/docs/init.js";
 const BUNDLE_PATH: &str = concat!(vendored!(), "/swagger-ui-bundle.js");
 const CSS_PATH: &str = concat!(vendored!(), "/swagger-ui.css");
@@ -71,7 +71,7 @@ const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
 
 /// The page and its assets; public, outside the request guard.
-pub fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<AppState> {
     let page = both(Router::new(), DOCS_PATH, allow_public("GET, HEAD, OPTIONS", get(page)));
     page.route(
         INIT_PATH,

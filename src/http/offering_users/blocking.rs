@@ -5,7 +5,7 @@
 use crate::error::{ApiError, ApiResult};
 
 /// Runs `work` on a blocking thread and waits for its result.
-pub async fn run<T, F>(work: F) -> ApiResult<T>
+pub(super) async fn run<T, F>(work: F) -> ApiResult<T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,

@@ -38,7 +38,7 @@ const GET_ONLY: &str = "GET, HEAD, OPTIONS";
 
 /// The checklist routes, merged into the offering-users router. `checklist-template/` is a
 /// static segment, which axum's router prefers over `{uuid}` (tested).
-pub fn routes() -> Router<AppState> {
+pub(super) fn routes() -> Router<AppState> {
     let base = "/api/marketplace-offering-users";
     let r = Router::new();
     let r = both(r, &format!("{base}/checklist-template/"), allow(GET_ONLY, get(checklist_template)));

@@ -56,7 +56,7 @@ fn reference(body: &Map<String, Value>, field: &str) -> ApiResult<Reference> {
 }
 
 /// `POST /api/marketplace-offering-users/`: 201 with the new record.
-pub async fn create(
+pub(super) async fn create(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -188,7 +188,7 @@ async fn target(
 }
 
 /// `PUT` and `PATCH /{uuid}/`: in practice a username change, which completes a creation.
-pub async fn update(
+pub(super) async fn update(
     State(state): State<AppState>,
     caller: Caller,
     PathUuid(uuid, _): OfferingUserUuid,
@@ -262,7 +262,7 @@ pub async fn update(
 }
 
 /// `DELETE /{uuid}/`: 204; the record and everything hanging on it are removed.
-pub async fn destroy(
+pub(super) async fn destroy(
     State(state): State<AppState>,
     caller: Caller,
     PathUuid(uuid, _): OfferingUserUuid,
@@ -287,7 +287,7 @@ pub async fn destroy(
 }
 
 /// `POST /{uuid}/update_restricted/ {"is_restricted": bool}`: 200 with an empty body.
-pub async fn update_restricted(
+pub(super) async fn update_restricted(
     State(state): State<AppState>,
     caller: Caller,
     PathUuid(uuid, _): OfferingUserUuid,
@@ -326,7 +326,7 @@ pub async fn update_restricted(
 /// the caller permitted (404 → 403 → 400), and outside any transaction: the transaction that
 /// checked is rolled back, the comment cleaned with no connection held, and a new transaction
 /// locks and checks the record again before writing.
-pub async fn update_comments(
+pub(super) async fn update_comments(
     State(state): State<AppState>,
     caller: Caller,
     PathUuid(uuid, _): OfferingUserUuid,
@@ -421,7 +421,7 @@ fn comment_fields(headers: &HeaderMap, body: &axum::body::Bytes) -> ApiResult<(O
 
 /// The body `update_comments` answers with: both fields as they are now.
 #[derive(Serialize)]
-pub struct Comments {
+pub(super) struct Comments {
     service_provider_comment: String,
     service_provider_comment_url: String,
 }

@@ -23,7 +23,7 @@ const KNOWN_ROUTES: [&str; 7] = [
 /// The uuid a hyperlink field names, or DRF's message for it. `route` is the one route the
 /// field accepts, e.g. `/api/users/`; `script_prefix` (the path the server is published
 /// under, `/waldur` or empty) is dropped from the front of the path first, as DRF does.
-pub fn hyperlink(value: &Value, route: &str, script_prefix: &str) -> Result<Uuid, String> {
+pub(super) fn hyperlink(value: &Value, route: &str, script_prefix: &str) -> Result<Uuid, String> {
     let text = match value {
         Value::String(text) => text,
         other => return Err(format!("Incorrect type. Expected URL string, received {}.", py_type_name(other))),
@@ -51,7 +51,7 @@ pub fn hyperlink(value: &Value, route: &str, script_prefix: &str) -> Result<Uuid
 }
 
 /// DRF's `BooleanField`: true/false, 1/0, and the usual words, in the cases DRF lists.
-pub fn boolean(value: &Value) -> Result<bool, &'static str> {
+pub(super) fn boolean(value: &Value) -> Result<bool, &'static str> {
     match value {
         Value::Bool(b) => Ok(*b),
         Value::Null => Err("This field may not be null."),
@@ -72,7 +72,7 @@ pub fn boolean(value: &Value) -> Result<bool, &'static str> {
 
 /// DRF's `CharField` (blank allowed): a string of at most `max` characters. Numbers are
 /// accepted as their text, as DRF does.
-pub fn string(value: &Value, max: Option<usize>) -> Result<String, String> {
+pub(super) fn string(value: &Value, max: Option<usize>) -> Result<String, String> {
     let text = match value {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
@@ -93,7 +93,7 @@ pub fn string(value: &Value, max: Option<usize>) -> Result<String, String> {
 
 /// DRF's `URLField` (blank allowed, at most 200 characters): Django's URL validator accepts
 /// http, https, ftp and ftps URLs with a host.
-pub fn url(value: &Value) -> Result<String, String> {
+pub(super) fn url(value: &Value) -> Result<String, String> {
     let text = string(value, None)?;
     if text.is_empty() {
         return Ok(text);
@@ -122,14 +122,14 @@ pub const MAX_COMMENT_CHARS: usize = 10_000;
 
 /// Removes everything but safe HTML (ammonia's allow-list): `<p>` survives, `<script>` and
 /// event-handler attributes such as `onerror` do not.
-pub fn sanitize_html(text: &str) -> String {
+pub(super) fn sanitize_html(text: &str) -> String {
     ammonia::clean(text)
 }
 
 /// [`sanitize_html`] on a blocking thread: even at [`MAX_COMMENT_CHARS`], crafted HTML takes
 /// tens of milliseconds to clean, too long to hold an async worker. Callers hold no database
 /// connection while it runs, and call it only once the caller is known to be permitted.
-pub async fn sanitize_html_off_thread(text: String) -> ApiResult<String> {
+pub(super) async fn sanitize_html_off_thread(text: String) -> ApiResult<String> {
     if text.is_empty() {
         return Ok(text);
     }

@@ -19,7 +19,7 @@ use crate::store::offering_users::{self, OfferingUserRow, ReadScope};
 
 /// The list: a bare JSON array, with `X-Result-Count` and `Link`. `HEAD` answers the same
 /// headers without reading the page itself.
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     method: Method,
@@ -100,7 +100,7 @@ async fn page_after_count(
 }
 
 /// One record the caller can see; 404 otherwise.
-pub async fn retrieve(
+pub(super) async fn retrieve(
     State(state): State<AppState>,
     caller: Caller,
     PathUuid(uuid, _): OfferingUserUuid,
@@ -116,6 +116,6 @@ pub async fn retrieve(
 }
 
 /// The `field` parameters of a request.
-pub fn requested_fields(query: &[(String, String)]) -> FieldSet {
+pub(super) fn requested_fields(query: &[(String, String)]) -> FieldSet {
     FieldSet::from_names(query.iter().filter(|(k, _)| k == "field").map(|(_, v)| v.as_str()))
 }

@@ -9,7 +9,7 @@ use crate::http::wire::{Hex, Hyperlink, Timestamp, OFFERINGS_ROUTE, OFFERING_USE
 use crate::store::offering_users::OfferingUserRow;
 
 /// One row as the API shows it.
-pub struct OfferingUserJson<'a> {
+pub(super) struct OfferingUserJson<'a> {
     pub row: &'a OfferingUserRow,
     pub base: &'a str,
     pub fields: FieldSet,

@@ -27,7 +27,7 @@ use crate::http::AppState;
 use crate::store::offering_users::{self as store, TransitionOutcome, TransitionWrite};
 
 /// Runs `transition` on the record in the path, in one statement (`store::run_transition`).
-pub async fn run(
+pub(super) async fn run(
     transition: Transition,
     state: AppState,
     caller: Caller,

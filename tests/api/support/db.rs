@@ -16,7 +16,7 @@ use tokio::sync::OnceCell;
 use waldur_offering_users::embedded::{Durability, EmbeddedCluster};
 
 /// Connection options of the server that hosts the test databases.
-pub fn server_options() -> PgConnectOptions {
+pub(crate) fn server_options() -> PgConnectOptions {
     static OPTIONS: OnceLock<PgConnectOptions> = OnceLock::new();
     OPTIONS
         .get_or_init(|| match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
@@ -95,7 +95,7 @@ async fn drop_orphans(admin: &mut PgConnection) {
 }
 
 /// A fresh database for one test; dropped when the value is dropped.
-pub struct TestDatabase {
+pub(crate) struct TestDatabase {
     pub name: String,
     pub pool: PgPool,
     /// Only the handle that created the database drops it.
@@ -103,7 +103,7 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
-    pub async fn new() -> TestDatabase {
+    pub(crate) async fn new() -> TestDatabase {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let template = template().await;
         let name = format!("wou_test_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
@@ -123,12 +123,12 @@ impl TestDatabase {
     }
 
     /// A second handle on the same database that does not drop it.
-    pub fn attach(other: &TestDatabase) -> TestDatabase {
+    pub(crate) fn attach(other: &TestDatabase) -> TestDatabase {
         TestDatabase { name: other.name.clone(), pool: other.pool.clone(), owner: false }
     }
 
     /// Options for another connection (or a server process) on this database.
-    pub fn options(&self) -> PgConnectOptions {
+    pub(crate) fn options(&self) -> PgConnectOptions {
         server_options().database(&self.name)
     }
 }

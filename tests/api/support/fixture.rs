@@ -7,34 +7,34 @@
 use serde_json::{json, Value};
 
 /// Fixed uuids, readable in failures.
-pub mod ids {
-    pub const STAFF: &str = "00000000000000000000000000000a01";
-    pub const SUPPORT: &str = "00000000000000000000000000000a02";
-    pub const OWNER: &str = "00000000000000000000000000000a03";
-    pub const SERVICE_MANAGER: &str = "00000000000000000000000000000a04";
-    pub const CUSTOMER_SUPPORT: &str = "00000000000000000000000000000a05";
-    pub const ADMIN: &str = "00000000000000000000000000000a06";
-    pub const MANAGER: &str = "00000000000000000000000000000a07";
-    pub const MEMBER: &str = "00000000000000000000000000000a08";
-    pub const OFFERING_MANAGER: &str = "00000000000000000000000000000a09";
-    pub const USER: &str = "00000000000000000000000000000a0a";
-    pub const OUTSIDER: &str = "00000000000000000000000000000a0b";
-    pub const OTHER_OWNER: &str = "00000000000000000000000000000a0c";
+pub(crate) mod ids {
+    pub(crate) const STAFF: &str = "00000000000000000000000000000a01";
+    pub(crate) const SUPPORT: &str = "00000000000000000000000000000a02";
+    pub(crate) const OWNER: &str = "00000000000000000000000000000a03";
+    pub(crate) const SERVICE_MANAGER: &str = "00000000000000000000000000000a04";
+    pub(crate) const CUSTOMER_SUPPORT: &str = "00000000000000000000000000000a05";
+    pub(crate) const ADMIN: &str = "00000000000000000000000000000a06";
+    pub(crate) const MANAGER: &str = "00000000000000000000000000000a07";
+    pub(crate) const MEMBER: &str = "00000000000000000000000000000a08";
+    pub(crate) const OFFERING_MANAGER: &str = "00000000000000000000000000000a09";
+    pub(crate) const USER: &str = "00000000000000000000000000000a0a";
+    pub(crate) const OUTSIDER: &str = "00000000000000000000000000000a0b";
+    pub(crate) const OTHER_OWNER: &str = "00000000000000000000000000000a0c";
 
-    pub const PROVIDER: &str = "00000000000000000000000000000c01";
-    pub const OTHER_PROVIDER: &str = "00000000000000000000000000000c02";
-    pub const PROJECT: &str = "00000000000000000000000000000d01";
+    pub(crate) const PROVIDER: &str = "00000000000000000000000000000c01";
+    pub(crate) const OTHER_PROVIDER: &str = "00000000000000000000000000000c02";
+    pub(crate) const PROJECT: &str = "00000000000000000000000000000d01";
 
     /// The provider's offering, switch on.
-    pub const OFFERING: &str = "00000000000000000000000000000e01";
+    pub(crate) const OFFERING: &str = "00000000000000000000000000000e01";
     /// Another provider's offering, switch on.
-    pub const FOREIGN_OFFERING: &str = "00000000000000000000000000000e02";
+    pub(crate) const FOREIGN_OFFERING: &str = "00000000000000000000000000000e02";
     /// The provider's offering with the switch off.
-    pub const CLOSED_OFFERING: &str = "00000000000000000000000000000e03";
+    pub(crate) const CLOSED_OFFERING: &str = "00000000000000000000000000000e03";
 }
 
 /// Token of a fixture user.
-pub fn token(username: &str) -> String {
+pub(crate) fn token(username: &str) -> String {
     format!("{username}-token")
 }
 
@@ -59,7 +59,7 @@ fn role(user: &str, role: &str, kind: &str, scope: &str) -> Value {
 }
 
 /// The base directory, with no offering users.
-pub fn world() -> Value {
+pub(crate) fn world() -> Value {
     use ids::*;
     let enabled = json!({"service_provider_can_create_offering_user": true,
                          "username_generation_policy": "service_provider"});
@@ -105,19 +105,19 @@ pub fn world() -> Value {
 }
 
 /// An offering-user entry of the directory document.
-pub fn offering_user(uuid: &str, user: &str, offering: &str, username: Option<&str>, state: &str) -> Value {
+pub(crate) fn offering_user(uuid: &str, user: &str, offering: &str, username: Option<&str>, state: &str) -> Value {
     json!({"uuid": uuid, "user": user, "offering": offering, "username": username, "state": state})
 }
 
 /// `world()` plus these offering users.
-pub fn world_with(offering_users: Vec<Value>) -> Value {
+pub(crate) fn world_with(offering_users: Vec<Value>) -> Value {
     let mut doc = world();
     doc["offering_users"] = Value::Array(offering_users);
     doc
 }
 
 /// Active terms of service on an offering, and consents of the given users to them.
-pub fn terms_and_consents(offering: &str, version: &str, consenting: &[&str]) -> Value {
+pub(crate) fn terms_and_consents(offering: &str, version: &str, consenting: &[&str]) -> Value {
     let consents: Vec<Value> = consenting
         .iter()
         .enumerate()

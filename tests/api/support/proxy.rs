@@ -26,7 +26,7 @@ enum Upstream {
 }
 
 /// A cuttable proxy on a fixed loopback port.
-pub struct DbProxy {
+pub(crate) struct DbProxy {
     address: SocketAddr,
     upstream: Upstream,
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
@@ -59,7 +59,7 @@ impl Freezer {
 
 impl DbProxy {
     /// A proxy to the PostgreSQL that hosts the test databases, already up.
-    pub async fn start() -> DbProxy {
+    pub(crate) async fn start() -> DbProxy {
         let options = server_options();
         let upstream = match options.get_socket() {
             Some(dir) => Upstream::Unix(dir.join(format!(".s.PGSQL.{}", options.get_port()))),
@@ -73,7 +73,7 @@ impl DbProxy {
     }
 
     /// Connection options for `database` through the proxy.
-    pub fn options(&self, database: &str) -> PgConnectOptions {
+    pub(crate) fn options(&self, database: &str) -> PgConnectOptions {
         let server = server_options();
         PgConnectOptions::new()
             .host("127.0.0.1")
@@ -83,14 +83,14 @@ impl DbProxy {
     }
 
     /// Cuts the database off: the port refuses connections and every open one is broken.
-    pub fn cut(&self) {
+    pub(crate) fn cut(&self) {
         for task in self.tasks.lock().unwrap().drain(..) {
             task.abort();
         }
     }
 
     /// Lets connections through again, on the same port.
-    pub async fn restore(&self) {
+    pub(crate) async fn restore(&self) {
         let listener = loop {
             match TcpListener::bind(self.address).await {
                 Ok(listener) => break listener,
@@ -102,25 +102,25 @@ impl DbProxy {
 
     /// Freezes every open connection and every one accepted from now on: they stay open but
     /// forward nothing, as when the database's host vanishes.
-    pub fn freeze(&self) {
+    pub(crate) fn freeze(&self) {
         self.freezer.new_frozen.store(true, Ordering::SeqCst);
         self.freezer.set_all(true);
     }
 
     /// Freezes the open connections only; new ones go through: a failover, where the old
     /// node's connections are gone for good and the name leads to a live one.
-    pub fn freeze_open(&self) {
+    pub(crate) fn freeze_open(&self) {
         self.freezer.set_all(true);
         self.freezer.new_frozen.store(false, Ordering::SeqCst);
     }
 
     /// New connections go through again; those frozen stay frozen (see [`DbProxy::freeze_open`]).
-    pub fn thaw_new(&self) {
+    pub(crate) fn thaw_new(&self) {
         self.freezer.new_frozen.store(false, Ordering::SeqCst);
     }
 
     /// Every connection forwards again, with whatever it held back.
-    pub fn thaw(&self) {
+    pub(crate) fn thaw(&self) {
         self.freezer.new_frozen.store(false, Ordering::SeqCst);
         self.freezer.set_all(false);
     }

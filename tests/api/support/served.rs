@@ -15,7 +15,7 @@ use waldur_offering_users::http::Settings;
 use waldur_offering_users::server::{self, Listeners, Transport};
 
 /// A running server; `stop` shuts it down as SIGTERM would.
-pub struct Served {
+pub(crate) struct Served {
     pub address: SocketAddr,
     /// The management listener's address, when it was started with one.
     pub admin: Option<SocketAddr>,
@@ -29,7 +29,7 @@ fn test_limits() -> SessionLimits {
 }
 
 /// Generous test defaults; tests shorten what they exercise.
-pub fn transport() -> Transport {
+pub(crate) fn transport() -> Transport {
     Transport {
         header_read_timeout: Duration::from_secs(10),
         max_connections: 100,
@@ -40,19 +40,23 @@ pub fn transport() -> Transport {
 
 impl Served {
     /// Serves the database behind `options` (already migrated) with `settings`.
-    pub async fn start(options: PgConnectOptions, settings: Settings, transport: Transport) -> Served {
+    pub(crate) async fn start(options: PgConnectOptions, settings: Settings, transport: Transport) -> Served {
         Self::start_on(options, settings, transport, test_limits(), None).await
     }
 
     /// [`Served::start`] with a management listener too.
-    pub async fn start_with_admin(options: PgConnectOptions, settings: Settings, transport: Transport) -> Served {
+    pub(crate) async fn start_with_admin(
+        options: PgConnectOptions,
+        settings: Settings,
+        transport: Transport,
+    ) -> Served {
         let admin = TcpListener::bind("127.0.0.1:0").await.unwrap();
         Self::start_on(options, settings, transport, test_limits(), Some(admin)).await
     }
 
     /// [`Served::start`] with a pool of `pool_size` connections, and a management listener
     /// when `admin` is set.
-    pub async fn start_with_pool(
+    pub(crate) async fn start_with_pool(
         options: PgConnectOptions,
         settings: Settings,
         transport: Transport,
@@ -64,7 +68,7 @@ impl Served {
     }
 
     /// [`Served::start`] with the sessions' time limits given.
-    pub async fn start_with_limits(
+    pub(crate) async fn start_with_limits(
         options: PgConnectOptions,
         settings: Settings,
         transport: Transport,
@@ -106,7 +110,7 @@ impl Served {
     }
 
     /// Starts the shutdown and waits for the server to stop.
-    pub async fn stop(&mut self) {
+    pub(crate) async fn stop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
@@ -116,45 +120,45 @@ impl Served {
     }
 
     /// Starts the shutdown without waiting; [`Served::stopped`] waits.
-    pub fn begin_stop(&mut self) {
+    pub(crate) fn begin_stop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
     }
 
     /// Waits for a stop begun with [`Served::begin_stop`].
-    pub async fn stopped(&mut self) {
+    pub(crate) async fn stopped(&mut self) {
         if let Some(task) = self.task.take() {
             task.await.unwrap();
         }
     }
 
     /// One request on a connection of its own.
-    pub async fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> RawReply {
+    pub(crate) async fn request(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> RawReply {
         raw_request(self.address, method, path, token, body).await
     }
 }
 
 /// A response as read off the wire.
 #[derive(Debug)]
-pub struct RawReply {
+pub(crate) struct RawReply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
 impl RawReply {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
     }
 }
 
 /// Sends one HTTP/1.1 request with `Connection: close` and reads the whole response.
-pub async fn raw_request(
+pub(crate) async fn raw_request(
     address: SocketAddr,
     method: &str,
     path: &str,
@@ -178,7 +182,7 @@ pub async fn raw_request(
 }
 
 /// Parses a `Connection: close` response (no chunked bodies: the server sends lengths).
-pub fn parse(raw: &[u8]) -> RawReply {
+pub(crate) fn parse(raw: &[u8]) -> RawReply {
     let text = String::from_utf8_lossy(raw);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no complete response: {text:?}"));
     let mut lines = head.split("\r\n");

@@ -13,14 +13,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
 
 /// A certificate authority: its PEM certificate, and what signs with it.
-pub struct Authority {
+pub(super) struct Authority {
     pub pem: String,
     certificate: rcgen::Certificate,
     key: KeyPair,
 }
 
 impl Authority {
-    pub fn new(name: &str) -> Authority {
+    pub(super) fn new(name: &str) -> Authority {
         let key = KeyPair::generate().unwrap();
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -32,7 +32,7 @@ impl Authority {
 
     /// A server certificate for these names (`127.0.0.1` becomes an IP address entry) and its
     /// key, both PEM.
-    pub fn issue(&self, names: &[&str]) -> (String, String) {
+    pub(super) fn issue(&self, names: &[&str]) -> (String, String) {
         let key = KeyPair::generate().unwrap();
         let mut params = CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
         params.distinguished_name.push(DnType::CommonName, names[0]);
@@ -42,7 +42,7 @@ impl Authority {
 }
 
 /// The running cluster; dropping it stops it and removes its directory.
-pub struct TlsCluster {
+pub(super) struct TlsCluster {
     /// Holds the data directory and the test's own files (CA certificates, a home directory).
     pub dir: PathBuf,
     pub port: u16,
@@ -52,11 +52,11 @@ pub struct TlsCluster {
 }
 
 /// The names in the server's certificate; 127.0.0.2 is not among them.
-pub const CERTIFIED_NAMES: [&str; 2] = ["localhost", "127.0.0.1"];
+pub(super) const CERTIFIED_NAMES: [&str; 2] = ["localhost", "127.0.0.1"];
 
 impl TlsCluster {
     /// Creates and starts a cluster whose certificate `authority` signed.
-    pub fn start(authority: &Authority) -> TlsCluster {
+    pub(super) fn start(authority: &Authority) -> TlsCluster {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let bin = waldur_offering_users::embedded::find_bin_dir().expect("PostgreSQL's initdb and pg_ctl");
         let dir = std::env::temp_dir().join(format!(
@@ -98,12 +98,12 @@ impl TlsCluster {
     }
 
     /// `postgres://postgres@<host>:<port>/postgres?<query>`.
-    pub fn url(&self, host: &str, query: &str) -> String {
+    pub(super) fn url(&self, host: &str, query: &str) -> String {
         format!("postgres://postgres@{host}:{}/postgres?{query}", self.port)
     }
 
     /// Writes `content` to a file of the test's own (not the cluster's), returning its path.
-    pub fn file(&self, name: &str, content: &str) -> PathBuf {
+    pub(super) fn file(&self, name: &str, content: &str) -> PathBuf {
         let path = self.dir.join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).unwrap();

@@ -22,13 +22,13 @@ use crate::store::checklists::{AnswerRecord, ChecklistRow, CompletionRow, Questi
 
 /// Which variant of a view: what the offering user sees, or what a reviewer sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Audience {
+pub(super) enum Audience {
     User,
     Reviewer,
 }
 
 /// Everything one completion's responses are made of, read in one transaction.
-pub struct Loaded {
+pub(super) struct Loaded {
     pub checklist: ChecklistRow,
     pub completion: CompletionRow,
     pub questions: Vec<QuestionRecord>,
@@ -111,13 +111,13 @@ impl Loaded {
     }
 
     /// Every metric, live, from the current questions and answers.
-    pub fn metrics(&self) -> CompletionMetrics {
+    pub(super) fn metrics(&self) -> CompletionMetrics {
         completion_metrics(&self.domain_questions(), &self.domain_answers())
     }
 
     /// The completion, basic view (§8.3). `is_completed` is the **stored** flag (it changes
     /// only on submit, as upstream); the percentage and the unanswered list are live.
-    pub fn completion_json(&self, metrics: &CompletionMetrics, audience: Audience) -> CompletionJson<'_> {
+    pub(super) fn completion_json(&self, metrics: &CompletionMetrics, audience: Audience) -> CompletionJson<'_> {
         let c = &self.completion;
         let review = (audience == Audience::Reviewer).then(|| CompletionReviewJson {
             requires_review: c.requires_review,
@@ -149,7 +149,7 @@ impl Loaded {
 
     /// `GET checklist/` and `GET checklist_review/` (§8.2, §8.4). `include_all` lists hidden
     /// questions too (user view only; the review view always lists the visible ones).
-    pub fn checklist_response(
+    pub(super) fn checklist_response(
         &self,
         viewer_user_id: i64,
         audience: Audience,
@@ -268,7 +268,7 @@ fn template_question_json(record: &QuestionRecord) -> TemplateQuestionJson<'_> {
 
 /// `GET checklist-template/` (§8.6): every question, and those visible before any answer
 /// (the ones without dependencies, §6).
-pub fn template_json<'a>(checklist: &'a ChecklistRow, questions: &'a [QuestionRecord]) -> TemplateJson<'a> {
+pub(super) fn template_json<'a>(checklist: &'a ChecklistRow, questions: &'a [QuestionRecord]) -> TemplateJson<'a> {
     let domain: Vec<Question> = questions.iter().map(|q| q.question.clone()).collect();
     let initial: Vec<Uuid> = visible_questions(&domain, &[]).into_iter().map(|q| q.uuid).collect();
     TemplateJson {

@@ -23,7 +23,7 @@ const UNKNOWN_MIME: &str = "application/octet-stream";
 /// The MIME type of content from its first bytes: the `infer` crate's magic numbers, and
 /// `text/plain` for text (which has no magic number; libmagic says `text/plain` for it, and
 /// questions allow `text/*`). `None` when nothing matched.
-pub fn sniff_mime(head: &[u8]) -> Option<String> {
+pub(super) fn sniff_mime(head: &[u8]) -> Option<String> {
     if let Some(kind) = infer::get(head) {
         return Some(kind.mime_type().to_owned());
     }
@@ -46,17 +46,17 @@ fn looks_like_text(head: &[u8]) -> bool {
 }
 
 /// A MIME sniffer as [`Base64Files`] takes it.
-pub type Sniffer = fn(&[u8]) -> Option<String>;
+pub(super) type Sniffer = fn(&[u8]) -> Option<String>;
 
 /// The inspector validation uses: strict base64, then [`sniff_mime`] on the first 1024
 /// bytes; and the completion's stored files that processed entries may name.
-pub fn inspector(stored: HashMap<Uuid, StoredFile>) -> Base64Files<Sniffer> {
+pub(super) fn inspector(stored: HashMap<Uuid, StoredFile>) -> Base64Files<Sniffer> {
     Base64Files::new(sniff_mime as Sniffer).with_stored(stored)
 }
 
 /// What a validated submission writes, one statement per kind.
 #[derive(Debug, Default)]
-pub struct Writes {
+pub(super) struct Writes {
     /// Questions whose answer of the caller is deleted (`answer_data: null`).
     pub deletes: Vec<i64>,
     /// The answers to create or replace, uploads replaced by their references.
@@ -67,7 +67,7 @@ pub struct Writes {
 
 impl Writes {
     /// Bytes of the new uploads.
-    pub fn new_bytes(&self) -> u64 {
+    pub(super) fn new_bytes(&self) -> u64 {
         self.new_files.iter().map(|f| u64::try_from(f.content.len()).unwrap_or(u64::MAX)).sum()
     }
 }
@@ -76,7 +76,7 @@ impl Writes {
 /// sniffed and given the id it will be stored under; a processed entry is rebuilt from the
 /// stored file it names (validation made sure it is one of this question's), so that its
 /// name, size and MIME type are the stored ones and other keys are dropped.
-pub fn plan_writes(
+pub(super) fn plan_writes(
     valid: Vec<ValidAnswer>,
     questions: &HashMap<Uuid, &QuestionRecord>,
     stored: &HashMap<Uuid, StoredFile>,

@@ -71,7 +71,7 @@ fn body_limit<'a>(state: &AppState, questions: impl IntoIterator<Item = &'a Ques
 /// `POST {uuid}/submit_answers/`: validate every element, then apply them (`null` deletes the
 /// caller's own answer), store uploads, recompute the stored status; the writes in one
 /// transaction, serialized per completion.
-pub async fn submit_answers(
+pub(super) async fn submit_answers(
     State(state): State<AppState>,
     caller: Caller,
     PathUuid(uuid, _): OfferingUserUuid,

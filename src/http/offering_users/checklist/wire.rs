@@ -27,7 +27,7 @@ pub(super) struct ChecklistJson<'a> {
 
 /// A completion (§8.3): the basic keys, then the reviewer's.
 #[derive(Serialize)]
-pub struct CompletionJson<'a> {
+pub(super) struct CompletionJson<'a> {
     pub(super) uuid: Hex,
     /// The **stored** flag (it changes only on submit, as upstream).
     pub(super) is_completed: bool,
@@ -91,7 +91,7 @@ pub(super) struct ReviewTriggerJson {
 
 /// `GET checklist/` and `GET checklist_review/`.
 #[derive(Serialize)]
-pub struct ChecklistResponse<'a> {
+pub(super) struct ChecklistResponse<'a> {
     pub(super) checklist: ChecklistJson<'a>,
     pub(super) completion: CompletionJson<'a>,
     pub(super) questions: Vec<QuestionJson<'a>>,
@@ -99,7 +99,7 @@ pub struct ChecklistResponse<'a> {
 
 /// `POST submit_answers/`.
 #[derive(Serialize)]
-pub struct SubmittedJson<'a> {
+pub(super) struct SubmittedJson<'a> {
     pub detail: &'static str,
     pub completion: CompletionJson<'a>,
 }
@@ -194,7 +194,7 @@ pub(super) struct ConditionJson<'a> {
 
 /// `GET checklist-template/` (§8.6).
 #[derive(Serialize)]
-pub struct TemplateJson<'a> {
+pub(super) struct TemplateJson<'a> {
     pub(super) checklist: ChecklistJson<'a>,
     pub(super) questions: Vec<TemplateQuestionJson<'a>>,
     pub(super) initial_visible_questions: Vec<TemplateQuestionJson<'a>>,

@@ -18,7 +18,7 @@ use crate::error::ApiError;
 
 /// Everything a list request can ask for, validated.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ListParams {
+pub(super) struct ListParams {
     pub filter: ListFilter,
     /// The `o` keys, in the order given.
     pub order: Vec<OrderKey>,
@@ -30,7 +30,7 @@ pub struct ListParams {
 }
 
 /// Django's message for a NUL character in a text field.
-pub const NULL_CHARACTERS: &str = "Null characters are not allowed.";
+pub(super) const NULL_CHARACTERS: &str = "Null characters are not allowed.";
 
 /// Why a list request is refused.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,7 +56,10 @@ impl From<ListParamsError> for ApiError {
 /// value is reported at once, under its parameter's name. `script_prefix` is the path the
 /// server is published under (`/waldur`, or empty): hyperlinks carry it in front of the
 /// API's paths.
-pub fn parse_list_params(pairs: &[(String, String)], script_prefix: &str) -> Result<ListParams, ListParamsError> {
+pub(super) fn parse_list_params(
+    pairs: &[(String, String)],
+    script_prefix: &str,
+) -> Result<ListParams, ListParamsError> {
     let mut errors = Map::new();
     let mut params = ListParams { page_size: DEFAULT_PAGE_SIZE, ..Default::default() };
     fn values<'p>(pairs: &'p [(String, String)], key: &'p str) -> impl Iterator<Item = &'p str> {
@@ -214,7 +217,7 @@ fn date_time(raw: Option<&str>, key: &str, errors: &mut Map<String, Value>) -> O
 }
 
 /// An ISO-8601 date or date-time; naive values are UTC, a date alone is midnight UTC.
-pub fn parse_date_time(value: &str) -> Option<DateTime<Utc>> {
+pub(super) fn parse_date_time(value: &str) -> Option<DateTime<Utc>> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(value) {
         return Some(dt.with_timezone(&Utc));
     }

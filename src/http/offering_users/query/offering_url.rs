@@ -6,7 +6,7 @@ use crate::http::request::strip_script_prefix;
 
 /// What the `offering` filter's URL names, resolved as upstream's `URLFilter` does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OfferingUrl {
+pub(super) enum OfferingUrl {
     /// The provider-offering detail route with this uuid.
     Offering(Uuid),
     /// A value without a path (a bare uuid), another route, or a lookup that is not a uuid:
@@ -23,7 +23,7 @@ pub enum OfferingUrl {
 /// its DRF router's routes: `/api/`, `/api/<resource>/`, `/api/<resource>/<lookup>/` or
 /// `/api/<resource>/<lookup>/<action>/`, the trailing slash optional (docs/spec/decisions.md 3).
 /// Everything else (`/`, `/admin/x/`, `/api/a/b/c/d/`, `/api//x/`) resolves to nothing.
-pub fn resolve_offering_url(value: &str, script_prefix: &str) -> OfferingUrl {
+pub(super) fn resolve_offering_url(value: &str, script_prefix: &str) -> OfferingUrl {
     // urlparse: after `scheme://` the network location runs to the first `/`, `?` or `#`.
     let path = match value.find("://") {
         Some(i) => {
