@@ -192,7 +192,7 @@ async fn served_with_the_fold_blocked(
     let mut lock = app.db.pool.begin().await.unwrap();
     sqlx::query("LOCK TABLE offering_user_counts IN ACCESS EXCLUSIVE MODE").execute(&mut *lock).await.unwrap();
     // The fold runs every 500 ms: give it time to queue behind the lock.
-    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%offering_user_counts_fold%'";
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%offering_user_counts_fold%'";
     let started = Instant::now();
     loop {
         let blocked: i64 = sqlx::query_scalar(waiting).fetch_one(&app.db.pool).await.unwrap();
