@@ -39,6 +39,11 @@ pub(super) const ATTEMPTS: u32 = 5;
 /// runs, after a short randomised pause that grows with each run (so that the two sides of a
 /// deadlock do not meet again in step).
 pub(super) async fn replay_conflicts(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    // A read writes nothing a conflict could roll back (a token's sliding refresh that fails is
+    // let go, `store::auth`), so it goes straight on: no copy of its parts, no recorded body.
+    if request.method().is_safe() {
+        return next.run(request).await;
+    }
     let (parts, body) = request.into_parts();
     let tape = Tape::new(body, state.settings.max_body_size);
     let mut attempt = 1;
