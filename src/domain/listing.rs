@@ -1,4 +1,5 @@
-//! The list's filter model (docs/spec/offering-users.md §5, §6.2, §6.3; docs/spec/decisions.md 10–12): what a
+//! The list's filter model (docs/spec/offering-users.md §5, §6.2, §6.3; docs/spec/decisions.md 10–12;
+//! the filters of newer clients: docs/spec/offering-users-2026.md §5): what a
 //! list request asks for once its query is parsed. Parsing the query and its DRF error
 //! bodies belong to `http::offering_users::query`; which filters the counters can count, to
 //! the store.
@@ -6,6 +7,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::runtime_state::RuntimeState;
 use super::state::State;
 
 /// Default page size (DRF `PAGE_SIZE`).
@@ -46,6 +48,23 @@ pub struct ListFilter {
     pub modified_after: Option<DateTime<Utc>>,
     /// Case-insensitive substring over offering name, username, user's first and last name.
     pub query: Option<String>,
+
+    // The filters of newer clients (docs/spec/offering-users-2026.md §5, F1–F7).
+    /// Created at or before (`created_before`).
+    pub created_before: Option<DateTime<Utc>>,
+    /// Modified at or before (`modified_before`).
+    pub modified_before: Option<DateTime<Utc>>,
+    /// Any of these runtime states; empty: any.
+    pub runtime_states: Vec<RuntimeState>,
+    /// `true`: leave out the records incomplete for the completeness gate (§4.5); `false`:
+    /// only those.
+    pub has_complete_profile: Option<bool>,
+    /// The record's offering has (or has not) an active terms-of-service row.
+    pub offering_has_active_tos: Option<bool>,
+    /// The record is (or is not) backed by a service provider's account.
+    pub is_provider_backed: Option<bool>,
+    /// The record is backed by the service provider's account with this uuid.
+    pub service_provider_account_uuid: Option<Uuid>,
 }
 
 impl ListFilter {

@@ -9,4 +9,5 @@ pub mod permissions;
 pub mod plugin_options;
 pub mod principal;
 pub mod python;
+pub mod runtime_state;
 pub mod state;

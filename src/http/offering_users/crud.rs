@@ -391,32 +391,13 @@ async fn comments_target(conn: &mut sqlx::PgConnection, caller: &Caller, uuid: U
 }
 
 /// `service_provider_comment` (still to be sanitized) and `service_provider_comment_url` of an
-/// `update_comments` body; an absent field is left unchanged.
+/// `update_comments` body; an absent field is left unchanged, `null` is refused.
 fn comment_fields(headers: &HeaderMap, body: &axum::body::Bytes) -> ApiResult<(Option<String>, Option<String>)> {
     let body = body_object(headers, body)?;
     let mut errors = FieldErrors::default();
-    let comment = match body.get("service_provider_comment") {
-        None => None,
-        Some(value) => match input::string(value, Some(input::MAX_COMMENT_CHARS)) {
-            Ok(text) => Some(text),
-            Err(message) => {
-                errors.add("service_provider_comment", message);
-                None
-            }
-        },
-    };
-    let comment_url = match body.get("service_provider_comment_url") {
-        None => None,
-        Some(value) => match input::url(value) {
-            Ok(url) => Some(url),
-            Err(message) => {
-                errors.add("service_provider_comment_url", message);
-                None
-            }
-        },
-    };
+    let fields = input::service_provider_comments(&body, input::NullComment::Invalid, &mut errors);
     errors.into_result()?;
-    Ok((comment, comment_url))
+    Ok(fields)
 }
 
 /// The body `update_comments` answers with: both fields as they are now.

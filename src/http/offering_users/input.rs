@@ -1,12 +1,12 @@
 //! Field parsing with DRF's messages: hyperlinks, booleans, strings, URLs, and the HTML
 //! allow-list for service-provider comments.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::blocking;
 use crate::domain::python::py_type_name;
-use crate::error::ApiResult;
+use crate::error::{ApiResult, FieldErrors};
 use crate::http::request::strip_script_prefix;
 
 /// The routes a hyperlink may name; any other path is "No URL match".
@@ -113,6 +113,45 @@ pub(super) fn url(value: &Value) -> Result<String, String> {
     } else {
         Err("Enter a valid URL.".into())
     }
+}
+
+/// What a JSON `null` in a service-provider comment field means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum NullComment {
+    /// DRF's "This field may not be null." (`update_comments`).
+    Invalid,
+    /// The field is left unchanged, as if absent (`update_runtime_state`,
+    /// docs/spec/offering-users-2026.md §11 Q3, like decisions 12a).
+    Unchanged,
+}
+
+/// `service_provider_comment` (still to be sanitized) and `service_provider_comment_url` of a
+/// body; an absent field is `None` (left unchanged), `""` clears. Errors are collected into
+/// `errors` under the field's name.
+pub(super) fn service_provider_comments(
+    body: &Map<String, Value>,
+    null: NullComment,
+    errors: &mut FieldErrors,
+) -> (Option<String>, Option<String>) {
+    let given = |key: &str| match body.get(key) {
+        Some(Value::Null) if null == NullComment::Unchanged => None,
+        other => other,
+    };
+    let comment = given("service_provider_comment").and_then(|value| match string(value, Some(MAX_COMMENT_CHARS)) {
+        Ok(text) => Some(text),
+        Err(message) => {
+            errors.add("service_provider_comment", message);
+            None
+        }
+    });
+    let comment_url = given("service_provider_comment_url").and_then(|value| match url(value) {
+        Ok(url) => Some(url),
+        Err(message) => {
+            errors.add("service_provider_comment_url", message);
+            None
+        }
+    });
+    (comment, comment_url)
 }
 
 /// Most characters of a service-provider comment (`service_provider_comment`, and the

@@ -9,6 +9,7 @@ mod input;
 mod query;
 mod read;
 mod representation;
+mod runtime_state;
 mod transitions;
 
 pub use fields::{Field, FieldSet, FIELDS};
@@ -52,6 +53,11 @@ pub fn router() -> Router<AppState> {
         r,
         "/api/marketplace-offering-users/{uuid}/update_comments/",
         allow("PATCH, OPTIONS", patch(crud::update_comments)),
+    );
+    let r = both(
+        r,
+        "/api/marketplace-offering-users/{uuid}/update_runtime_state/",
+        allow("POST, OPTIONS", post(runtime_state::update_runtime_state)),
     );
     // begin_creating, set_pending_account_linking, … set_deleted: one route per transition.
     let r = ALL_TRANSITIONS.into_iter().fold(r, |r, transition| {

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use super::{
     completion_schema, field_schema, hex_uuid, json_content, json_response, offering_user_request,
     offering_user_schema, question_with_answer_schema, schema_ref, template_question_schema, text,
+    update_runtime_state_request,
 };
 use crate::domain::checklist::MAX_TEXT_ANSWER_CHARS;
 use crate::http::offering_users::{Field, MAX_COMMENT_CHARS};
@@ -78,6 +79,7 @@ pub(super) fn components() -> Value {
                 "required": ["service_provider_comment", "service_provider_comment_url"],
                 "additionalProperties": false,
             },
+            "OfferingUserUpdateRuntimeStateRequest": update_runtime_state_request(),
             "OfferingUserStateTransitionRequest": {
                 "type": "object",
                 "properties": {

@@ -39,7 +39,9 @@ use self::checklists::{
 use self::components::components;
 use self::health_checks::health_operations;
 use self::hyperlink_targets::hyperlink_target_operations;
-use self::offering_users::{field_schema, offering_user_operations, offering_user_request, offering_user_schema};
+use self::offering_users::{
+    field_schema, offering_user_operations, offering_user_request, offering_user_schema, update_runtime_state_request,
+};
 use super::routes::{allow_public, both};
 use super::static_body::StaticBody;
 use super::AppState;
@@ -225,8 +227,9 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), total);
         // 24 operations of the API reference, the two counts, and the six helpers (the two
-        // hyperlink targets, users/me, the schema and the two health checks).
-        assert_eq!(total, 32);
+        // hyperlink targets, users/me, the schema and the two health checks); of the 2026
+        // contract (docs/spec/offering-users-2026.md §1.1): update_runtime_state.
+        assert_eq!(total, 33);
     }
 
     #[test]

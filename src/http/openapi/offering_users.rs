@@ -9,8 +9,9 @@ use super::{
 };
 use crate::domain::listing::MAX_PAGE_SIZE;
 use crate::domain::offering_user::MAX_USERNAME_CHARS;
+use crate::domain::runtime_state::ALL_RUNTIME_STATES;
 use crate::domain::state::{CommentEffect, ALL_TRANSITIONS};
-use crate::http::offering_users::{Field, ParamKind, FIELDS, LIST_PARAMETERS, ORDERING};
+use crate::http::offering_users::{Field, ParamKind, FIELDS, LIST_PARAMETERS, MAX_COMMENT_CHARS, ORDERING};
 
 pub(super) fn list_parameters() -> Vec<Value> {
     LIST_PARAMETERS
@@ -25,6 +26,9 @@ pub(super) fn list_parameters() -> Vec<Value> {
                 ParamKind::NullBoolean | ParamKind::Boolean => (json!({"type": "boolean"}), None),
                 ParamKind::DateTime => (json!({"type": "string", "format": "date-time"}), None),
                 ParamKind::States => (json!({"type": "array", "items": {"type": "string", "enum": state_labels()}}), Some(true)),
+                ParamKind::RuntimeStates => {
+                    (json!({"type": "array", "items": {"type": "string", "enum": runtime_state_labels()}}), Some(true))
+                }
                 ParamKind::Ordering => {
                     let keys: Vec<String> =
                         ORDERING.iter().flat_map(|(key, _)| [key.to_string(), format!("-{key}")]).collect();
@@ -69,7 +73,14 @@ pub(super) fn list_headers() -> Value {
 /// Links from a response carrying an offering user's `uuid` to every operation on it.
 pub(super) fn detail_links(uuid_expression: &str) -> Value {
     let mut links = Map::new();
-    let mut ids = vec!["retrieve", "update", "partial_update", "update_restricted", "update_comments_partial_update"];
+    let mut ids = vec![
+        "retrieve",
+        "update",
+        "partial_update",
+        "update_restricted",
+        "update_comments_partial_update",
+        "update_runtime_state",
+    ];
     ids.extend(ALL_TRANSITIONS.iter().map(|t| t.action()));
     ids.extend([
         "checklist_retrieve",
@@ -233,6 +244,7 @@ pub(super) fn offering_user_operations(paths: &mut Paths) {
     });
     detail_errors(&mut comments);
     paths.add("/api/marketplace-offering-users/{uuid}/update_comments/", "patch", comments);
+    paths.add("/api/marketplace-offering-users/{uuid}/update_runtime_state/", "post", update_runtime_state());
 
     for transition in ALL_TRANSITIONS {
         let action = transition.action();
@@ -270,6 +282,49 @@ pub(super) fn offering_user_operations(paths: &mut Paths) {
         detail_errors(&mut op);
         paths.add(&format!("/api/marketplace-offering-users/{{uuid}}/{action}/"), "post", op);
     }
+}
+
+/// `POST {uuid}/update_runtime_state/` (docs/spec/offering-users-2026.md §3.2).
+fn update_runtime_state() -> Value {
+    json!({
+        "operationId": format!("{PREFIX}_update_runtime_state"),
+        "summary": "Update runtime state",
+        "description": "Sets the record's runtime state (independent of its lifecycle state) in any state \
+            but Deleted. service_provider_comment and service_provider_comment_url, when given, replace \
+            the stored ones (absent or null: unchanged; \"\": cleared; the comment's HTML is sanitized).",
+        "tags": [TAG],
+        "parameters": [uuid_path_parameter()],
+        "requestBody": json_body(schema_ref("OfferingUserUpdateRuntimeStateRequest"), true),
+        "responses": {
+            "200": {"description": "Done; no response body."},
+            "400": bad_request(
+                "Field errors or a malformed body, or the record is Deleted ({\"detail\"}).",
+                &["FieldErrors", "Detail"],
+            ),
+            "401": response_ref("Unauthenticated"),
+            "403": response_ref("Forbidden"),
+            "404": response_ref("NotFound"),
+            "415": response_ref("UnsupportedMediaType"),
+        },
+    })
+}
+
+/// The request body of `update_runtime_state`.
+pub(super) fn update_runtime_state_request() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "runtime_state": {"type": "string", "enum": runtime_state_labels()},
+            "service_provider_comment": text(json!({"nullable": true, "maxLength": MAX_COMMENT_CHARS, "description": "null: unchanged."})),
+            "service_provider_comment_url": text(json!({"nullable": true, "description": "A URL (http, https, ftp, ftps) of at most 200 characters, or empty; null: unchanged."})),
+        },
+        "required": ["runtime_state"],
+    })
+}
+
+/// The three runtime-state labels (docs/spec/offering-users-2026.md §3.1).
+pub(super) fn runtime_state_labels() -> Vec<&'static str> {
+    ALL_RUNTIME_STATES.iter().map(|s| s.label()).collect()
 }
 
 /// The JSON schema of one representation field (no catch-all: every field has one).

@@ -8,15 +8,54 @@ use crate::domain::listing::ListFilter;
 
 /// Whether `filter` uses only offering-level filters, states and the restriction flag: the
 /// counters kept per (offering, state, restriction) then answer a count exactly. Anything
-/// about the user, the username, consent, dates or a search needs the rows themselves.
+/// about the user, the username, consent, dates, a search, the runtime state, the profile,
+/// the terms of service or a provider account needs the rows themselves.
+///
+/// Every field is named, so that a new filter does not compile until it is sorted here: a
+/// filter the counters cannot see, counted from them, would make `X-Result-Count` differ
+/// from the list.
 pub fn countable_from_counters(filter: &ListFilter) -> bool {
-    filter.user_uuid.is_none()
-        && filter.user_username.is_none()
-        && filter.username.is_none()
-        && filter.has_consent.is_none()
-        && filter.created_after.is_none()
-        && filter.modified_after.is_none()
-        && filter.query.is_none()
+    let ListFilter {
+        // What the counters are kept by (the offering, through its filters; the state; the
+        // restriction flag).
+        matches_nothing: _,
+        offering_url_uuid: _,
+        offering_uuids: _,
+        offering_slugs: _,
+        parent_offering_uuid: _,
+        provider_uuid: _,
+        states: _,
+        is_restricted: _,
+        // What they cannot see.
+        user_uuid,
+        user_username,
+        username,
+        has_consent,
+        created_after,
+        modified_after,
+        query,
+        created_before,
+        modified_before,
+        runtime_states,
+        has_complete_profile,
+        offering_has_active_tos,
+        is_provider_backed,
+        service_provider_account_uuid,
+    } = filter;
+    user_uuid.is_none()
+        && user_username.is_none()
+        && username.is_none()
+        && has_consent.is_none()
+        && created_after.is_none()
+        && modified_after.is_none()
+        && query.is_none()
+        && created_before.is_none()
+        && modified_before.is_none()
+        && runtime_states.is_empty()
+        && has_complete_profile.is_none()
+        && offering_has_active_tos.is_none()
+        && is_provider_backed.is_none()
+        && service_provider_account_uuid.is_none()
 }
 
 /// The same count from the counters kept per (offering, state, restriction, consent) by
@@ -87,6 +126,7 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
+    use crate::domain::runtime_state::RuntimeState;
     use crate::domain::state::State;
 
     #[test]
@@ -112,6 +152,13 @@ mod tests {
             (ListFilter { created_after: Some(Utc::now()), ..Default::default() }, false),
             (ListFilter { modified_after: Some(Utc::now()), ..Default::default() }, false),
             (ListFilter { query: Some("q".into()), ..Default::default() }, false),
+            (ListFilter { created_before: Some(Utc::now()), ..Default::default() }, false),
+            (ListFilter { modified_before: Some(Utc::now()), ..Default::default() }, false),
+            (ListFilter { runtime_states: vec![RuntimeState::Active], ..Default::default() }, false),
+            (ListFilter { has_complete_profile: Some(true), ..Default::default() }, false),
+            (ListFilter { offering_has_active_tos: Some(false), ..Default::default() }, false),
+            (ListFilter { is_provider_backed: Some(false), ..Default::default() }, false),
+            (ListFilter { service_provider_account_uuid: Some(uuid), ..Default::default() }, false),
         ];
         for (filter, expected) in cases {
             assert_eq!(countable_from_counters(&filter), expected, "{filter:?}");

@@ -6,6 +6,7 @@
 mod counting;
 mod read;
 mod row;
+mod runtime_state;
 mod scope;
 mod transition;
 mod write;
@@ -13,6 +14,7 @@ mod write;
 pub use counting::countable_from_counters;
 pub use read::{count, find_visible, page, page_with_total};
 pub use row::OfferingUserRow;
+pub use runtime_state::{set_runtime_state, RuntimeStateWrite};
 pub use scope::ReadScope;
 pub use transition::{run_transition, TransitionOutcome, TransitionWrite};
 pub use write::{

@@ -103,6 +103,57 @@ fn push_record_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &ListFilter) {
         qb.push(")) OR ou.user_id = ANY(ARRAY(SELECT id FROM users WHERE first_name ILIKE ").push_bind(pattern.clone());
         qb.push(" OR last_name ILIKE ").push_bind(pattern).push(")))");
     }
+    push_newer_filter(qb, f);
+}
+
+/// The filters of newer clients (docs/spec/offering-users-2026.md §5, F1–F7), over `ou`.
+fn push_newer_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &ListFilter) {
+    // Inclusive upper bounds, the counterparts of `created`/`modified` (§11 Q4).
+    if let Some(before) = f.created_before {
+        qb.push(" AND ou.created <= ").push_bind(before);
+    }
+    if let Some(before) = f.modified_before {
+        qb.push(" AND ou.modified <= ").push_bind(before);
+    }
+    if !f.runtime_states.is_empty() {
+        let labels: Vec<&str> = f.runtime_states.iter().map(|s| s.label()).collect();
+        qb.push(" AND ou.runtime_state = ANY(").push_bind(labels).push("::text[])");
+    }
+    if let Some(complete) = f.has_complete_profile {
+        // The gate's predicate (§4.5): only offerings with an explicit exposure config count,
+        // so `false` never returns a record of an offering without one.
+        qb.push(if complete { " AND NOT " } else { " AND " });
+        push_profile_incomplete(qb);
+    }
+    if let Some(has_tos) = f.offering_has_active_tos {
+        qb.push(if has_tos { " AND " } else { " AND NOT " });
+        qb.push("EXISTS (SELECT 1 FROM terms_of_service t WHERE t.offering_id = ou.offering_id AND t.is_active)");
+    }
+    if let Some(backed) = f.is_provider_backed {
+        qb.push(if backed {
+            " AND ou.service_provider_account_id IS NOT NULL"
+        } else {
+            " AND ou.service_provider_account_id IS NULL"
+        });
+    }
+    if let Some(uuid) = f.service_provider_account_uuid {
+        qb.push(" AND ou.service_provider_account_id = (SELECT id FROM service_provider_accounts WHERE uuid = ")
+            .push_bind(uuid)
+            .push(")");
+    }
+}
+
+/// Pushes a boolean expression over `ou`, never NULL: the record is *incomplete for the gate*
+/// (docs/spec/offering-users-2026.md §4.5) — its offering has an explicit exposure config
+/// (`exposed_user_attributes IS NOT NULL`) and at least one attribute that config exposes is
+/// empty on the record's user (`user_missing_attributes`, migration 0009, the one definition
+/// of "empty"). Shared by the `has_complete_profile` filter and the completeness gate.
+pub(super) fn push_profile_incomplete(qb: &mut QueryBuilder<'_, Postgres>) {
+    qb.push(
+        "coalesce((SELECT cardinality(user_missing_attributes(pu, po.exposed_user_attributes)) > 0 \
+         FROM offerings po, users pu WHERE po.id = ou.offering_id AND pu.id = ou.user_id \
+         AND po.exposed_user_attributes IS NOT NULL), false)",
+    );
 }
 
 /// Escapes `%`, `_` and `\` so a search term matches literally (Django's `icontains`).

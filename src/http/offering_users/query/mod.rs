@@ -1,6 +1,7 @@
 //! The list's query string (docs/spec/offering-users.md §5, §6.2, §6.3; docs/spec/decisions.md 10–12): the raw
 //! pairs parsed into the filter model, or into the DRF error body and status.
 
+mod newer_filters;
 mod offering_url;
 mod parameters;
 
@@ -8,6 +9,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use newer_filters::parse_newer_filters;
 use offering_url::{resolve_offering_url, OfferingUrl};
 pub use parameters::{ListParameter, ParamKind, LIST_PARAMETERS, ORDERING};
 
@@ -108,6 +110,7 @@ pub(super) fn parse_list_params(
     f.created_after = date_time(last("created"), "created", &mut errors);
     f.modified_after = date_time(last("modified"), "modified", &mut errors);
     f.query = last("query").map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    parse_newer_filters(last, |key| values(pairs, key).collect(), f, &mut errors);
 
     for name in values(pairs, "o").flat_map(|v| v.split(',')).map(str::trim).filter(|v| !v.is_empty()) {
         match order_key(name) {
@@ -352,6 +355,7 @@ mod tests {
                 ParamKind::NullBoolean | ParamKind::Boolean => "true".to_owned(),
                 ParamKind::DateTime => "2025-01-02".to_owned(),
                 ParamKind::States => "OK".to_owned(),
+                ParamKind::RuntimeStates => "Active".to_owned(),
                 ParamKind::Ordering => ORDERING[0].0.to_owned(),
                 ParamKind::Fields => FIELDS[0].to_owned(),
                 ParamKind::Page | ParamKind::PageSize => "2".to_owned(),

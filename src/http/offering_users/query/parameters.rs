@@ -25,6 +25,9 @@ pub enum ParamKind {
     DateTime,
     /// State labels of [`ALL_STATES`](crate::domain::state::ALL_STATES), repeated and/or comma-separated.
     States,
+    /// Runtime-state labels of [`ALL_RUNTIME_STATES`](crate::domain::runtime_state::ALL_RUNTIME_STATES),
+    /// repeated and/or comma-separated.
+    RuntimeStates,
     /// Ordering keys of [`ORDERING`], repeated and/or comma-separated.
     Ordering,
     /// Names of [`FIELDS`](crate::http::offering_users::FIELDS), repeated and/or comma-separated.
@@ -47,17 +50,27 @@ const fn param(name: &'static str, kind: ParamKind, description: &'static str) -
     ListParameter { name, kind, description }
 }
 
-/// Every query parameter `parse_list_params` reads, in the API reference's order (plus
-/// `username` of newer clients). The parser reads parameters only through this table, and
-/// the OpenAPI document lists exactly these.
-pub const LIST_PARAMETERS: [ListParameter; 18] = [
+/// Every query parameter `parse_list_params` reads, in alphabetical order as the SDK lists
+/// them: the API reference's, plus those of newer clients (`username`, and the filters of
+/// docs/spec/offering-users-2026.md §5). The parser reads parameters only through this table,
+/// and the OpenAPI document lists exactly these.
+pub const LIST_PARAMETERS: [ListParameter; 25] = [
     param("created", ParamKind::DateTime, "Created after"),
+    param("created_before", ParamKind::DateTime, "Created before"),
     param("field", ParamKind::Fields, "Fields to return"),
+    param(
+        "has_complete_profile",
+        ParamKind::Boolean,
+        "Profile complete for the offering's exposed attributes (offerings with an explicit exposure config)",
+    ),
     param("has_consent", ParamKind::Boolean, "User Has Consent"),
+    param("is_provider_backed", ParamKind::Boolean, "Backed by a service provider account"),
     param("is_restricted", ParamKind::NullBoolean, "Is restricted"),
     param("modified", ParamKind::DateTime, "Modified after"),
+    param("modified_before", ParamKind::DateTime, "Modified before"),
     param("o", ParamKind::Ordering, "Ordering"),
     param("offering", ParamKind::OfferingUrl, "Provider offering URL"),
+    param("offering_has_active_tos", ParamKind::Boolean, "Offering has active terms of service"),
     param("offering_slug", ParamKind::Texts, "Multiple values may be separated by commas."),
     param("offering_uuid", ParamKind::Uuids, "Multiple values may be separated by commas."),
     param("page", ParamKind::Page, "A page number within the paginated result set."),
@@ -65,6 +78,8 @@ pub const LIST_PARAMETERS: [ListParameter; 18] = [
     param("parent_offering_uuid", ParamKind::Uuid, "Parent offering UUID"),
     param("provider_uuid", ParamKind::Uuid, "Provider UUID"),
     param("query", ParamKind::Text, "Search by offering name, username or user name"),
+    param("runtime_state", ParamKind::RuntimeStates, "Runtime state"),
+    param("service_provider_account_uuid", ParamKind::Uuid, "Service provider account UUID"),
     param("state", ParamKind::States, "Offering user state"),
     param("user_username", ParamKind::Text, "User username"),
     param("user_uuid", ParamKind::Uuid, "User UUID"),
