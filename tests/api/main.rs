@@ -16,6 +16,7 @@ mod deployment;
 mod docs;
 mod failover;
 mod failure_log;
+mod filters_2026;
 mod hostile_bodies;
 
 mod import;
@@ -32,6 +33,7 @@ mod public_routes;
 mod reimport;
 mod retrieve_and_links;
 mod routing;
+mod runtime_state;
 mod slow_readers;
 mod startup_guard;
 mod telemetry;
