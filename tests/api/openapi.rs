@@ -21,6 +21,7 @@ fn served_paths() -> Vec<&'static str> {
         "/api/marketplace-offering-users/{uuid}/",
         "/api/marketplace-offering-users/{uuid}/update_restricted/",
         "/api/marketplace-offering-users/{uuid}/update_comments/",
+        "/api/marketplace-offering-users/{uuid}/update_runtime_state/",
         "/api/marketplace-offering-users/{uuid}/begin_creating/",
         "/api/marketplace-offering-users/{uuid}/set_pending_account_linking/",
         "/api/marketplace-offering-users/{uuid}/set_pending_additional_validation/",
@@ -46,8 +47,9 @@ fn served_paths() -> Vec<&'static str> {
     ]
 }
 
-/// Waldur's operation ids (the Waldur API reference (January 2026), docs/spec/clients.md §3.1), and ours for the helpers.
-const OPERATION_IDS: [&str; 32] = [
+/// Waldur's operation ids (the Waldur API reference (January 2026), docs/spec/clients.md §3.1; the
+/// 2026 contract's, docs/spec/offering-users-2026.md §1.1), and ours for the helpers.
+const OPERATION_IDS: [&str; 33] = [
     "marketplace_offering_users_list",
     "marketplace_offering_users_count",
     "marketplace_offering_users_create",
@@ -57,6 +59,7 @@ const OPERATION_IDS: [&str; 32] = [
     "marketplace_offering_users_destroy",
     "marketplace_offering_users_update_restricted",
     "marketplace_offering_users_update_comments_partial_update",
+    "marketplace_offering_users_update_runtime_state",
     "marketplace_offering_users_begin_creating",
     "marketplace_offering_users_set_pending_account_linking",
     "marketplace_offering_users_set_pending_additional_validation",

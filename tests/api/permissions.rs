@@ -84,6 +84,11 @@ async fn every_caller_times_every_write_action() {
             ("patch".into(), Some(json!({"username": format!("by-{who}")})), "patch"),
             ("update_restricted".into(), Some(json!({"is_restricted": true})), "update_restricted"),
             ("update_comments".into(), Some(json!({"service_provider_comment": who})), "update_comments"),
+            (
+                "update_runtime_state".into(),
+                Some(json!({"runtime_state": "Pending account linking"})),
+                "update_runtime_state",
+            ),
         ];
         for t in ALL_TRANSITIONS {
             actions.push((t.action().into(), None, "transition"));
@@ -100,7 +105,9 @@ async fn every_caller_times_every_write_action() {
                 .execute(&app.db.pool).await.unwrap();
             let reply = match kind {
                 "patch" => app.patch(&detail(OU), &token(who), body.unwrap()).await,
-                "update_restricted" => app.post(&action(OU, &name), &token(who), body.unwrap()).await,
+                "update_restricted" | "update_runtime_state" => {
+                    app.post(&action(OU, &name), &token(who), body.unwrap()).await
+                }
                 "update_comments" => app.patch(&action(OU, &name), &token(who), body.unwrap()).await,
                 "delete" => app.delete(&detail(OU), &token(who)).await,
                 _ => app.post_empty(&action(OU, &name), &token(who)).await,

@@ -20,6 +20,7 @@ fn uuid_routes() -> Vec<(Method, String, &'static str)> {
         (Method::DELETE, ou(""), NO_OFFERING_USER),
         (Method::POST, ou("update_restricted/"), NO_OFFERING_USER),
         (Method::PATCH, ou("update_comments/"), NO_OFFERING_USER),
+        (Method::POST, ou("update_runtime_state/"), NO_OFFERING_USER),
         (Method::GET, ou("checklist/"), NO_OFFERING_USER),
         (Method::GET, ou("checklist_review/"), NO_OFFERING_USER),
         (Method::GET, ou("completion_status/"), NO_OFFERING_USER),
