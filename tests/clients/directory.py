@@ -18,6 +18,8 @@ and `role_permissions` gives that role every offering-user permission):
   FOREIGN  owned by OTHER_PROVIDER, no role for the manager: invisible to him
   AGENT    the site agent's offering (agent suite)
   AGENT2   one Requested record the agent must never touch (another offering)
+  FILTERS  the newer clients' filters and update_runtime_state (sdk/test_filters_2026.py):
+           five records of users of their own, no terms of service, no exposure config
 """
 
 import json
@@ -46,6 +48,7 @@ OFFERING_OFF = _uuid(4, 6)
 OFFERING_FOREIGN = _uuid(4, 7)
 OFFERING_AGENT = _uuid(4, 8)
 OFFERING_AGENT2 = _uuid(4, 9)
+OFFERING_FILTERS = _uuid(4, 10)
 
 TOS_MAIN = _uuid(5, 1)
 CHECKLIST = _uuid(8, 1)
@@ -62,6 +65,7 @@ TOKENS = {
     "spmanager": "clients-manager-token",
     "alice": "clients-alice-token",
     "outsider": "clients-outsider-token",
+    "filt-own": "clients-filter-own-token",
 }
 
 SP_POLICY = {"service_provider_can_create_offering_user": True, "username_generation_policy": "service_provider"}
@@ -313,6 +317,29 @@ _add_user("agent-elsewhere", "agent-elsewhere", "Agent", "Elsewhere")
 _add_ou("agent-elsewhere", "agent-elsewhere", OFFERING_AGENT2, "Requested")
 
 
+# FILTERS: the newer clients' filters and update_runtime_state. Every record starts in the
+# runtime state Active (the import cannot set another yet); the tests set and reset them
+# through update_runtime_state. `filt-own` is the record whose user has a token: he sees it
+# but may not write it. Last names give the order of `o=user_last_name`.
+FILTERS_KEYS = []
+
+
+def _add_filters_2026():
+    for key, last, state, username in [
+        ("filt-ok", "Adams", "OK", "filt01"),
+        ("filt-req", "Baker", "Requested", None),
+        ("filt-pal", "Clark", "Pending account linking", None),
+        ("filt-deleted", "Davis", "Deleted", "filt04"),
+        ("filt-own", "Evans", "OK", "filt05"),
+    ]:
+        extra = {"token": TOKENS[key]} if key in TOKENS else {}
+        _add_user(key, key, "Filter", last, **extra)
+        _add_ou(key, key, OFFERING_FILTERS, state, username)
+        FILTERS_KEYS.append(key)
+
+
+_add_filters_2026()
+
 def ou(key: str) -> str:
     """The uuid (32 hex) of the offering user seeded under `key`."""
     return OFFERING_USERS[key]["uuid"]
@@ -342,6 +369,7 @@ OFFERINGS = [
     ("FOREIGN", OFFERING_FOREIGN, "Foreign Cluster", "foreign-cluster", CUSTOMER_OTHER, None, SP_POLICY, None),
     ("AGENT", OFFERING_AGENT, "Clients Agent", "clients-agent", CUSTOMER_PROVIDER, None, SP_POLICY, None),
     ("AGENT2", OFFERING_AGENT2, "Clients Agent Other", "clients-agent-other", CUSTOMER_PROVIDER, None, SP_POLICY, None),
+    ("FILTERS", OFFERING_FILTERS, "Clients Filters", "clients-filters", CUSTOMER_PROVIDER, None, SP_POLICY, None),
 ]
 OFFERING_NAMES = {uuid: name for _, uuid, name, *_ in OFFERINGS}
 CUSTOMER_NAMES = {
@@ -349,7 +377,17 @@ CUSTOMER_NAMES = {
     CUSTOMER_CONSUMER: "Clients University",
     CUSTOMER_OTHER: "Other Provider",
 }
-MANAGED_OFFERINGS = [OFFERING_MAIN, OFFERING_CHILD, OFFERING_BULK, OFFERING_FSM, OFFERING_CREATE, OFFERING_OFF, OFFERING_AGENT, OFFERING_AGENT2]
+MANAGED_OFFERINGS = [
+    OFFERING_MAIN,
+    OFFERING_CHILD,
+    OFFERING_BULK,
+    OFFERING_FSM,
+    OFFERING_CREATE,
+    OFFERING_OFF,
+    OFFERING_AGENT,
+    OFFERING_AGENT2,
+    OFFERING_FILTERS,
+]
 CONSENTED_ON_MAIN = ["alice", "bob", "carol", "dave", "erin", "grace"]
 
 QUESTION_DEFAULTS = {
