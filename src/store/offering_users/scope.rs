@@ -148,11 +148,15 @@ fn push_newer_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &ListFilter) {
 /// (`exposed_user_attributes IS NOT NULL`) and at least one attribute that config exposes is
 /// empty on the record's user (`user_missing_attributes`, migration 0009, the one definition
 /// of "empty"). Shared by the `has_complete_profile` filter and the completeness gate.
+///
+/// The offerings with a config are found first (there are few), so that the records of the
+/// others are decided by an `= ANY` on their indexed `offering_id` without looking at the user.
 pub(super) fn push_profile_incomplete(qb: &mut QueryBuilder<'_, Postgres>) {
     qb.push(
-        "coalesce((SELECT cardinality(user_missing_attributes(pu, po.exposed_user_attributes)) > 0 \
+        "(ou.offering_id = ANY(ARRAY(SELECT po.id FROM offerings po WHERE po.exposed_user_attributes IS NOT NULL)) \
+         AND coalesce((SELECT cardinality(user_missing_attributes(pu, po.exposed_user_attributes)) > 0 \
          FROM offerings po, users pu WHERE po.id = ou.offering_id AND pu.id = ou.user_id \
-         AND po.exposed_user_attributes IS NOT NULL), false)",
+         AND po.exposed_user_attributes IS NOT NULL), false))",
     );
 }
 
