@@ -10,3 +10,4 @@ pub mod plugin_options;
 pub mod principal;
 pub mod python;
 pub mod state;
+pub mod user_attributes;

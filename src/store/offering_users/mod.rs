@@ -4,6 +4,7 @@
 //! modules of `store/offering_users/` form no cycle (`tests/architecture.rs`).
 
 mod counting;
+mod profile;
 mod read;
 mod row;
 mod scope;
@@ -11,6 +12,7 @@ mod transition;
 mod write;
 
 pub use counting::countable_from_counters;
+pub use profile::{exposing_offerings, ExposingOffering};
 pub use read::{count, find_visible, page, page_with_total};
 pub use row::OfferingUserRow;
 pub use scope::ReadScope;
