@@ -195,7 +195,8 @@ impl AttributeSet {
 
 /// The setting's default when it is unset or empty (upstream:
 /// `config.DEFAULT_OFFERING_USER_ATTRIBUTES or ["username", "full_name", "email"]`).
-pub const DEFAULT_EXPOSED: [UserAttribute; 3] = [UserAttribute::Username, UserAttribute::FullName, UserAttribute::Email];
+pub const DEFAULT_EXPOSED: [UserAttribute; 3] =
+    [UserAttribute::Username, UserAttribute::FullName, UserAttribute::Email];
 
 /// Parses `DEFAULT_OFFERING_USER_ATTRIBUTES` (§2.3, §4.3, open question Q19): comma-separated
 /// names, surrounding spaces ignored, empty items skipped; `first_name` and `last_name` each
@@ -291,7 +292,11 @@ mod tests {
     #[test]
     fn every_attribute_controls_its_keys_and_names_its_profile_fields() {
         let table = [
-            (A::FullName, &["user_full_name", "user_first_name", "user_last_name"][..], &["first_name", "last_name"][..]),
+            (
+                A::FullName,
+                &["user_full_name", "user_first_name", "user_last_name"][..],
+                &["first_name", "last_name"][..],
+            ),
             (A::Email, &["user_email"], &["email"]),
             (A::Username, &["user_username"], &["username"]),
             (A::RegistrationMethod, &[], &["registration_method"]),

@@ -291,10 +291,28 @@ mod tests {
     #[test]
     fn the_22_baseline_keys_keep_their_relative_order() {
         let baseline = [
-            "url", "uuid", "user", "offering", "username", "offering_uuid", "offering_name", "user_uuid",
-            "user_username", "user_full_name", "user_email", "created", "modified", "customer_uuid",
-            "customer_name", "is_restricted", "state", "service_provider_comment",
-            "service_provider_comment_url", "has_consent", "requires_reconsent", "has_compliance_checklist",
+            "url",
+            "uuid",
+            "user",
+            "offering",
+            "username",
+            "offering_uuid",
+            "offering_name",
+            "user_uuid",
+            "user_username",
+            "user_full_name",
+            "user_email",
+            "created",
+            "modified",
+            "customer_uuid",
+            "customer_name",
+            "is_restricted",
+            "state",
+            "service_provider_comment",
+            "service_provider_comment_url",
+            "has_consent",
+            "requires_reconsent",
+            "has_compliance_checklist",
         ];
         let kept: Vec<&str> = FIELDS.into_iter().filter(|n| baseline.contains(n)).collect();
         assert_eq!(kept, baseline);

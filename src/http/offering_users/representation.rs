@@ -119,9 +119,7 @@ impl Serialize for OfferingUserJson<'_> {
                 Field::UserNationalities => map.serialize_entry(name, &StringList(&p.user_nationalities))?,
                 Field::UserOrganizationCountry => map.serialize_entry(name, &p.user_organization_country)?,
                 Field::UserOrganizationType => map.serialize_entry(name, &p.user_organization_type)?,
-                Field::UserOrganizationRegistryCode => {
-                    map.serialize_entry(name, &p.user_organization_registry_code)?
-                }
+                Field::UserOrganizationRegistryCode => map.serialize_entry(name, &p.user_organization_registry_code)?,
                 Field::UserOrganizationVatCode => map.serialize_entry(name, &p.user_organization_vat_code)?,
                 Field::UserOrganizationAddress => map.serialize_entry(name, &p.user_organization_address)?,
                 Field::UserEdupersonAssurance => map.serialize_entry(name, &StringList(&p.user_eduperson_assurance))?,

@@ -310,10 +310,14 @@ pub(super) fn field_schema(field: Field) -> Value {
         Field::UserAffiliations | Field::UserNationalities | Field::UserEdupersonAssurance | Field::UserActiveIsds => {
             gated(json!({"type": "array", "items": {"type": "string"}}))
         }
-        Field::UserGender => gated(json!({"type": "string", "nullable": true, "enum": ["male", "female", "unknown", "", null]})),
+        Field::UserGender => {
+            gated(json!({"type": "string", "nullable": true, "enum": ["male", "female", "unknown", "", null]}))
+        }
         Field::UserCivilNumber => gated(json!({"type": "string", "nullable": true})),
         Field::UserBirthDate => gated(json!({"type": "string", "format": "date", "nullable": true})),
-        Field::UserUidNumber | Field::UserPrimaryGid => gated(json!({"type": "integer", "format": "int64", "nullable": true})),
+        Field::UserUidNumber | Field::UserPrimaryGid => {
+            gated(json!({"type": "integer", "format": "int64", "nullable": true}))
+        }
         Field::RuntimeState => json!({"type": "string", "enum": RUNTIME_STATES}),
         Field::ServiceProviderAccountUuid => {
             let mut uuid = hex_uuid();

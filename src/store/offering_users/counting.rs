@@ -25,8 +25,8 @@ pub fn countable_from_counters(filter: &ListFilter) -> bool {
 ///
 /// Staff and support always qualify. Anyone else qualifies when every offering the filter
 /// names is one whose records he sees whole (an owner or manager polling his offerings):
-/// then only the consent gate narrows them, and the counters split by consent; with the
-/// profile-completeness gate on, none of them may have an explicit exposure config. `None` when
+/// then only the consent gate narrows them, and the counters split by consent (the caller
+/// does not count from them while the profile-completeness gate narrows his records). `None` when
 /// the caller does not qualify; the caller then counts rows.
 pub(super) async fn count_from_counters(
     conn: &mut PgConnection,
@@ -39,17 +39,10 @@ pub(super) async fn count_from_counters(
         Some(reach) => Some(reach),
     };
     let gated = scope.consent_gate && reach.is_some();
-    // The counters know nothing of profiles: when the completeness gate narrows the caller's
-    // records, only offerings without an explicit exposure config (which it never narrows)
-    // may be counted from them (docs/spec/offering-users-2026.md §4.5).
-    let completeness_gated = scope.completeness_gated();
     let mut qb = QueryBuilder::new("SELECT CASE WHEN ");
     match reach {
         Some(reach) => {
             qb.push("f.ids <@ ").push_bind(reach.offerings.clone()).push("::bigint[]");
-            if completeness_gated {
-                qb.push(" AND NOT f.ids && f.configured");
-            }
         }
         None => {
             qb.push("true");
@@ -74,11 +67,7 @@ pub(super) async fn count_from_counters(
     }
     qb.push(" END::bigint FROM (SELECT ARRAY(SELECT o2.id FROM offerings o2 WHERE true");
     push_offering_filter(&mut qb, filter, "o2");
-    qb.push(") AS ids, ARRAY(SELECT t.offering_id FROM terms_of_service t WHERE t.is_active) AS gated");
-    if completeness_gated {
-        qb.push(", ARRAY(SELECT o3.id FROM offerings o3 WHERE o3.exposed_user_attributes IS NOT NULL) AS configured");
-    }
-    qb.push(") f");
+    qb.push(") AS ids, ARRAY(SELECT t.offering_id FROM terms_of_service t WHERE t.is_active) AS gated) f");
     qb.build_query_scalar().fetch_one(&mut *conn).await
 }
 

@@ -11,7 +11,9 @@ use crate::store::visibility::{push_visible, push_visible_as_filter};
 
 /// The number of visible rows matching `filter` (the `X-Result-Count`).
 pub async fn count(conn: &mut PgConnection, scope: ReadScope<'_>, filter: &ListFilter) -> sqlx::Result<i64> {
-    if countable_from_counters(filter) {
+    // The counters know nothing of profiles: while the completeness gate narrows the caller's
+    // records, they are counted from the rows (docs/spec/offering-users-2026.md §4.5).
+    if countable_from_counters(filter) && !scope.completeness_gated() {
         if let Some(n) = count_from_counters(&mut *conn, scope, filter).await? {
             return Ok(n);
         }
