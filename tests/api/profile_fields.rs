@@ -344,3 +344,16 @@ async fn committed(pool: &sqlx::PgPool) -> i64 {
         .await
         .unwrap()
 }
+
+#[test]
+fn an_unknown_default_attribute_stops_the_server_naming_it() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_waldur-offering-users"))
+        .arg("serve")
+        .env("DEFAULT_OFFERING_USER_ATTRIBUTES", "username,first_name,shoe_size")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unknown user attribute \"shoe_size\""), "{stderr}");
+}
