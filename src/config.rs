@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::domain::user_attributes::{parse_default_attributes, UserAttribute};
 use crate::telemetry::metrics::MetricsToken;
 use crate::telemetry::LogFormat;
 
@@ -131,6 +132,19 @@ pub struct ServeArgs {
     #[arg(long, env = "ENFORCE_USER_CONSENT_FOR_OFFERINGS", default_value_t = true,
           action = clap::ArgAction::Set, value_parser = parse_flag)]
     pub enforce_user_consent: bool,
+    /// Hide offering users whose profile lacks an attribute that their offering's explicit
+    /// exposure config names (list and retrieve only; staff, support and the user himself
+    /// always see them), and fill `profile_field_warnings`.
+    #[arg(long = "enforce-offering-user-profile-completeness", env = "ENFORCE_OFFERING_USER_PROFILE_COMPLETENESS",
+          default_value_t = false, action = clap::ArgAction::Set, value_parser = parse_flag)]
+    pub enforce_profile_completeness: bool,
+    /// Comma-separated user attributes an offering without an explicit exposure config shows
+    /// its service provider (username, full_name, email, phone_number, …; first_name and
+    /// last_name count as full_name). Empty: username,full_name,email. An unknown name stops
+    /// the server.
+    #[arg(long = "default-offering-user-attributes", env = "DEFAULT_OFFERING_USER_ATTRIBUTES",
+          default_value = "username,full_name,email", value_parser = parse_user_attributes)]
+    pub default_offering_user_attributes: UserAttributes,
     /// Size of the database connection pool.
     #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 16)]
     pub pool_size: u32,
@@ -267,6 +281,16 @@ pub fn parse_origin(value: &str) -> Result<String, String> {
         return Err(format!("{value:?}: an origin is scheme://host[:port], without path, query or user"));
     }
     Ok(url.origin().ascii_serialization())
+}
+
+/// The attributes of `DEFAULT_OFFERING_USER_ATTRIBUTES`, parsed (docs/spec/offering-users-2026.md §4.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserAttributes(pub Vec<UserAttribute>);
+
+/// `username,first_name,email`: the setting's names, `first_name`/`last_name` read as
+/// `full_name`; an unknown name is refused, naming it.
+pub fn parse_user_attributes(value: &str) -> Result<UserAttributes, String> {
+    parse_default_attributes(value).map(UserAttributes)
 }
 
 /// Accepts the spellings people use for booleans in environment variables.

@@ -32,7 +32,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("fd_limit", &[]),
     ("healthcheck", &[]),
     ("write_timeout", &[]),
-    ("config", &["telemetry"]),
+    ("config", &["domain", "telemetry"]),
     ("db", &["config", "embedded"]),
     ("store", &["domain"]),
     ("directory", &["db", "domain", "store"]),

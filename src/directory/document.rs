@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
@@ -48,6 +48,10 @@ pub struct Document {
     /// Compliance checklists (docs/spec/checklists.md §1), referenced by `offerings[].compliance_checklist`.
     #[serde(default)]
     pub checklists: Vec<ChecklistEntry>,
+    /// Accounts of users at a service provider (a customer) that offering users may be backed
+    /// by (docs/spec/offering-users-2026.md §4.7, §9).
+    #[serde(default)]
+    pub service_provider_accounts: Vec<ServiceProviderAccountEntry>,
 }
 
 fn yes() -> bool {
@@ -78,6 +82,62 @@ pub struct UserEntry {
     /// Seconds; `None` = the token never expires.
     #[serde(default)]
     pub token_lifetime: Option<i32>,
+    // The profile attributes of the 2026 contract (docs/spec/offering-users-2026.md §4.2, §9);
+    // an omitted key takes the attribute's unset value, as every omitted field does.
+    #[serde(default)]
+    pub phone_number: String,
+    #[serde(default)]
+    pub organization: String,
+    #[serde(default)]
+    pub job_title: String,
+    #[serde(default)]
+    pub affiliations: Vec<String>,
+    /// `male`, `female`, `unknown`, `""` or null.
+    #[serde(default)]
+    pub gender: Option<String>,
+    #[serde(default)]
+    pub personal_title: String,
+    #[serde(default)]
+    pub place_of_birth: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub country_of_residence: String,
+    #[serde(default)]
+    pub nationality: String,
+    #[serde(default)]
+    pub nationalities: Vec<String>,
+    #[serde(default)]
+    pub organization_country: String,
+    #[serde(default)]
+    pub organization_type: String,
+    #[serde(default)]
+    pub organization_registry_code: String,
+    #[serde(default)]
+    pub organization_vat_code: String,
+    #[serde(default)]
+    pub organization_address: String,
+    #[serde(default)]
+    pub eduperson_assurance: Vec<String>,
+    #[serde(default)]
+    pub civil_number: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    pub birth_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub identity_source: String,
+    #[serde(default = "default_registration_method")]
+    pub registration_method: String,
+    #[serde(default)]
+    pub uid_number: Option<i64>,
+    #[serde(default)]
+    pub primary_gid: Option<i64>,
+    #[serde(default)]
+    pub active_isds: Vec<String>,
+}
+
+fn default_registration_method() -> String {
+    "default".to_owned()
 }
 
 /// What a user entry says of the user's token: the key absent, `null`, or a string. serde
@@ -147,6 +207,11 @@ pub struct OfferingEntry {
     /// takes its default).
     #[serde(default)]
     pub compliance_checklist: Option<Uuid>,
+    /// The offering's explicit exposure config (docs/spec/offering-users-2026.md §4.3, §9):
+    /// omitted or null = none (`DEFAULT_OFFERING_USER_ATTRIBUTES` applies); a list (maybe
+    /// empty) of the 27 attribute names exposes exactly those.
+    #[serde(default)]
+    pub exposed_user_attributes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -228,6 +293,31 @@ pub struct OfferingUserEntry {
     pub service_provider_comment: String,
     #[serde(default)]
     pub service_provider_comment_url: String,
+    /// The runtime state (docs/spec/offering-users-2026.md §3.1): `Active` (default),
+    /// `Pending account linking` or `Pending additional validation`. The API changes it, so
+    /// an existing offering user keeps its own unless the import overwrites.
+    #[serde(default = "active")]
+    pub runtime_state: String,
+    /// The uuid of the `service_provider_accounts[]` entry backing this account (§4.7): same
+    /// user, customer = the offering's customer. Owned by the directory.
+    #[serde(default)]
+    pub service_provider_account: Option<Uuid>,
+}
+
+fn active() -> String {
+    "Active".to_owned()
+}
+
+/// A user's account at a service provider (docs/spec/offering-users-2026.md §4.7, §9).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceProviderAccountEntry {
+    pub uuid: Uuid,
+    pub user: Uuid,
+    /// The provider: a customer.
+    pub customer: Uuid,
+    #[serde(default)]
+    pub username: Option<String>,
 }
 
 fn empty_list() -> Value {

@@ -15,6 +15,7 @@ use super::run::ImportOptions;
 use super::summary::{ImportSummary, Kind};
 use super::validate::{numeric_bound, validate};
 use crate::domain::checklist::Operator;
+use crate::domain::user_attributes::explicit_attributes;
 use crate::store::directory::checklists::{
     first_question_of_another_checklist, save_checklists, ChecklistWrite, DependencyWrite, OptionWrite, QuestionWrite,
 };
@@ -31,6 +32,10 @@ use crate::store::directory::offering_users::{
 use crate::store::directory::organisations::{
     set_offering_parents, upsert_customers, upsert_offerings, upsert_projects, CustomerWrite, OfferingWrite,
     ProjectWrite,
+};
+use crate::store::directory::profiles::{
+    accounts_by_uuid, first_clashing_account, offering_customers, save_user_profiles, set_exposures, upsert_accounts,
+    AccountWrite, ProfileWrite,
 };
 use crate::store::directory::roles::{replace_role_permissions, role_permissions, upsert_roles, RoleWrite};
 use crate::store::directory::users::{
@@ -97,6 +102,14 @@ pub(super) async fn import_in(
     progress(Progress::Started { kind: Kind::Consents, rows: rows(doc.consents.len()) });
     import_consents(conn, doc, &mut summary).await?;
     report_done(progress, &summary, Kind::Consents);
+    // A kind of the 2026 contract: reported only when the document has it, so that the
+    // progress of older documents reads as before.
+    if !doc.service_provider_accounts.is_empty() {
+        let kind = Kind::ServiceProviderAccounts;
+        progress(Progress::Started { kind, rows: rows(doc.service_provider_accounts.len()) });
+        import_service_provider_accounts(conn, doc, &mut summary).await?;
+        report_done(progress, &summary, kind);
+    }
     progress(Progress::Started { kind: Kind::OfferingUsers, rows: rows(doc.offering_users.len()) });
     import_offering_users(conn, doc, options, &mut summary, progress).await?;
     report_done(progress, &summary, Kind::OfferingUsers);
@@ -123,7 +136,13 @@ async fn lock_offering_users_first(
     let offering_users: Vec<PlannedOfferingUser<'_>> = doc
         .offering_users
         .iter()
-        .map(|e| PlannedOfferingUser { uuid: e.uuid, user: e.user, offering: e.offering, api: api_owned(e) })
+        .map(|e| PlannedOfferingUser {
+            uuid: e.uuid,
+            user: e.user,
+            offering: e.offering,
+            api: api_owned(e),
+            service_provider_account: e.service_provider_account,
+        })
         .collect();
     let consents: Vec<PlannedConsent<'_>> = doc
         .consents
@@ -152,6 +171,7 @@ fn api_owned(entry: &OfferingUserEntry) -> ApiOwned<'_> {
         is_restricted: entry.is_restricted,
         service_provider_comment: &entry.service_provider_comment,
         service_provider_comment_url: &entry.service_provider_comment_url,
+        runtime_state: &entry.runtime_state,
     }
 }
 
@@ -225,6 +245,7 @@ async fn import_users(conn: &mut PgConnection, doc: &Document, summary: &mut Imp
         return Err(invalid(format!("users[{i}].username"), "username is taken by another user"));
     }
     let written = upsert_users(conn, &rows).await?;
+    let mut profiled: HashSet<i64> = save_user_profiles(conn, &profiles(doc)).await?.into_iter().collect();
 
     let uuids: Vec<Uuid> = users.iter().map(|u| u.uuid).collect();
     let ids = ids_by_uuid(conn, Table::Users, &uuids).await?;
@@ -238,6 +259,7 @@ async fn import_users(conn: &mut PgConnection, doc: &Document, summary: &mut Imp
     let revoked: Vec<i64> = users.iter().filter(|u| u.token == TokenEntry::Revoked).map(|u| ids[&u.uuid]).collect();
     // A changed token is a change of the user; count it once with the other updates.
     let mut updated = written.updated;
+    updated.extend(profiled.drain());
     updated.extend(save_tokens(conn, &tokens).await?);
     updated.extend(revoke_tokens(conn, &revoked).await?);
     let updated = updated.difference(&written.created).count() as u64;
@@ -398,6 +420,7 @@ async fn import_offerings(
     // transaction, once the offering users are in.
     let written = upsert_offerings(conn, &rows).await?;
     let mut updated = written.updated;
+    updated.extend(set_exposures(conn, &exposures(doc)).await?.into_iter().filter(|u| !written.created.contains(u)));
 
     // Parents second: a parent may be another offering of the same document.
     let parent_refs = o.iter().enumerate().filter_map(|(i, e)| e.parent.map(|p| (format!("offerings[{i}].parent"), p)));
@@ -536,10 +559,18 @@ async fn import_offering_users(
     let (user_ids, _) = resolve(conn, Table::Users, "user", user_refs).await?;
     let offering_refs = entries.iter().enumerate().map(|(i, e)| (format!("offering_users[{i}].offering"), e.offering));
     let (offering_ids, _) = resolve(conn, Table::Offerings, "offering", offering_refs).await?;
+    let account_ids = offering_user_accounts(conn, doc, &user_ids, &offering_ids).await?;
     let rows: Vec<OfferingUserWrite<'_>> = entries
         .iter()
         .zip(user_ids.into_iter().zip(offering_ids))
-        .map(|(e, (user_id, offering_id))| OfferingUserWrite { uuid: e.uuid, offering_id, user_id, api: api_owned(e) })
+        .zip(account_ids)
+        .map(|((e, (user_id, offering_id)), service_provider_account_id)| OfferingUserWrite {
+            uuid: e.uuid,
+            offering_id,
+            user_id,
+            api: api_owned(e),
+            service_provider_account_id,
+        })
         .collect();
     let mut total = OfferingUsersWritten::default();
     for (n, batch) in rows.chunks(OFFERING_USER_BATCH).enumerate() {
@@ -580,4 +611,127 @@ async fn import_completions(
     // Removals only follow a change of an offering's checklist, counted with the offerings.
     summary.add_derived(Kind::ChecklistCompletions, created, 0);
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// The 2026 contract's keys (docs/spec/offering-users-2026.md §9)
+
+/// The profile attributes of every user entry.
+fn profiles(doc: &Document) -> Vec<ProfileWrite<'_>> {
+    let list = |items: &Vec<String>| serde_json::Value::from(items.clone()).to_string();
+    doc.users
+        .iter()
+        .map(|u| ProfileWrite {
+            uuid: u.uuid,
+            strings: [
+                &u.phone_number,
+                &u.organization,
+                &u.job_title,
+                &u.personal_title,
+                &u.place_of_birth,
+                &u.address,
+                &u.country_of_residence,
+                &u.nationality,
+                &u.organization_country,
+                &u.organization_type,
+                &u.organization_registry_code,
+                &u.organization_vat_code,
+                &u.organization_address,
+                &u.identity_source,
+            ],
+            lists: [list(&u.affiliations), list(&u.nationalities), list(&u.eduperson_assurance), list(&u.active_isds)],
+            gender: u.gender.as_deref(),
+            civil_number: u.civil_number.as_deref(),
+            birth_date: u.birth_date,
+            registration_method: &u.registration_method,
+            uid_number: u.uid_number,
+            primary_gid: u.primary_gid,
+        })
+        .collect()
+}
+
+/// Every offering entry's exposure config: `None` without one, else its names (checked by
+/// `validate`) in canonical order, comma-joined.
+fn exposures(doc: &Document) -> Vec<(Uuid, Option<String>)> {
+    doc.offerings
+        .iter()
+        .map(|o| {
+            let config = o.exposed_user_attributes.as_ref().map(|names| {
+                let canonical = explicit_attributes(names).unwrap_or_default();
+                canonical.iter().map(|a| a.name()).collect::<Vec<_>>().join(",")
+            });
+            (o.uuid, config)
+        })
+        .collect()
+}
+
+async fn import_service_provider_accounts(
+    conn: &mut PgConnection,
+    doc: &Document,
+    summary: &mut ImportSummary,
+) -> Result<(), ImportError> {
+    let a = &doc.service_provider_accounts;
+    if a.is_empty() {
+        return Ok(());
+    }
+    let user_refs = a.iter().enumerate().map(|(i, e)| (format!("service_provider_accounts[{i}].user"), e.user));
+    let (user_ids, _) = resolve(conn, Table::Users, "user", user_refs).await?;
+    let customer_refs =
+        a.iter().enumerate().map(|(i, e)| (format!("service_provider_accounts[{i}].customer"), e.customer));
+    let (customer_ids, _) = resolve(conn, Table::Customers, "customer", customer_refs).await?;
+    let rows: Vec<AccountWrite<'_>> = a
+        .iter()
+        .zip(user_ids.into_iter().zip(customer_ids))
+        .map(|(e, (user_id, customer_id))| AccountWrite {
+            uuid: e.uuid,
+            user_id,
+            customer_id,
+            username: e.username.as_deref(),
+        })
+        .collect();
+    if let Some(i) = first_clashing_account(conn, &rows).await? {
+        return Err(invalid(
+            format!("service_provider_accounts[{i}]"),
+            "the user already has another account at this customer",
+        ));
+    }
+    let written = upsert_accounts(conn, &rows).await?;
+    summary.add(Kind::ServiceProviderAccounts, a.len() as u64, written.created, written.updated);
+    Ok(())
+}
+
+/// The provider account id of every offering-user entry (`None` without one). The account
+/// must exist (in the database or written from the document before), belong to the entry's
+/// user, and be at its offering's customer (§9); else an error naming the entry's key.
+async fn offering_user_accounts(
+    conn: &mut PgConnection,
+    doc: &Document,
+    user_ids: &[i64],
+    offering_ids: &[i64],
+) -> Result<Vec<Option<i64>>, ImportError> {
+    let uuids: Vec<Uuid> = doc.offering_users.iter().filter_map(|e| e.service_provider_account).collect();
+    if uuids.is_empty() {
+        return Ok(vec![None; doc.offering_users.len()]);
+    }
+    let accounts = accounts_by_uuid(conn, &uuids).await?;
+    let customers = offering_customers(conn, offering_ids).await?;
+    let mut ids = Vec::with_capacity(doc.offering_users.len());
+    for (i, e) in doc.offering_users.iter().enumerate() {
+        let Some(uuid) = e.service_provider_account else {
+            ids.push(None);
+            continue;
+        };
+        let path = format!("offering_users[{i}].service_provider_account");
+        let account = accounts
+            .get(&uuid)
+            .ok_or_else(|| invalid(&path, format!("no service provider account with uuid {}", uuid.simple())))?;
+        if account.user_id != user_ids[i] {
+            return Err(invalid(path, "the account belongs to another user"));
+        }
+        if customers.get(&offering_ids[i]) != Some(&account.customer_id) {
+            return Err(invalid(path, "the account is at another customer than the offering's"));
+        }
+        ids.push(Some(account.id));
+    }
+    Ok(ids)
 }

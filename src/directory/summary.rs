@@ -25,6 +25,8 @@ pub enum Kind {
     TermsOfService,
     /// Users' consents to terms of service.
     Consents,
+    /// Users' accounts at service providers (docs/spec/offering-users-2026.md §4.7).
+    ServiceProviderAccounts,
     /// Offering users.
     OfferingUsers,
     /// Checklist completions: follow from offerings, offering users and checklists.
@@ -46,6 +48,7 @@ impl Kind {
             Kind::Roles => "roles",
             Kind::TermsOfService => "terms_of_service",
             Kind::Consents => "consents",
+            Kind::ServiceProviderAccounts => "service_provider_accounts",
             Kind::OfferingUsers => "offering_users",
             Kind::ChecklistCompletions => "checklist_completions",
             Kind::ChecklistAnswers => "checklist_answers",

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::document::{ChecklistEntry, Document};
 use super::error::{invalid, ImportError};
+use super::profiles;
 use crate::domain::offering_user::MAX_USERNAME_CHARS;
 use crate::domain::permissions::{Role, ScopeKind, PERMISSIONS};
 
@@ -23,13 +24,17 @@ const NUMERIC_LIMIT: f64 = 1e16;
 pub(super) fn validate(doc: &Document) -> Result<(), ImportError> {
     role_permissions(doc)?;
     users(doc)?;
+    profiles::user_profiles(doc)?;
     customers(doc)?;
     projects(doc)?;
     offerings(doc)?;
+    profiles::exposures(doc)?;
     roles(doc)?;
     terms_of_service(doc)?;
     consents(doc)?;
+    profiles::service_provider_accounts(doc)?;
     offering_users(doc)?;
+    profiles::runtime_states(doc)?;
     checklists(doc)
 }
 

@@ -11,3 +11,4 @@ pub mod principal;
 pub mod python;
 pub mod runtime_state;
 pub mod state;
+pub mod user_attributes;

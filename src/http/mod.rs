@@ -36,6 +36,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::ServeArgs;
 use crate::db::monitor::DatabaseStatus;
+use crate::domain::user_attributes::DEFAULT_EXPOSED;
 use crate::error::ApiError;
 use crate::store::counters::FoldProgress;
 use crate::telemetry::metrics::{Metrics, MetricsToken};
@@ -63,6 +64,11 @@ pub struct AppState {
 pub struct Settings {
     /// `ENFORCE_USER_CONSENT_FOR_OFFERINGS` (docs/spec/decisions.md 9; default on).
     pub enforce_user_consent: bool,
+    /// `ENFORCE_OFFERING_USER_PROFILE_COMPLETENESS` (docs/spec/offering-users-2026.md §4.5; default off).
+    pub enforce_profile_completeness: bool,
+    /// `DEFAULT_OFFERING_USER_ATTRIBUTES`: the exposure of an offering without an explicit
+    /// config (§4.3), as names in the setting's order.
+    pub default_user_attributes: Vec<&'static str>,
     /// Largest body of every route but `submit_answers`.
     pub max_body_size: usize,
     /// Ceiling of a `submit_answers` body, whatever its checklist allows.
@@ -100,6 +106,8 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             enforce_user_consent: true,
+            enforce_profile_completeness: false,
+            default_user_attributes: DEFAULT_EXPOSED.iter().map(|a| a.name()).collect(),
             max_body_size: 256 * 1024,
             max_submit_body_size: 32 * 1024 * 1024,
             large_body_budget: 64 * 1024 * 1024,
@@ -123,6 +131,8 @@ impl Settings {
     pub fn from_args(args: &ServeArgs) -> Self {
         Settings {
             enforce_user_consent: args.enforce_user_consent,
+            enforce_profile_completeness: args.enforce_profile_completeness,
+            default_user_attributes: args.default_offering_user_attributes.0.iter().map(|a| a.name()).collect(),
             max_body_size: args.limits.max_body_size,
             max_submit_body_size: args.limits.max_submit_body_size,
             large_body_budget: args.limits.large_body_budget,

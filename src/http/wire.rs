@@ -4,12 +4,17 @@
 //!
 //! - [`Hex`]: a uuid as 32 lowercase hex digits, without dashes;
 //! - [`Timestamp`]: DRF's ISO-8601 in UTC with `Z`, microseconds only when non-zero;
-//! - [`Hyperlink`]: a record's URL, `{root}{route}{hex}/`.
+//! - [`Hyperlink`]: a record's URL, `{root}{route}{hex}/`;
+//! - [`PythonTimestamp`]: Python's `isoformat()` of an aware UTC time, `+00:00`, microseconds
+//!   only when non-zero (`consent_data.agreement_date`, docs/spec/offering-users-2026.md §4.6);
+//! - [`StringList`]: a stored JSON list of strings, `[]` whatever else was stored.
 
 use std::fmt;
 
 use chrono::{DateTime, Timelike, Utc};
+use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
+use serde_json::Value;
 use uuid::Uuid;
 
 /// The route of offering users, in front of a record's hex uuid.
@@ -60,6 +65,50 @@ impl Serialize for Timestamp {
     }
 }
 
+/// A point in time as Python's `datetime.isoformat()` writes an aware UTC value: `+00:00`
+/// instead of `Z`, microseconds only when non-zero. Upstream renders `consent_data`'s
+/// `agreement_date` so (docs/spec/offering-users-2026.md §4.6, open question Q13), a code path
+/// apart from DRF's [`Timestamp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct PythonTimestamp(pub DateTime<Utc>);
+
+impl fmt::Display for PythonTimestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.nanosecond() / 1000 == 0 {
+            write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S+00:00"))
+        } else {
+            write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.6f+00:00"))
+        }
+    }
+}
+
+impl Serialize for PythonTimestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// A list of strings stored as JSON (a user's `affiliations`, `nationalities`, …): written as
+/// an array of its string items, never `null` (docs/spec/offering-users-2026.md §4.1); any
+/// other stored value gives `[]`.
+#[derive(Debug, Clone, Copy)]
+pub struct StringList<'a>(pub &'a Value);
+
+impl Serialize for StringList<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let items: &[Value] = match self.0 {
+            Value::Array(items) => items,
+            _ => &[],
+        };
+        let mut seq = serializer.serialize_seq(None)?;
+        for item in items.iter().filter_map(Value::as_str) {
+            seq.serialize_element(item)?;
+        }
+        seq.end()
+    }
+}
+
 /// A hyperlink to a record: the root of every link (`request::BaseUrl`), the route of its
 /// kind, its [`Hex`] uuid and the trailing slash.
 #[derive(Debug, Clone, Copy)]
@@ -105,6 +154,28 @@ mod tests {
         assert_eq!(json(at("2026-01-02T10:11:12.000000500Z")), r#""2026-01-02T10:11:12Z""#);
         assert_eq!(json(at("2026-01-02T12:11:12+02:00")), r#""2026-01-02T10:11:12Z""#);
         assert_eq!(json(None::<Timestamp>), "null");
+    }
+
+    #[test]
+    fn python_timestamps_end_in_plus_zero_and_keep_microseconds_only_when_present() {
+        let at = |text: &str| PythonTimestamp(text.parse::<DateTime<Utc>>().unwrap());
+        assert_eq!(json(at("2026-01-02T10:00:00.123456Z")), r#""2026-01-02T10:00:00.123456+00:00""#);
+        assert_eq!(json(at("2026-01-02T10:00:00Z")), r#""2026-01-02T10:00:00+00:00""#);
+        assert_eq!(json(at("2026-01-02T12:00:00.000001+02:00")), r#""2026-01-02T10:00:00.000001+00:00""#);
+    }
+
+    #[test]
+    fn string_lists_hold_strings_only() {
+        let table = [
+            (serde_json::json!(["a", "b"]), r#"["a","b"]"#),
+            (serde_json::json!([]), "[]"),
+            (serde_json::json!(["a", 1, null, "c"]), r#"["a","c"]"#),
+            (serde_json::json!(null), "[]"),
+            (serde_json::json!({"a": 1}), "[]"),
+        ];
+        for (value, expected) in table {
+            assert_eq!(json(StringList(&value)), expected, "{value}");
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `GET /api/schema/` (docs/spec/decisions.md 30): public, and describing exactly the routes
-//! the router serves, with Waldur's operation ids, the 22 fields in order and the 10 states.
+//! the router serves, with Waldur's operation ids, the 58 fields in order and the 10 states.
 
 use std::collections::BTreeSet;
 
@@ -38,6 +38,7 @@ fn served_paths() -> Vec<&'static str> {
         "/api/marketplace-offering-users/{uuid}/completion_review_status/",
         "/api/marketplace-offering-users/{uuid}/submit_answers/",
         "/api/marketplace-offering-users/checklist-template/",
+        "/api/marketplace-offering-users/profile_field_warnings/",
         "/api/users/me/",
         "/api/users/{uuid}/",
         "/api/marketplace-provider-offerings/{uuid}/",
@@ -49,7 +50,7 @@ fn served_paths() -> Vec<&'static str> {
 
 /// Waldur's operation ids (the Waldur API reference (January 2026), docs/spec/clients.md §3.1; the
 /// 2026 contract's, docs/spec/offering-users-2026.md §1.1), and ours for the helpers.
-const OPERATION_IDS: [&str; 33] = [
+const OPERATION_IDS: [&str; 35] = [
     "marketplace_offering_users_list",
     "marketplace_offering_users_count",
     "marketplace_offering_users_create",
@@ -77,6 +78,8 @@ const OPERATION_IDS: [&str; 33] = [
     "marketplace_offering_users_submit_answers",
     "marketplace_offering_users_checklist_template_retrieve",
     "marketplace_offering_users_checklist_template_count",
+    "marketplace_offering_users_profile_field_warnings_retrieve",
+    "marketplace_offering_users_profile_field_warnings_count",
     "users_me_retrieve",
     "users_retrieve",
     "marketplace_provider_offerings_retrieve",
@@ -168,7 +171,7 @@ async fn operation_ids_are_waldurs() {
 }
 
 #[tokio::test]
-async fn representation_has_the_22_fields_in_order_and_the_10_states() {
+async fn representation_has_the_58_fields_in_order_and_the_10_states() {
     let app = TestApp::with(&world_with(vec![offering_user(OU, ids::ADMIN, ids::OFFERING, None, "Requested")])).await;
     let doc = document(&app).await;
     let schema = &doc["components"]["schemas"]["OfferingUser"];
@@ -184,18 +187,54 @@ async fn representation_has_the_22_fields_in_order_and_the_10_states() {
         "user_uuid",
         "user_username",
         "user_full_name",
+        "user_first_name",
+        "user_last_name",
         "user_email",
+        "user_phone_number",
+        "user_organization",
+        "user_job_title",
+        "user_affiliations",
+        "user_gender",
+        "user_personal_title",
+        "user_place_of_birth",
+        "user_address",
+        "user_country_of_residence",
+        "user_nationality",
+        "user_nationalities",
+        "user_organization_country",
+        "user_organization_type",
+        "user_organization_registry_code",
+        "user_organization_vat_code",
+        "user_organization_address",
+        "user_eduperson_assurance",
+        "user_civil_number",
+        "user_birth_date",
+        "user_identity_source",
+        "user_uid_number",
+        "user_primary_gid",
+        "user_active_isds",
         "created",
         "modified",
         "customer_uuid",
         "customer_name",
         "is_restricted",
         "state",
+        "runtime_state",
         "service_provider_comment",
         "service_provider_comment_url",
+        "service_provider_account_uuid",
+        "service_provider_account_username",
         "has_consent",
         "requires_reconsent",
+        "offering_has_active_tos",
         "has_compliance_checklist",
+        "consent_data",
+        "is_profile_complete",
+        "missing_profile_attributes",
+        "uidnumber",
+        "primarygroup",
+        "login_shell",
+        "home_directory",
     ];
     assert_eq!(names, expected);
     let states: Vec<&str> =
@@ -216,10 +255,13 @@ async fn representation_has_the_22_fields_in_order_and_the_10_states() {
         ]
     );
 
-    // What the server sends has exactly those keys, in that order.
+    // What the server sends has exactly those keys, in that order, less the `user_*` keys the
+    // default exposure hides (docs/spec/offering-users-2026.md §4.3).
     let record = app.get(&detail(OU), "staff-token").await.json();
     let sent: Vec<&str> = record.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(sent, expected);
+    let shown = ["user_uuid", "user_username", "user_full_name", "user_first_name", "user_last_name", "user_email"];
+    let exposed: Vec<&str> = expected.into_iter().filter(|k| !k.starts_with("user_") || shown.contains(k)).collect();
+    assert_eq!(sent, exposed);
 }
 
 #[tokio::test]

@@ -537,7 +537,69 @@ def document() -> dict:
         )
     for offering in MANAGED_OFFERINGS:
         doc["roles"].append({"user": user("spmanager"), "role": "OFFERING.MANAGER", "scope": {"offering": offering}})
+    _add_profile_2026(doc)
     return doc
+
+
+# ---------------------------------------------------------------------------------------------
+# The 2026 contract (docs/spec/offering-users-2026.md §4, §9): PROFILE, an offering with an
+# explicit exposure config; alice's profile filled, bob's phone number empty (incomplete there,
+# so hidden from the manager while the server enforces completeness, as run.sh starts it);
+# alice's PROFILE account backed by her account at the provider and with POSIX values.
+OFFERING_PROFILE = _uuid(4, 10)
+PROFILE_EXPOSED = ["full_name", "email", "phone_number", "job_title", "affiliations", "birth_date", "uid_number"]
+ALICE_PROFILE = {
+    "phone_number": "+372 5555 0101",
+    "job_title": "Research engineer",
+    "affiliations": ["member@uni.example.org"],
+    "birth_date": "1990-02-28",
+    "uid_number": 100042,
+    "gender": "female",
+    "organization": "Clients University",
+}
+SP_ACCOUNT_ALICE = _uuid(12, 1)
+PROFILE_OU_ALICE = _uuid(7, 9001)
+PROFILE_OU_BOB = _uuid(7, 9002)
+PROFILE_RUNTIME_STATE_BOB = "Pending additional validation"
+
+
+def _add_profile_2026(doc: dict) -> None:
+    for entry in doc["users"]:
+        if entry["uuid"] == user("alice"):
+            entry.update(ALICE_PROFILE)
+    doc["offerings"].append(
+        {
+            "uuid": OFFERING_PROFILE,
+            "name": "Clients Profile",
+            "slug": "clients-profile",
+            "type": "Marketplace.Slurm",
+            "customer": CUSTOMER_PROVIDER,
+            "plugin_options": SP_POLICY,
+            "exposed_user_attributes": PROFILE_EXPOSED,
+        }
+    )
+    doc["roles"].append({"user": user("spmanager"), "role": "OFFERING.MANAGER", "scope": {"offering": OFFERING_PROFILE}})
+    doc["service_provider_accounts"] = [
+        {"uuid": SP_ACCOUNT_ALICE, "user": user("alice"), "customer": CUSTOMER_PROVIDER, "username": "asmith"}
+    ]
+    doc["offering_users"] += [
+        {
+            "uuid": PROFILE_OU_ALICE,
+            "user": user("alice"),
+            "offering": OFFERING_PROFILE,
+            "username": "asmith",
+            "state": "OK",
+            "service_provider_account": SP_ACCOUNT_ALICE,
+        },
+        {
+            "uuid": PROFILE_OU_BOB,
+            "user": user("bob"),
+            "offering": OFFERING_PROFILE,
+            "username": "bjones",
+            "state": "OK",
+            "runtime_state": PROFILE_RUNTIME_STATE_BOB,
+        },
+    ]
 
 
 if __name__ == "__main__":

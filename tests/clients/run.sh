@@ -60,7 +60,8 @@ start_server() {
   local suite=$1
   wou_fresh_database "wou_clients_$$_${suite//[^a-z0-9]/_}" &&
     wou_import "$WORK/directory.json" "$WORK/import-$suite.log" &&
-    wou_start_server "$WORK/server-$suite.log"
+    wou_start_server "$WORK/server-$suite.log" \
+      --enforce-offering-user-profile-completeness true  # directory.py's PROFILE offering
 }
 
 run_suite() {

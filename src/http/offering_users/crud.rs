@@ -131,10 +131,10 @@ pub(super) async fn create(
         json!({"username": username, "state": initial.label()}),
     )
     .await?;
-    let row = store::row_by_id(&mut tx, id).await?;
+    let row = store::row_by_id(&mut tx, id, &state.settings.default_user_attributes).await?;
     commit_gate::commit(tx).await?;
     let fields = requested_fields(&query);
-    Ok((StatusCode::CREATED, Json(OfferingUserJson { row: &row, base: &base, fields })).into_response())
+    Ok((StatusCode::CREATED, Json(OfferingUserJson::new(&row, &base, fields, &state))).into_response())
 }
 
 /// The uuid a reference names, or a field error (collected) for a bad hyperlink or uuid.
@@ -252,13 +252,14 @@ pub(super) async fn update(
                 old_values: &old_values,
                 new_values: &new_values,
             };
-            store::set_username(&mut tx, record.id, new_username.as_deref(), completes_as, event).await?
+            let exposure = &state.settings.default_user_attributes;
+            store::set_username(&mut tx, record.id, new_username.as_deref(), completes_as, event, exposure).await?
         }
-        None => store::row_by_id(&mut tx, record.id).await?,
+        None => store::row_by_id(&mut tx, record.id, &state.settings.default_user_attributes).await?,
     };
     commit_gate::commit(tx).await?;
     let fields = requested_fields(&query);
-    Ok(Json(OfferingUserJson { row: &row, base: &base, fields }).into_response())
+    Ok(Json(OfferingUserJson::new(&row, &base, fields, &state)).into_response())
 }
 
 /// `DELETE /{uuid}/`: 204; the record and everything hanging on it are removed.

@@ -6,6 +6,7 @@ mod checklist;
 mod crud;
 mod fields;
 mod input;
+mod profile_warnings;
 mod query;
 mod read;
 mod representation;
@@ -36,6 +37,13 @@ const DETAIL: &str = "/api/marketplace-offering-users/{uuid}/";
 pub fn router() -> Router<AppState> {
     let r = Router::new();
     let r = both(r, LIST, allow("GET, POST, HEAD, OPTIONS", get(read::list).post(crud::create)));
+    // A collection route: matched before `{uuid}/` (a static segment wins in axum's router;
+    // docs/spec/offering-users-2026.md §2.2).
+    let r = both(
+        r,
+        "/api/marketplace-offering-users/profile_field_warnings/",
+        allow("GET, HEAD, OPTIONS", get(profile_warnings::profile_field_warnings)),
+    );
     let r = both(
         r,
         DETAIL,

@@ -28,14 +28,14 @@ pub(super) async fn list(
     QueryPairs(query): QueryPairs,
 ) -> ApiResult<Response> {
     let params = parse_list_params(&query, script_prefix(&state.settings))?;
-    let scope = ReadScope { caller: &caller, consent_gate: state.settings.enforce_user_consent };
+    let scope = read_scope(&state, &caller);
     let (page, body) = if method == Method::HEAD {
         let count = offering_users::count(&mut *state.connection().await?, scope, &params.filter).await?;
         (Page::resolve(params.page, count, params.page_size)?, Vec::new())
     } else {
         let (page, rows) = read_page(&mut *state.connection().await?, scope, &params).await?;
         let items: Vec<OfferingUserJson<'_>> =
-            rows.iter().map(|row| OfferingUserJson { row, base: &base, fields: params.fields }).collect();
+            rows.iter().map(|row| OfferingUserJson::new(row, &base, params.fields, &state)).collect();
         (page, serde_json::to_vec(&items).map_err(|e| ApiError::internal("serializing a page", e))?)
     };
     let link = page.link_header(&base, uri.path(), &query);
@@ -107,12 +107,22 @@ pub(super) async fn retrieve(
     BaseUrl(base): BaseUrl,
     QueryPairs(query): QueryPairs,
 ) -> ApiResult<Response> {
-    let scope = ReadScope { caller: &caller, consent_gate: state.settings.enforce_user_consent };
+    let scope = read_scope(&state, &caller);
     let row = offering_users::find_visible(&mut *state.connection().await?, scope, uuid)
         .await?
         .ok_or(ApiError::NotFound(NO_OFFERING_USER))?;
     let fields = requested_fields(&query);
-    Ok(Json(OfferingUserJson { row: &row, base: &base, fields }).into_response())
+    Ok(Json(OfferingUserJson::new(&row, &base, fields, &state)).into_response())
+}
+
+/// How list and retrieve read: the caller's visibility through the gates the settings turn on.
+fn read_scope<'a>(state: &'a AppState, caller: &'a Caller) -> ReadScope<'a> {
+    ReadScope {
+        caller,
+        consent_gate: state.settings.enforce_user_consent,
+        completeness_gate: state.settings.enforce_profile_completeness,
+        default_exposure: &state.settings.default_user_attributes,
+    }
 }
 
 /// The `field` parameters of a request.

@@ -2,7 +2,7 @@
 //! public, no token needed).
 //!
 //! The document is built from the definitions the handlers themselves use, so it cannot
-//! drift from them: the 22 representation fields and their order come from
+//! drift from them: the 58 representation fields and their order come from
 //! [`Field::ALL`], the list and count parameters from [`LIST_PARAMETERS`]
 //! (the table the parser reads through), the orderings from [`ORDERING`], the
 //! state labels from [`ALL_STATES`], the ten state actions — their paths, operation ids,
@@ -23,6 +23,7 @@ mod components;
 mod health_checks;
 mod hyperlink_targets;
 mod offering_users;
+mod profile_fields;
 
 use std::sync::OnceLock;
 
@@ -42,6 +43,7 @@ use self::hyperlink_targets::hyperlink_target_operations;
 use self::offering_users::{
     field_schema, offering_user_operations, offering_user_request, offering_user_schema, update_runtime_state_request,
 };
+use self::profile_fields::profile_field_warnings_operations;
 use super::routes::{allow_public, both};
 use super::static_body::StaticBody;
 use super::AppState;
@@ -77,6 +79,7 @@ pub fn document() -> &'static Value {
 fn build() -> Value {
     let mut paths = Paths::default();
     offering_user_operations(&mut paths);
+    profile_field_warnings_operations(&mut paths);
     checklist_operations(&mut paths);
     hyperlink_target_operations(&mut paths);
     paths.add(
@@ -226,10 +229,11 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), total);
-        // 24 operations of the API reference, the two counts, and the six helpers (the two
-        // hyperlink targets, users/me, the schema and the two health checks); of the 2026
-        // contract (docs/spec/offering-users-2026.md §1.1): update_runtime_state.
-        assert_eq!(total, 33);
+        // 24 operations of the API reference, the two counts, the six helpers (the two
+        // hyperlink targets, users/me, the schema and the two health checks), and of the 2026
+        // contract (docs/spec/offering-users-2026.md §1.1): update_runtime_state,
+        // profile_field_warnings with its count.
+        assert_eq!(total, 35);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::domain::listing::MAX_PAGE_SIZE;
 use crate::domain::offering_user::MAX_USERNAME_CHARS;
 use crate::domain::runtime_state::ALL_RUNTIME_STATES;
 use crate::domain::state::{CommentEffect, ALL_TRANSITIONS};
+use crate::domain::user_attributes::ATTRIBUTE_NAMES;
 use crate::http::offering_users::{Field, ParamKind, FIELDS, LIST_PARAMETERS, MAX_COMMENT_CHARS, ORDERING};
 
 pub(super) fn list_parameters() -> Vec<Value> {
@@ -34,7 +35,9 @@ pub(super) fn list_parameters() -> Vec<Value> {
                         ORDERING.iter().flat_map(|(key, _)| [key.to_string(), format!("-{key}")]).collect();
                     (json!({"type": "array", "items": {"type": "string", "enum": keys}}), Some(true))
                 }
-                ParamKind::Fields => (json!({"type": "array", "items": {"type": "string", "enum": FIELDS}}), Some(true)),
+                ParamKind::Fields => {
+                    (json!({"type": "array", "items": {"type": "string", "enum": FIELDS.to_vec()}}), Some(true))
+                }
                 ParamKind::Page => (json!({"type": "integer", "minimum": 1}), None),
                 ParamKind::PageSize => (
                     json!({"type": "integer", "minimum": 1, "description": format!("Clamped to {MAX_PAGE_SIZE}.")}),
@@ -59,7 +62,7 @@ pub(super) fn field_parameter() -> Value {
         "description": "Return only these fields (all when none is known).",
         "style": "form",
         "explode": true,
-        "schema": {"type": "array", "items": {"type": "string", "enum": FIELDS}},
+        "schema": {"type": "array", "items": {"type": "string", "enum": FIELDS.to_vec()}},
     })
 }
 
@@ -342,7 +345,74 @@ pub(super) fn field_schema(field: Field) -> Value {
         Field::ServiceProviderComment => json!({"type": "string", "description": "Sanitized HTML."}),
         Field::ServiceProviderCommentUrl => json!({"type": "string", "description": "A URL, or empty."}),
         Field::IsRestricted | Field::HasConsent | Field::RequiresReconsent | Field::HasComplianceChecklist => boolean,
+        // The 2026 contract (docs/spec/offering-users-2026.md §4.1).
+        Field::UserFirstName
+        | Field::UserLastName
+        | Field::UserPhoneNumber
+        | Field::UserOrganization
+        | Field::UserJobTitle
+        | Field::UserPersonalTitle
+        | Field::UserPlaceOfBirth
+        | Field::UserAddress
+        | Field::UserCountryOfResidence
+        | Field::UserNationality
+        | Field::UserOrganizationCountry
+        | Field::UserOrganizationType
+        | Field::UserOrganizationRegistryCode
+        | Field::UserOrganizationVatCode
+        | Field::UserOrganizationAddress
+        | Field::UserIdentitySource => gated(string),
+        Field::UserAffiliations | Field::UserNationalities | Field::UserEdupersonAssurance | Field::UserActiveIsds => {
+            gated(json!({"type": "array", "items": {"type": "string"}}))
+        }
+        Field::UserGender => {
+            gated(json!({"type": "string", "nullable": true, "enum": ["male", "female", "unknown", "", null]}))
+        }
+        Field::UserCivilNumber => gated(json!({"type": "string", "nullable": true})),
+        Field::UserBirthDate => gated(json!({"type": "string", "format": "date", "nullable": true})),
+        Field::UserUidNumber | Field::UserPrimaryGid => {
+            gated(json!({"type": "integer", "format": "int64", "nullable": true}))
+        }
+        Field::RuntimeState => json!({"type": "string", "enum": RUNTIME_STATES}),
+        Field::ServiceProviderAccountUuid => {
+            let mut uuid = hex_uuid();
+            uuid["nullable"] = json!(true);
+            uuid["description"] = json!("The provider account backing this account; null for a per-offering account.");
+            uuid
+        }
+        Field::ServiceProviderAccountUsername => json!({"type": "string", "nullable": true}),
+        Field::OfferingHasActiveTos | Field::IsProfileComplete => boolean,
+        Field::ConsentData => json!({
+            "type": "object",
+            "nullable": true,
+            "description": "The user's consent to the offering's active terms of service (revoked or not); \
+                null without one, without active terms, or with consent not enforced.",
+            "properties": {
+                "uuid": hex_uuid(),
+                "version": {"type": "string"},
+                "agreement_date": {"type": "string", "nullable": true,
+                                   "description": "Python isoformat: +00:00, microseconds only when non-zero."},
+            },
+            "required": ["uuid", "version", "agreement_date"],
+            "additionalProperties": false,
+        }),
+        Field::MissingProfileAttributes => json!({
+            "type": "array",
+            "description": "The exposed attributes empty on the user, in the exposure's order.",
+            "items": {"type": "string", "enum": ATTRIBUTE_NAMES.to_vec()},
+        }),
+        Field::Uidnumber | Field::Primarygroup => json!({"type": "integer", "format": "int64", "nullable": true}),
+        Field::LoginShell | Field::HomeDirectory => json!({"type": "string", "nullable": true}),
     }
+}
+
+/// The runtime state's labels (docs/spec/offering-users-2026.md §3.1).
+const RUNTIME_STATES: [&str; 3] = ["Active", "Pending account linking", "Pending additional validation"];
+
+/// A field shown only when the record's offering exposes its user attribute (§4.3).
+fn gated(mut schema: Value) -> Value {
+    schema["description"] = json!("Absent unless the offering exposes this user attribute.");
+    schema
 }
 
 pub(super) fn offering_user_schema() -> Value {
@@ -350,7 +420,9 @@ pub(super) fn offering_user_schema() -> Value {
         Field::ALL.into_iter().map(|f| (f.name().to_owned(), field_schema(f))).collect();
     json!({
         "type": "object",
-        "description": "The 22 fields in this order; `field` narrows them, so none is required.",
+        "description": "The 58 fields in this order; `field` narrows them, and the offering's exposure of \
+            user attributes hides the `user_*` fields it does not expose (`user_username`, \
+            `user_full_name` and `user_email` always shown), so none is required.",
         "properties": properties,
         "additionalProperties": false,
     })

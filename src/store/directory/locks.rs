@@ -13,7 +13,7 @@
 //! contract: one transaction that writes every entry or nothing.
 //!
 //! The rows are those the import changes (docs/spec/decisions.md item 32): offering users
-//! whose offering or user changes, and with `overwrite` those whose fields that the API changes
+//! whose offering, user or provider account changes, and with `overwrite` those whose fields that the API changes
 //! differ; those whose consent flag a changed consent rewrites (migration 0005's trigger); and
 //! those that get a new checklist completion because their offering's checklist changes.
 
@@ -30,6 +30,8 @@ pub struct PlannedOfferingUser<'a> {
     pub user: Uuid,
     pub offering: Uuid,
     pub api: ApiOwned<'a>,
+    /// The uuid of the provider account backing it, if any.
+    pub service_provider_account: Option<Uuid>,
 }
 
 /// A consent of the document, with its references as uuids.
@@ -63,14 +65,17 @@ pub async fn lock_offering_users_to_write(
         "SELECT id FROM offering_users WHERE id IN ( \
              SELECT ou.id \
              FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::smallint[], $6::bool[], $7::text[], \
-                         $8::text[]) AS d(uuid, user_uuid, offering_uuid, username, state, is_restricted, comment, \
-                                          comment_url) \
+                         $8::text[], $18::text[], $19::uuid[]) \
+                  AS d(uuid, user_uuid, offering_uuid, username, state, is_restricted, comment, comment_url, \
+                       runtime_state, account_uuid) \
              JOIN offering_users ou ON ou.uuid = d.uuid \
              JOIN users u ON u.id = ou.user_id JOIN offerings o ON o.id = ou.offering_id \
-             WHERE (u.uuid, o.uuid) IS DISTINCT FROM (d.user_uuid, d.offering_uuid) \
+             LEFT JOIN service_provider_accounts a ON a.id = ou.service_provider_account_id \
+             WHERE (u.uuid, o.uuid, a.uuid) IS DISTINCT FROM (d.user_uuid, d.offering_uuid, d.account_uuid) \
                 OR ($9 AND (ou.username, ou.state, ou.is_restricted, ou.service_provider_comment, \
-                            ou.service_provider_comment_url) \
-                           IS DISTINCT FROM (d.username, d.state, d.is_restricted, d.comment, d.comment_url)) \
+                            ou.service_provider_comment_url, ou.runtime_state) \
+                           IS DISTINCT FROM (d.username, d.state, d.is_restricted, d.comment, d.comment_url, \
+                                             d.runtime_state)) \
              UNION \
              SELECT ou.id \
              FROM unnest($10::uuid[], $11::uuid[], $12::uuid[], $13::text[], $14::timestamptz[], $15::timestamptz[]) \
@@ -110,6 +115,8 @@ pub async fn lock_offering_users_to_write(
     .bind(consents.iter().map(|e| e.revocation_date).collect::<Vec<_>>())
     .bind(offerings.iter().map(|e| e.uuid).collect::<Vec<_>>())
     .bind(offerings.iter().map(|e| e.checklist).collect::<Vec<_>>())
+    .bind(offering_users.iter().map(|e| e.api.runtime_state).collect::<Vec<_>>())
+    .bind(offering_users.iter().map(|e| e.service_provider_account).collect::<Vec<_>>())
     .execute(conn)
     .await?
     .rows_affected();

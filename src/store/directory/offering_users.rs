@@ -20,6 +20,8 @@ pub struct ApiOwned<'a> {
     pub is_restricted: bool,
     pub service_provider_comment: &'a str,
     pub service_provider_comment_url: &'a str,
+    /// The runtime state's label (docs/spec/offering-users-2026.md §3.1).
+    pub runtime_state: &'a str,
 }
 
 /// An offering user as the import writes it.
@@ -29,6 +31,9 @@ pub struct OfferingUserWrite<'a> {
     pub offering_id: i64,
     pub user_id: i64,
     pub api: ApiOwned<'a>,
+    /// The provider account backing it (docs/spec/offering-users-2026.md §4.7): the
+    /// directory's, not the API's, so every import sets it.
+    pub service_provider_account_id: Option<i64>,
 }
 
 /// The position in `rows` of the first one whose (offering, user) pair already belongs to
@@ -65,7 +70,8 @@ pub struct OfferingUsersWritten {
 /// Writes a batch of offering users (docs/spec/decisions.md item 32): creates those whose uuid
 /// is new; of those that exist, re-points the ones whose offering or user changed and, only
 /// with `overwrite`, replaces the fields that the API changes (state, username, restriction,
-/// both comments). Every existing row it changes gets an audit event [`Action::Imported`] with the
+/// both comments, runtime state). The provider-account link is the directory's: it is always
+/// set. Every existing row it changes gets an audit event [`Action::Imported`] with the
 /// fields it changed, in the same statement. Rows that need no change are neither written
 /// nor locked, so the API's writes beside the import do not wait for it.
 pub async fn write_offering_users(
@@ -79,30 +85,36 @@ pub async fn write_offering_users(
     let counted = columns.bind(sqlx::query(
         "WITH d AS ( \
              SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::smallint[], $6::bool[], \
-                                  $7::text[], $8::text[]) \
-                 AS d(uuid, offering_id, user_id, username, state, is_restricted, comment, comment_url) \
+                                  $7::text[], $8::text[], $12::text[], $13::bigint[]) \
+                 AS d(uuid, offering_id, user_id, username, state, is_restricted, comment, comment_url, \
+                      runtime_state, account_id) \
          ), compared AS ( \
              SELECT ou.id, ou.uuid, \
                     ou.offering_id AS old_offering_id, ou.user_id AS old_user_id, ou.username AS old_username, \
                     ou.state AS old_state, ou.is_restricted AS old_restricted, \
                     ou.service_provider_comment AS old_comment, ou.service_provider_comment_url AS old_comment_url, \
-                    d.offering_id, d.user_id, \
+                    ou.runtime_state AS old_runtime_state, ou.service_provider_account_id AS old_account_id, \
+                    d.offering_id, d.user_id, d.account_id, \
+                    CASE WHEN $10 THEN d.runtime_state ELSE ou.runtime_state END AS runtime_state, \
                     CASE WHEN $10 THEN d.username ELSE ou.username END AS username, \
                     CASE WHEN $10 THEN d.state ELSE ou.state END AS state, \
                     CASE WHEN $10 THEN d.is_restricted ELSE ou.is_restricted END AS is_restricted, \
                     CASE WHEN $10 THEN d.comment ELSE ou.service_provider_comment END AS comment, \
                     CASE WHEN $10 THEN d.comment_url ELSE ou.service_provider_comment_url END AS comment_url, \
-                    (ou.offering_id, ou.user_id) IS DISTINCT FROM (d.offering_id, d.user_id) AS relinked, \
+                    (ou.offering_id, ou.user_id, ou.service_provider_account_id) \
+                    IS DISTINCT FROM (d.offering_id, d.user_id, d.account_id) AS relinked, \
                     (ou.username, ou.state, ou.is_restricted, ou.service_provider_comment, \
-                     ou.service_provider_comment_url) \
-                    IS DISTINCT FROM (d.username, d.state, d.is_restricted, d.comment, d.comment_url) AS api_differs \
+                     ou.service_provider_comment_url, ou.runtime_state) \
+                    IS DISTINCT FROM (d.username, d.state, d.is_restricted, d.comment, d.comment_url, d.runtime_state) \
+                    AS api_differs \
              FROM d JOIN offering_users ou ON ou.uuid = d.uuid \
          ), changed AS ( \
              SELECT * FROM compared WHERE relinked OR ($10 AND api_differs) \
          ), updated AS ( \
              UPDATE offering_users ou SET offering_id = c.offering_id, user_id = c.user_id, username = c.username, \
                  state = c.state, is_restricted = c.is_restricted, service_provider_comment = c.comment, \
-                 service_provider_comment_url = c.comment_url, modified = now() \
+                 service_provider_comment_url = c.comment_url, runtime_state = c.runtime_state, \
+                 service_provider_account_id = c.account_id, modified = now() \
              FROM changed c WHERE ou.id = c.id \
              RETURNING ou.id \
          ), valued AS ( \
@@ -110,10 +122,15 @@ pub async fn write_offering_users(
                  jsonb_build_object('offering', replace(old_o.uuid::text, '-', ''), 'user', replace(old_u.uuid::text, '-', ''), 'username', c.old_username, \
                      'state', ($9::text[])[c.old_state], 'is_restricted', c.old_restricted, \
                      'service_provider_comment', c.old_comment, \
-                     'service_provider_comment_url', c.old_comment_url) AS old_values, \
+                     'service_provider_comment_url', c.old_comment_url, 'runtime_state', c.old_runtime_state, \
+                     'service_provider_account', (SELECT replace(a.uuid::text, '-', '') \
+                         FROM service_provider_accounts a WHERE a.id = c.old_account_id)) AS old_values, \
                  jsonb_build_object('offering', replace(new_o.uuid::text, '-', ''), 'user', replace(new_u.uuid::text, '-', ''), 'username', c.username, \
                      'state', ($9::text[])[c.state], 'is_restricted', c.is_restricted, \
-                     'service_provider_comment', c.comment, 'service_provider_comment_url', c.comment_url) \
+                     'service_provider_comment', c.comment, 'service_provider_comment_url', c.comment_url, \
+                     'runtime_state', c.runtime_state, \
+                     'service_provider_account', (SELECT replace(a.uuid::text, '-', '') \
+                         FROM service_provider_accounts a WHERE a.id = c.account_id)) \
                      AS new_values \
              FROM changed c JOIN updated USING (id) \
              JOIN offerings old_o ON old_o.id = c.old_offering_id JOIN users old_u ON old_u.id = c.old_user_id \
@@ -133,6 +150,8 @@ pub async fn write_offering_users(
     .bind(&labels)
     .bind(overwrite)
     .bind(Action::Imported.stored())
+    .bind(&columns.runtime_states)
+    .bind(&columns.account_ids)
     .fetch_one(&mut *conn)
     .await?;
     let (updated, left_alone): (i64, i64) = (counted.try_get(0)?, counted.try_get(1)?);
@@ -140,11 +159,14 @@ pub async fn write_offering_users(
     let created = columns
         .bind(sqlx::query(
             "INSERT INTO offering_users (uuid, offering_id, user_id, username, state, is_restricted, \
-                                     service_provider_comment, service_provider_comment_url) \
+                                     service_provider_comment, service_provider_comment_url, runtime_state, \
+                                     service_provider_account_id) \
          SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::text[], $5::smallint[], $6::bool[], \
-                              $7::text[], $8::text[]) \
+                              $7::text[], $8::text[], $9::text[], $10::bigint[]) \
          ON CONFLICT (uuid) DO NOTHING",
         ))
+        .bind(&columns.runtime_states)
+        .bind(&columns.account_ids)
         .execute(conn)
         .await?
         .rows_affected();
@@ -152,7 +174,7 @@ pub async fn write_offering_users(
 }
 
 /// The rows as the eight arrays that both statements of [`write_offering_users`] take first
-/// (`$1`–`$8`).
+/// (`$1`–`$8`), and the two of the 2026 contract that each binds after its own.
 struct Columns<'a> {
     uuids: Vec<Uuid>,
     offering_ids: Vec<i64>,
@@ -162,6 +184,8 @@ struct Columns<'a> {
     restricted: Vec<bool>,
     comments: Vec<&'a str>,
     comment_urls: Vec<&'a str>,
+    runtime_states: Vec<&'a str>,
+    account_ids: Vec<Option<i64>>,
 }
 
 impl<'a> Columns<'a> {
@@ -175,6 +199,8 @@ impl<'a> Columns<'a> {
             restricted: rows.iter().map(|e| e.api.is_restricted).collect(),
             comments: rows.iter().map(|e| e.api.service_provider_comment).collect(),
             comment_urls: rows.iter().map(|e| e.api.service_provider_comment_url).collect(),
+            runtime_states: rows.iter().map(|e| e.api.runtime_state).collect(),
+            account_ids: rows.iter().map(|e| e.service_provider_account_id).collect(),
         }
     }
 

@@ -64,7 +64,8 @@ pub fn countable_from_counters(filter: &ListFilter) -> bool {
 ///
 /// Staff and support always qualify. Anyone else qualifies when every offering the filter
 /// names is one whose records he sees whole (an owner or manager polling his offerings):
-/// then only the consent gate narrows them, and the counters split by consent. `None` when
+/// then only the consent gate narrows them, and the counters split by consent (the caller
+/// does not count from them while the profile-completeness gate narrows his records). `None` when
 /// the caller does not qualify; the caller then counts rows.
 pub(super) async fn count_from_counters(
     conn: &mut PgConnection,

@@ -4,6 +4,7 @@
 //! modules of `store/offering_users/` form no cycle (`tests/architecture.rs`).
 
 mod counting;
+mod profile;
 mod read;
 mod row;
 mod runtime_state;
@@ -12,6 +13,7 @@ mod transition;
 mod write;
 
 pub use counting::countable_from_counters;
+pub use profile::{exposing_offerings, ExposingOffering};
 pub use read::{count, find_visible, page, page_with_total};
 pub use row::OfferingUserRow;
 pub use runtime_state::{set_runtime_state, RuntimeStateWrite};

@@ -5,13 +5,15 @@ use uuid::Uuid;
 
 use super::counting::{count_from_counters, countable_from_counters};
 use super::row::{push_row_from, OfferingUserRow, RowSource, ROW_COLUMNS};
-use super::scope::{push_filter, push_scope, ReadScope};
+use super::scope::{push_filter, push_gates, push_scope, ReadScope};
 use crate::domain::listing::{ListFilter, OrderColumn, OrderKey};
-use crate::store::visibility::{push_consent_gate, push_visible, push_visible_as_filter};
+use crate::store::visibility::{push_visible, push_visible_as_filter};
 
 /// The number of visible rows matching `filter` (the `X-Result-Count`).
 pub async fn count(conn: &mut PgConnection, scope: ReadScope<'_>, filter: &ListFilter) -> sqlx::Result<i64> {
-    if countable_from_counters(filter) {
+    // The counters know nothing of profiles: while the completeness gate narrows the caller's
+    // records, they are counted from the rows (docs/spec/offering-users-2026.md §4.5).
+    if countable_from_counters(filter) && !scope.completeness_gated() {
         if let Some(n) = count_from_counters(&mut *conn, scope, filter).await? {
             return Ok(n);
         }
@@ -97,7 +99,7 @@ fn page_query<'a>(
     // cannot know the page is small and may sort the whole table instead of walking an index.
     qb.push(format_args!(" LIMIT {limit} OFFSET {offset}"));
     qb.push(") ou) SELECT ").push(ROW_COLUMNS).push(if with_total { ", page.total" } else { "" });
-    push_row_from(&mut qb, RowSource::Page);
+    push_row_from(&mut qb, RowSource::Page, scope.default_exposure);
     qb.push(" ORDER BY page.position");
     qb
 }
@@ -118,7 +120,7 @@ fn push_walkable_predicate(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope
     } else {
         push_visible(qb, scope.caller);
     }
-    push_consent_gate(qb, scope.caller, scope.consent_gate);
+    push_gates(qb, scope);
     push_filter(qb, filter);
 }
 
@@ -142,7 +144,7 @@ fn push_counted_matches(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope<'_
 }
 
 /// The record with this uuid if the caller may see it (list/retrieve visibility, with the
-/// consent gate when `scope.consent_gate`).
+/// consent and completeness gates when they are on).
 pub async fn find_visible(
     conn: &mut PgConnection,
     scope: ReadScope<'_>,
@@ -150,7 +152,7 @@ pub async fn find_visible(
 ) -> sqlx::Result<Option<OfferingUserRow>> {
     let mut qb = QueryBuilder::new("");
     qb.push("SELECT ").push(ROW_COLUMNS);
-    push_row_from(&mut qb, RowSource::Table);
+    push_row_from(&mut qb, RowSource::Table, scope.default_exposure);
     qb.push(" WHERE ou.uuid = ").push_bind(uuid);
     push_scope(&mut qb, scope);
     qb.build_query_as().fetch_optional(&mut *conn).await

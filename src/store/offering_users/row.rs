@@ -1,13 +1,16 @@
-//! The row behind the 22-field representation, and the statement text that reads it from
+//! The row behind the 58-field representation, and the statement text that reads it from
 //! wherever its records come from: the table, a page of chosen ids, an `UPDATE`'s result.
+//! Everything is read by the one statement with its joins: no statement per row or page.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+use sqlx::types::Json;
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::domain::state::State;
 
-/// Everything the 22-field representation needs, read in one statement with its joins.
+/// Everything the 58-field representation needs, read in one statement with its joins.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OfferingUserRow {
     pub id: i64,
@@ -33,6 +36,60 @@ pub struct OfferingUserRow {
     pub has_consent: bool,
     pub requires_reconsent: bool,
     pub has_compliance_checklist: bool,
+    /// The 2026 contract (docs/spec/offering-users-2026.md §4.1): the user's profile.
+    #[sqlx(flatten)]
+    pub profile: UserProfile,
+    /// The runtime state's wire label (§3.1).
+    pub runtime_state: String,
+    /// The provider account backing the record, if any (§4.7).
+    pub service_provider_account_uuid: Option<Uuid>,
+    pub service_provider_account_username: Option<String>,
+    pub offering_has_active_tos: bool,
+    /// The user's consent to the offering (revoked or not), when the offering has active terms
+    /// of service (§4.6).
+    pub consent_uuid: Option<Uuid>,
+    pub consent_version: Option<String>,
+    pub consent_agreement_date: Option<DateTime<Utc>>,
+    /// The offering's effective exposed attributes (§4.3): its explicit config, else the
+    /// setting's default.
+    pub exposed_attributes: Vec<String>,
+    /// Those of them empty on the user, in their order (§4.5; `user_missing_attributes`).
+    pub missing_profile_attributes: Vec<String>,
+    /// `backend_metadata`'s POSIX projection (§4.1): the integers as JSON number text, the
+    /// strings as they are; `None` when absent or of another JSON type.
+    pub posix_uidnumber: Option<String>,
+    pub posix_primarygroup: Option<String>,
+    pub posix_login_shell: Option<String>,
+    pub posix_home_directory: Option<String>,
+}
+
+/// The user's profile attributes (docs/spec/offering-users-2026.md §4.1, §4.2): blank strings
+/// and empty lists when unset, `None` where upstream has NULL.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserProfile {
+    pub user_phone_number: String,
+    pub user_organization: String,
+    pub user_job_title: String,
+    pub user_affiliations: Json<Value>,
+    pub user_gender: Option<String>,
+    pub user_personal_title: String,
+    pub user_place_of_birth: String,
+    pub user_address: String,
+    pub user_country_of_residence: String,
+    pub user_nationality: String,
+    pub user_nationalities: Json<Value>,
+    pub user_organization_country: String,
+    pub user_organization_type: String,
+    pub user_organization_registry_code: String,
+    pub user_organization_vat_code: String,
+    pub user_organization_address: String,
+    pub user_eduperson_assurance: Json<Value>,
+    pub user_civil_number: Option<String>,
+    pub user_birth_date: Option<NaiveDate>,
+    pub user_identity_source: String,
+    pub user_uid_number: Option<i64>,
+    pub user_primary_gid: Option<i64>,
+    pub user_active_isds: Json<Value>,
 }
 
 /// Where the records of an [`OfferingUserRow`] statement come from, as the alias `ou`.
@@ -63,24 +120,53 @@ pub(super) const ROW_COLUMNS: &str = "ou.id, ou.uuid, u.uuid AS user_uuid, o.uui
     u.last_name AS user_last_name, u.email AS user_email, ou.created, ou.modified, \
     c.uuid AS customer_uuid, c.name AS customer_name, ou.is_restricted, ou.state, \
     ou.service_provider_comment, ou.service_provider_comment_url, \
-    (tos.id IS NOT NULL AND cons.id IS NOT NULL) AS has_consent, \
-    coalesce(cons.id IS NOT NULL AND tos.requires_reconsent AND tos.version <> cons.version, false) \
-        AS requires_reconsent, \
+    (tos.id IS NOT NULL AND cons.id IS NOT NULL AND cons.revocation_date IS NULL) AS has_consent, \
+    coalesce(cons.id IS NOT NULL AND cons.revocation_date IS NULL AND tos.requires_reconsent \
+        AND tos.version <> cons.version, false) AS requires_reconsent, \
     EXISTS (SELECT 1 FROM checklist_completions cc WHERE cc.offering_user_id = ou.id \
-        AND cc.checklist_id = o.compliance_checklist_id) AS has_compliance_checklist";
+        AND cc.checklist_id = o.compliance_checklist_id) AS has_compliance_checklist, \
+    u.phone_number AS user_phone_number, u.organization AS user_organization, u.job_title AS user_job_title, \
+    u.affiliations AS user_affiliations, u.gender AS user_gender, u.personal_title AS user_personal_title, \
+    u.place_of_birth AS user_place_of_birth, u.address AS user_address, \
+    u.country_of_residence AS user_country_of_residence, u.nationality AS user_nationality, \
+    u.nationalities AS user_nationalities, u.organization_country AS user_organization_country, \
+    u.organization_type AS user_organization_type, \
+    u.organization_registry_code AS user_organization_registry_code, \
+    u.organization_vat_code AS user_organization_vat_code, u.organization_address AS user_organization_address, \
+    u.eduperson_assurance AS user_eduperson_assurance, u.civil_number AS user_civil_number, \
+    u.birth_date AS user_birth_date, u.identity_source AS user_identity_source, \
+    u.uid_number AS user_uid_number, u.primary_gid AS user_primary_gid, u.active_isds AS user_active_isds, \
+    ou.runtime_state, spa.uuid AS service_provider_account_uuid, \
+    spa.username AS service_provider_account_username, tos.id IS NOT NULL AS offering_has_active_tos, \
+    CASE WHEN tos.id IS NOT NULL THEN cons.uuid END AS consent_uuid, cons.version AS consent_version, \
+    cons.agreement_date AS consent_agreement_date, \
+    ex.attributes AS exposed_attributes, user_missing_attributes(u, ex.attributes) AS missing_profile_attributes, \
+    CASE WHEN jsonb_typeof(ou.backend_metadata -> 'uidnumber') = 'number' \
+        THEN ou.backend_metadata ->> 'uidnumber' END AS posix_uidnumber, \
+    CASE WHEN jsonb_typeof(ou.backend_metadata -> 'primarygroup') = 'number' \
+        THEN ou.backend_metadata ->> 'primarygroup' END AS posix_primarygroup, \
+    CASE WHEN jsonb_typeof(ou.backend_metadata -> 'loginShell') = 'string' \
+        THEN ou.backend_metadata ->> 'loginShell' END AS posix_login_shell, \
+    CASE WHEN jsonb_typeof(ou.backend_metadata -> 'homeDir') = 'string' \
+        THEN ou.backend_metadata ->> 'homeDir' END AS posix_home_directory";
 
 /// The joins of [`ROW_COLUMNS`] to the records `ou`: offering, customer, user, the
-/// offering's active terms of service (at most one) and the user's non-revoked consent to
-/// the offering (at most one).
+/// offering's active terms of service (at most one), the user's consent to the offering,
+/// revoked or not (at most one: `consents_user_offering_key`), and the provider account
+/// backing the record.
 const ROW_JOINS: &str = " JOIN offerings o ON o.id = ou.offering_id \
     JOIN customers c ON c.id = o.customer_id \
     JOIN users u ON u.id = ou.user_id \
     LEFT JOIN terms_of_service tos ON tos.offering_id = o.id AND tos.is_active \
     LEFT JOIN consents cons ON cons.user_id = ou.user_id AND cons.offering_id = o.id \
-        AND cons.revocation_date IS NULL ";
+    LEFT JOIN service_provider_accounts spa ON spa.id = ou.service_provider_account_id ";
 
 /// Pushes ` FROM <source> ou JOIN …`: everything [`ROW_COLUMNS`] reads, for the records of
-/// `source`.
-pub(super) fn push_row_from(qb: &mut QueryBuilder<'_, Postgres>, source: RowSource) {
+/// `source`. `default_exposure` is `DEFAULT_OFFERING_USER_ATTRIBUTES`, the exposure of an
+/// offering without an explicit config (docs/spec/offering-users-2026.md §4.3).
+pub(super) fn push_row_from(qb: &mut QueryBuilder<'_, Postgres>, source: RowSource, default_exposure: &[&'static str]) {
     qb.push(source.clause()).push(ROW_JOINS);
+    qb.push(" CROSS JOIN LATERAL (SELECT coalesce(o.exposed_user_attributes, ");
+    qb.push_bind(default_exposure.to_vec());
+    qb.push("::text[]) AS attributes) ex ");
 }

@@ -1,6 +1,7 @@
 //! How a read of offering users is scoped and filtered: the caller's visibility with the
-//! consent gate, and the list's filters, as `WHERE` conditions over `ou`. Shared by the
-//! page and count statements (`read`) and the count from the counters (`counting`).
+//! consent and profile-completeness gates, and the list's filters, as `WHERE` conditions over
+//! `ou`. Shared by the page and count statements (`read`) and the count from the counters
+//! (`counting`).
 
 use sqlx::{Postgres, QueryBuilder};
 
@@ -14,12 +15,60 @@ pub struct ReadScope<'a> {
     pub caller: &'a Caller,
     /// The consent gate is on (`ENFORCE_USER_CONSENT_FOR_OFFERINGS`).
     pub consent_gate: bool,
+    /// The profile-completeness gate is on (`ENFORCE_OFFERING_USER_PROFILE_COMPLETENESS`,
+    /// docs/spec/offering-users-2026.md §4.5).
+    pub completeness_gate: bool,
+    /// `DEFAULT_OFFERING_USER_ATTRIBUTES`: the exposure of an offering without an explicit
+    /// config (§4.3), which the representation reads.
+    pub default_exposure: &'a [&'static str],
 }
 
-/// Pushes ` AND …`: the records the caller sees, through the consent gate when it is on.
+impl ReadScope<'_> {
+    /// Whether the completeness gate narrows this caller's reads: it is on and he is neither
+    /// staff nor support.
+    pub(super) fn completeness_gated(&self) -> bool {
+        self.completeness_gate && !self.caller.sees_everything()
+    }
+}
+
+/// Pushes ` AND …`: the records the caller sees, through the consent and completeness gates
+/// when they are on.
 pub(super) fn push_scope(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope<'_>) {
     push_visible(qb, scope.caller);
+    push_gates(qb, scope);
+}
+
+/// Pushes ` AND …`: the consent gate and the completeness gate, each when it is on.
+pub(super) fn push_gates(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope<'_>) {
     push_consent_gate(qb, scope.caller, scope.consent_gate);
+    push_completeness_gate(qb, scope);
+}
+
+/// Pushes the profile-completeness gate (list and retrieve only, when enforced;
+/// docs/spec/offering-users-2026.md §4.5): a record incomplete for the gate is hidden from
+/// everyone but staff, support and its own user.
+fn push_completeness_gate(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope<'_>) {
+    if !scope.completeness_gated() {
+        return;
+    }
+    qb.push(" AND (ou.user_id = ").push_bind(scope.caller.id).push(" OR NOT ");
+    push_profile_incomplete(qb);
+    qb.push(")");
+}
+
+/// Pushes a boolean expression over `ou`: the record is *incomplete for the gate and the
+/// `has_complete_profile` filter* (docs/spec/offering-users-2026.md §4.5): its offering has an
+/// explicit exposure config and one of the attributes that config exposes is empty on the user
+/// (`user_missing_attributes`, migration 0009, the one definition of "empty"). An offering
+/// without an explicit config never makes a record incomplete here. The offerings with a
+/// config are listed once per statement, so records of the others cost one array test.
+pub(super) fn push_profile_incomplete(qb: &mut QueryBuilder<'_, Postgres>) {
+    qb.push(
+        "(ou.offering_id = ANY(ARRAY(SELECT pc_o.id FROM offerings pc_o WHERE pc_o.exposed_user_attributes IS NOT NULL)) \
+          AND EXISTS (SELECT 1 FROM offerings pc_o JOIN users pc_u ON pc_u.id = ou.user_id \
+              WHERE pc_o.id = ou.offering_id \
+                AND user_missing_attributes(pc_u, pc_o.exposed_user_attributes) <> '{}'))",
+    );
 }
 
 /// Pushes ` AND …` for every filter that is set.

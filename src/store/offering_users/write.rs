@@ -75,10 +75,15 @@ pub(super) fn push_locked_target(qb: &mut QueryBuilder<'_, Postgres>, caller: &C
 
 /// The full row of a record, read on the writing connection (so it sees the write), without
 /// visibility: the caller was authorized for the write already.
-pub async fn row_by_id(conn: &mut PgConnection, id: i64) -> sqlx::Result<OfferingUserRow> {
+/// `default_exposure`: `DEFAULT_OFFERING_USER_ATTRIBUTES` (docs/spec/offering-users-2026.md §4.3).
+pub async fn row_by_id(
+    conn: &mut PgConnection,
+    id: i64,
+    default_exposure: &[&'static str],
+) -> sqlx::Result<OfferingUserRow> {
     let mut qb = QueryBuilder::new("SELECT ");
     qb.push(ROW_COLUMNS);
-    push_row_from(&mut qb, RowSource::Table);
+    push_row_from(&mut qb, RowSource::Table, default_exposure);
     qb.push(" WHERE ou.id = ").push_bind(id);
     qb.build_query_as().fetch_one(conn).await
 }
@@ -151,6 +156,7 @@ pub async fn set_username(
     username: Option<&str>,
     completes_as: Option<State>,
     event: audit::Event<'_>,
+    default_exposure: &[&'static str],
 ) -> sqlx::Result<OfferingUserRow> {
     let mut qb = QueryBuilder::new("WITH updated AS (UPDATE offering_users SET username = ");
     qb.push_bind(username);
@@ -165,7 +171,7 @@ pub async fn set_username(
     qb.push(" RETURNING *), event AS (");
     event.push_insert(&mut qb, "updated");
     qb.push(") SELECT ").push(ROW_COLUMNS);
-    push_row_from(&mut qb, RowSource::Updated);
+    push_row_from(&mut qb, RowSource::Updated, default_exposure);
     qb.build_query_as().fetch_one(conn).await
 }
 
