@@ -6,6 +6,7 @@ mod checklist;
 mod crud;
 mod fields;
 mod input;
+mod posix;
 mod query;
 mod read;
 mod representation;
@@ -65,5 +66,5 @@ pub fn router() -> Router<AppState> {
         };
         both(r, &path, allow("POST, OPTIONS", post(handler)))
     });
-    r.merge(checklist::routes())
+    r.merge(checklist::routes()).merge(posix::routes())
 }
