@@ -9,6 +9,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::error::ImportError;
+use super::posix::{posix_given, PosixGroupEntry, PosixPoolEntry, PosixValue};
 use super::tags;
 use crate::domain::checklist::{ChecklistType, DependencyLogic, Operator, QuestionType};
 use crate::domain::permissions::Role;
@@ -48,6 +49,12 @@ pub struct Document {
     /// Compliance checklists (docs/spec/checklists.md §1), referenced by `offerings[].compliance_checklist`.
     #[serde(default)]
     pub checklists: Vec<ChecklistEntry>,
+    /// POSIX ID pools (docs/spec/offering-users-2026.md §9; `directory::posix`).
+    #[serde(default)]
+    pub posix_id_pools: Vec<PosixPoolEntry>,
+    /// Project groups and their GIDs (docs/spec/offering-users-2026.md §9; `directory::posix`).
+    #[serde(default)]
+    pub posix_groups: Vec<PosixGroupEntry>,
 }
 
 fn yes() -> bool {
@@ -228,6 +235,16 @@ pub struct OfferingUserEntry {
     pub service_provider_comment: String,
     #[serde(default)]
     pub service_provider_comment_url: String,
+    /// The POSIX attributes, written into `backend_metadata` (docs/spec/offering-users-2026.md
+    /// §9; `directory::posix`): absent = not written, `null` = the key removed.
+    #[serde(default, deserialize_with = "posix_given")]
+    pub uidnumber: PosixValue<i64>,
+    #[serde(default, deserialize_with = "posix_given")]
+    pub primarygroup: PosixValue<i64>,
+    #[serde(default, deserialize_with = "posix_given")]
+    pub login_shell: PosixValue<String>,
+    #[serde(default, deserialize_with = "posix_given")]
+    pub home_directory: PosixValue<String>,
 }
 
 fn empty_list() -> Value {

@@ -4,6 +4,7 @@ mod demo;
 mod document;
 mod error;
 mod import;
+mod posix;
 mod run;
 mod summary;
 mod tags;

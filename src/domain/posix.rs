@@ -113,7 +113,9 @@ impl PinRefusal {
             PinRefusal::NotPoolSourced(ns) => {
                 format!("The offering does not take {} values from a POSIX ID pool.", ns.upper())
             }
-            PinRefusal::NotManaged(ns) => format!("The offering's POSIX ID pool does not manage {} values.", ns.upper()),
+            PinRefusal::NotManaged(ns) => {
+                format!("The offering's POSIX ID pool does not manage {} values.", ns.upper())
+            }
             PinRefusal::OutsideRange { namespace, value, min, max } => {
                 format!("{value} is outside the pool's {} range [{min}-{max}].", namespace.upper())
             }
@@ -132,9 +134,8 @@ pub fn advisories(namespace: Namespace, value: i64) -> Vec<String> {
         ));
     }
     if value > MAX_SIGNED_ID {
-        warnings.push(format!(
-            "{label} {value} is above 2^31 and may not work with software that uses signed 32-bit ids."
-        ));
+        warnings
+            .push(format!("{label} {value} is above 2^31 and may not work with software that uses signed 32-bit ids."));
     }
     warnings
 }
@@ -143,9 +144,7 @@ pub fn advisories(namespace: Namespace, value: i64) -> Vec<String> {
 pub fn check_range(namespace: Namespace, value: i64, range: Option<(i64, i64)>) -> Result<(), PinRefusal> {
     match range {
         None => Err(PinRefusal::NotManaged(namespace)),
-        Some((min, max)) if value < min || value > max => {
-            Err(PinRefusal::OutsideRange { namespace, value, min, max })
-        }
+        Some((min, max)) if value < min || value > max => Err(PinRefusal::OutsideRange { namespace, value, min, max }),
         Some(_) => Ok(()),
     }
 }
@@ -202,10 +201,7 @@ mod tests {
                 "150 is outside the pool's UID range [1000-7999].",
             ),
             (PinRefusal::AlreadyAllocated { value: 100050 }, "100050 is already allocated to another account."),
-            (
-                PinRefusal::NotPoolSourced(Namespace::Gid),
-                "The offering does not take GID values from a POSIX ID pool.",
-            ),
+            (PinRefusal::NotPoolSourced(Namespace::Gid), "The offering does not take GID values from a POSIX ID pool."),
         ];
         for (refusal, text) in table {
             assert_eq!(refusal.message(), text);

@@ -13,6 +13,7 @@ pub mod consents;
 pub mod locks;
 pub mod offering_users;
 pub mod organisations;
+pub mod posix;
 pub mod roles;
 pub mod users;
 

@@ -171,7 +171,9 @@ pub fn is_pin_conflict(error: &sqlx::Error) -> bool {
     let sqlx::Error::Database(e) = error else { return false };
     matches!(
         e.constraint(),
-        Some("posix_identities_active_uid_key" | "posix_identities_active_gid_key" | "posix_identities_active_user_key")
+        Some(
+            "posix_identities_active_uid_key" | "posix_identities_active_gid_key" | "posix_identities_active_user_key"
+        )
     )
 }
 

@@ -83,7 +83,9 @@ fn absolute_path(value: &Value) -> Result<String, String> {
 fn posix_id(value: &Value) -> Result<i64, String> {
     const INVALID: &str = "A valid integer is required.";
     let parsed = match value {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e18).map(|f| f as i64)),
+        Value::Number(n) => {
+            n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e18).map(|f| f as i64))
+        }
         Value::String(s) => {
             let s = s.trim();
             // DRF's `re_decimal`: a `.` followed only by zeros is dropped.
@@ -131,7 +133,10 @@ mod tests {
             (json!({"uidnumber": "abc"}), json!({"uidnumber": ["A valid integer is required."]})),
             (json!({"uidnumber": 1.5}), json!({"uidnumber": ["A valid integer is required."]})),
             (json!({"uidnumber": true}), json!({"uidnumber": ["A valid integer is required."]})),
-            (json!({"primarygroup": -1}), json!({"primarygroup": ["Ensure this value is greater than or equal to 0."]})),
+            (
+                json!({"primarygroup": -1}),
+                json!({"primarygroup": ["Ensure this value is greater than or equal to 0."]}),
+            ),
             (
                 json!({"primarygroup": 4294967296_i64}),
                 json!({"primarygroup": ["Ensure this value is less than or equal to 4294967295."]}),

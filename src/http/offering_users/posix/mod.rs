@@ -24,7 +24,8 @@ const BASE: &str = "/api/marketplace-offering-users";
 /// `{uuid}/` whatever the order they are added in.
 pub(super) fn routes() -> Router<AppState> {
     let r = Router::new();
-    let r = both(r, &format!("{BASE}/{{uuid}}/set_posix_attributes/"), allow("POST, OPTIONS", post(set_attributes::run)));
+    let r =
+        both(r, &format!("{BASE}/{{uuid}}/set_posix_attributes/"), allow("POST, OPTIONS", post(set_attributes::run)));
     let r = both(r, &format!("{BASE}/{{uuid}}/posix_groups/"), allow("GET, HEAD, OPTIONS", get(reads::posix_groups)));
     let r = both(
         r,

@@ -54,7 +54,9 @@ pub(super) async fn posix_allocations(
     let account = store::posix_account(&mut conn, id).await?;
     let tracked: Vec<(Namespace, i64, bool)> = Namespace::ALL
         .into_iter()
-        .filter_map(|ns| metadata_id(&account.backend_metadata, ns.field()).map(|v| (ns, v, is_tracked(&account, ns, v))))
+        .filter_map(|ns| {
+            metadata_id(&account.backend_metadata, ns.field()).map(|v| (ns, v, is_tracked(&account, ns, v)))
+        })
         .collect();
     let shared = match account.pool_id {
         Some(pool_id) if tracked.iter().any(|(_, _, t)| *t) => store::offerings_sharing_pool(&mut conn, id, pool_id)
@@ -154,7 +156,8 @@ struct IdentityRow {
 fn merge_identities(accounts: &[PosixAccountRow], groups: &[PosixGroupRow]) -> Vec<PosixIdentityItem> {
     let mut rows: BTreeMap<IdentityKey, IdentityRow> = BTreeMap::new();
     let mut add = |key: IdentityKey, namespace: Namespace, scope: Option<&'static str>, offering: (String, Uuid)| {
-        let row = rows.entry(key).or_insert_with(|| IdentityRow { namespace, pool_scope: scope, offerings: Vec::new() });
+        let row =
+            rows.entry(key).or_insert_with(|| IdentityRow { namespace, pool_scope: scope, offerings: Vec::new() });
         if !row.offerings.contains(&offering) {
             row.offerings.push(offering);
         }
