@@ -198,6 +198,8 @@ async fn import_attributes(
 #[derive(Debug, Clone)]
 struct Origin {
     pool: Uuid,
+    /// `user <uuid>` or `group <uuid>`: how an error names the holder.
+    holder: String,
     uid: Option<(i64, String)>,
     gid: Option<(i64, String)>,
 }
@@ -214,6 +216,8 @@ async fn derive_ledger(conn: &mut PgConnection, doc: &Document) -> Result<(), Im
     let mut wanted: Vec<IdentityWrite> = Vec::new();
     let mut origins: Vec<Origin> = Vec::new();
     let mut by_user: HashMap<(i64, i64), usize> = HashMap::new();
+    // (pool, is a gid, value) → the wanted identity that holds it: one holder per value.
+    let mut by_value: HashMap<(i64, bool, i64), usize> = HashMap::new();
 
     let uuids: Vec<Uuid> = doc.offering_users.iter().map(|e| e.uuid).collect();
     for account in ledger_accounts(conn, &uuids).await? {
@@ -238,7 +242,8 @@ async fn derive_ledger(conn: &mut PgConnection, doc: &Document) -> Result<(), Im
                     uid: None,
                     gid: None,
                 });
-                origins.push(Origin { pool: pool_uuid, uid: None, gid: None });
+                let holder = format!("user {}", account.user_uuid.simple());
+                origins.push(Origin { pool: pool_uuid, holder, uid: None, gid: None });
                 wanted.len() - 1
             });
             let (held, origin) = match namespace {
@@ -260,6 +265,11 @@ async fn derive_ledger(conn: &mut PgConnection, doc: &Document) -> Result<(), Im
                 None => {
                     *held = Some(value);
                     *origin = Some((value, format!("{path}.{}", namespace.field())));
+                    let key = (pool_id, namespace == Namespace::Gid, value);
+                    if let Some(&other) = by_value.get(&key) {
+                        return Err(held_twice(&origins, other, slot, namespace == Namespace::Gid));
+                    }
+                    by_value.insert(key, slot);
                 }
             }
         }
@@ -274,11 +284,6 @@ async fn derive_ledger(conn: &mut PgConnection, doc: &Document) -> Result<(), Im
             continue;
         }
         let path = format!("posix_groups[{}].gid", group.ord - 1);
-        // A value wanted twice in the document: the later entry names the earlier one.
-        if let Some(i) = wanted.iter().position(|w| w.pool_id == pool_id && w.gid == Some(gid)) {
-            let earlier = origins[i].gid.as_ref().map(|(_, p)| p.as_str()).unwrap_or_default();
-            return Err(invalid(path, format!("{gid} is already held by {earlier} in pool {}", pool_uuid.simple())));
-        }
         wanted.push(IdentityWrite {
             pool_id,
             user_id: None,
@@ -287,7 +292,13 @@ async fn derive_ledger(conn: &mut PgConnection, doc: &Document) -> Result<(), Im
             uid: None,
             gid: Some(gid),
         });
-        origins.push(Origin { pool: pool_uuid, uid: None, gid: Some((gid, path)) });
+        let holder = format!("group {}", group.uuid.simple());
+        origins.push(Origin { pool: pool_uuid, holder, uid: None, gid: Some((gid, path)) });
+        let slot = wanted.len() - 1;
+        if let Some(&other) = by_value.get(&(pool_id, true, gid)) {
+            return Err(held_twice(&origins, other, slot, true));
+        }
+        by_value.insert((pool_id, true, gid), slot);
     }
 
     if let Some((i, on_gid, holder)) = first_held_value(conn, &wanted).await? {
@@ -307,6 +318,15 @@ async fn derive_ledger(conn: &mut PgConnection, doc: &Document) -> Result<(), Im
     let group_ids: Vec<i64> = groups.iter().map(|g| g.group_id).collect();
     save_identities(conn, &group_ids, &wanted).await?;
     Ok(())
+}
+
+/// The error of a value that two entries of the document want in one pool: the later one
+/// (`slot`) names the holder of the earlier (`other`).
+fn held_twice(origins: &[Origin], other: usize, slot: usize, gid: bool) -> ImportError {
+    let pick = |o: &Origin| if gid { o.gid.clone() } else { o.uid.clone() };
+    let (value, path) = pick(&origins[slot]).unwrap_or_default();
+    let (earlier, later) = (&origins[other], &origins[slot]);
+    invalid(path, format!("{value} is already held by {} in pool {}", earlier.holder, later.pool.simple()))
 }
 
 #[cfg(test)]

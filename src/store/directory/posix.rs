@@ -147,7 +147,7 @@ pub async fn first_clashing_group_name(
 /// Inserts the groups, or updates those whose values differ, and sets each project group's
 /// projects to those given.
 pub async fn upsert_groups(conn: &mut PgConnection, rows: &[GroupWrite<'_>]) -> sqlx::Result<Written> {
-    let flags: Vec<bool> = sqlx::query_scalar(
+    let upserted: Vec<(Uuid, bool)> = sqlx::query_as(
         "INSERT INTO posix_groups (uuid, kind, offering_id, customer_id, project_id, name, gid) \
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[]) \
          ON CONFLICT (uuid) DO UPDATE SET kind = EXCLUDED.kind, offering_id = EXCLUDED.offering_id, \
@@ -157,7 +157,7 @@ pub async fn upsert_groups(conn: &mut PgConnection, rows: &[GroupWrite<'_>]) -> 
                 posix_groups.name, posix_groups.gid) \
                IS DISTINCT FROM (EXCLUDED.kind, EXCLUDED.offering_id, EXCLUDED.customer_id, EXCLUDED.project_id, \
                 EXCLUDED.name, EXCLUDED.gid) \
-         RETURNING (xmax = 0)",
+         RETURNING uuid, (xmax = 0)",
     )
     .bind(rows.iter().map(|r| r.uuid).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.kind).collect::<Vec<_>>())
@@ -168,6 +168,7 @@ pub async fn upsert_groups(conn: &mut PgConnection, rows: &[GroupWrite<'_>]) -> 
     .bind(rows.iter().map(|r| r.gid).collect::<Vec<_>>())
     .fetch_all(&mut *conn)
     .await?;
+    let flags: Vec<bool> = upserted.iter().map(|(_, inserted)| *inserted).collect();
     let mut written = Written::from_inserted_flags(&flags);
 
     let (groups, projects): (Vec<Uuid>, Vec<i64>) =
@@ -188,10 +189,9 @@ pub async fn upsert_groups(conn: &mut PgConnection, rows: &[GroupWrite<'_>]) -> 
     .bind(projects)
     .fetch_all(conn)
     .await?;
-    // A group whose projects alone changed is an updated group (a new one is counted once).
-    let created_or_updated = flags.len() as u64;
-    let projects_only = changed.len() as u64;
-    written.updated += projects_only.saturating_sub(created_or_updated.min(projects_only));
+    // A group whose projects alone changed is an updated group (a new or updated one is
+    // counted once).
+    written.updated += changed.iter().filter(|uuid| !upserted.iter().any(|(u, _)| u == *uuid)).count() as u64;
     Ok(written)
 }
 
@@ -298,6 +298,7 @@ pub async fn ledger_accounts(conn: &mut PgConnection, uuids: &[Uuid]) -> sqlx::R
 pub struct LedgerGroup {
     pub ord: i64,
     pub group_id: i64,
+    pub uuid: Uuid,
     pub gid: Option<i64>,
     pub pool_id: Option<i64>,
     pub pool_uuid: Option<Uuid>,
@@ -310,7 +311,7 @@ pub struct LedgerGroup {
 /// The groups `uuids` (one-based `ord` in that order), as [`LedgerGroup`]s.
 pub async fn ledger_groups(conn: &mut PgConnection, uuids: &[Uuid]) -> sqlx::Result<Vec<LedgerGroup>> {
     sqlx::query_as(&format!(
-        "SELECT d.ord, g.id AS group_id, g.gid, pl.id AS pool_id, pl.uuid AS pool_uuid, pl.min_gid, pl.max_gid, \
+        "SELECT d.ord, g.id AS group_id, g.uuid, g.gid, pl.id AS pool_id, pl.uuid AS pool_uuid, pl.min_gid, pl.max_gid, \
              pl.min_group_gid, pl.max_group_gid \
          FROM unnest($1::uuid[]) WITH ORDINALITY AS d(uuid, ord) JOIN posix_groups g ON g.uuid = d.uuid \
          LEFT JOIN offerings o ON o.id = g.offering_id \

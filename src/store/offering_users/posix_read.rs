@@ -124,15 +124,16 @@ pub async fn posix_account(conn: &mut PgConnection, id: i64) -> sqlx::Result<Pos
     qb.build_query_as().fetch_one(conn).await
 }
 
-/// The other offerings of the account's user that resolve to the pool `pool_id`, by name:
-/// they carry the same values (§7.4 `shared_with_offerings`).
+/// The other offerings of the account's user that resolve to the pool `pool_id`, by name,
+/// with their `plugin_options` (which of the values they take from the pool: §7.4
+/// `shared_with_offerings`).
 pub async fn offerings_sharing_pool(
     conn: &mut PgConnection,
     offering_user_id: i64,
     pool_id: i64,
-) -> sqlx::Result<Vec<(Uuid, String)>> {
+) -> sqlx::Result<Vec<(Uuid, String, Value)>> {
     sqlx::query_as(&format!(
-        "SELECT o.uuid, o.name FROM offering_users me \
+        "SELECT o.uuid, o.name, o.plugin_options FROM offering_users me \
          JOIN offering_users ou ON ou.user_id = me.user_id AND ou.id <> me.id \
          JOIN offerings o ON o.id = ou.offering_id \
          WHERE me.id = $1 AND {RESOLVED_POOL_OF_O} = $2 ORDER BY o.name, o.uuid"

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::super::query::parse_list_params;
 use super::wire::{PosixAllocationItem, PosixGroupItem, PosixIdentityItem, SharingOffering};
-use crate::domain::posix::{metadata_id, pool_scope, Namespace};
+use crate::domain::posix::{metadata_id, pool_scope, pool_sourced, Namespace};
 use crate::domain::principal::Caller;
 use crate::error::{ApiError, ApiResult, NO_OFFERING_USER};
 use crate::http::path_uuid::{OfferingUserUuid, PathUuid};
@@ -59,11 +59,9 @@ pub(super) async fn posix_allocations(
         })
         .collect();
     let shared = match account.pool_id {
-        Some(pool_id) if tracked.iter().any(|(_, _, t)| *t) => store::offerings_sharing_pool(&mut conn, id, pool_id)
-            .await?
-            .into_iter()
-            .map(|(uuid, name)| SharingOffering { uuid: Hex(uuid), name })
-            .collect(),
+        Some(pool_id) if tracked.iter().any(|(_, _, t)| *t) => {
+            store::offerings_sharing_pool(&mut conn, id, pool_id).await?
+        }
         _ => Vec::new(),
     };
     let items: Vec<PosixAllocationItem> = tracked
@@ -74,7 +72,12 @@ pub(super) async fn posix_allocations(
             pool_uuid: account.pool_uuid.filter(|_| tracked).map(Hex),
             scope: account.pool_offering_scoped.filter(|_| tracked).map(pool_scope),
             scope_name: account.pool_scope_name.clone().filter(|_| tracked),
-            shared_with_offerings: if tracked { shared.clone() } else { Vec::new() },
+            // The offerings that take this namespace from the pool carry the same value.
+            shared_with_offerings: shared
+                .iter()
+                .filter(|(_, _, options)| tracked && pool_sourced(options, namespace))
+                .map(|(uuid, name, _)| SharingOffering { uuid: Hex(*uuid), name: name.clone() })
+                .collect(),
         })
         .collect();
     counted(&items)
