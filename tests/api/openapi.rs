@@ -37,6 +37,10 @@ fn served_paths() -> Vec<&'static str> {
         "/api/marketplace-offering-users/{uuid}/completion_review_status/",
         "/api/marketplace-offering-users/{uuid}/submit_answers/",
         "/api/marketplace-offering-users/checklist-template/",
+        "/api/marketplace-offering-users/{uuid}/set_posix_attributes/",
+        "/api/marketplace-offering-users/{uuid}/posix_groups/",
+        "/api/marketplace-offering-users/{uuid}/posix_allocations/",
+        "/api/marketplace-offering-users/posix_identities/",
         "/api/users/me/",
         "/api/users/{uuid}/",
         "/api/marketplace-provider-offerings/{uuid}/",
@@ -47,7 +51,7 @@ fn served_paths() -> Vec<&'static str> {
 }
 
 /// Waldur's operation ids (the Waldur API reference (January 2026), docs/spec/clients.md §3.1), and ours for the helpers.
-const OPERATION_IDS: [&str; 32] = [
+const OPERATION_IDS: [&str; 37] = [
     "marketplace_offering_users_list",
     "marketplace_offering_users_count",
     "marketplace_offering_users_create",
@@ -74,6 +78,11 @@ const OPERATION_IDS: [&str; 32] = [
     "marketplace_offering_users_submit_answers",
     "marketplace_offering_users_checklist_template_retrieve",
     "marketplace_offering_users_checklist_template_count",
+    "marketplace_offering_users_set_posix_attributes",
+    "marketplace_offering_users_posix_groups_list",
+    "marketplace_offering_users_posix_allocations_list",
+    "marketplace_offering_users_posix_identities_list",
+    "marketplace_offering_users_posix_identities_count",
     "users_me_retrieve",
     "users_retrieve",
     "marketplace_provider_offerings_retrieve",

@@ -23,6 +23,7 @@ mod components;
 mod health_checks;
 mod hyperlink_targets;
 mod offering_users;
+mod posix;
 
 use std::sync::OnceLock;
 
@@ -75,6 +76,7 @@ pub fn document() -> &'static Value {
 fn build() -> Value {
     let mut paths = Paths::default();
     offering_user_operations(&mut paths);
+    posix::posix_operations(&mut paths);
     checklist_operations(&mut paths);
     hyperlink_target_operations(&mut paths);
     paths.add(
@@ -103,7 +105,7 @@ fn build() -> Value {
                 list is answered 405 with {\"detail\": …} and an Allow header.",
         },
         "paths": paths.0,
-        "components": components(),
+        "components": with_posix_schemas(components()),
         "security": [{"TokenAuth": []}, {"QueryToken": []}],
         "tags": [
             {"name": TAG},
@@ -114,6 +116,14 @@ fn build() -> Value {
         ],
     })
 }
+/// The shared components with the POSIX operations' schemas added.
+fn with_posix_schemas(mut components: Value) -> Value {
+    if let Some(schemas) = components["schemas"].as_object_mut() {
+        schemas.extend(posix::posix_schemas());
+    }
+    components
+}
+
 /// Every operation behind the request guard may be answered 503 (outage, load, timeout), and
 /// every one that takes a body 413. The public ones (schema, health checks) may be answered 503
 /// too, beyond their own limit of requests in progress (`public`); readiness keeps its own 503.
@@ -225,8 +235,9 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), total);
         // 24 operations of the API reference, the two counts, and the six helpers (the two
-        // hyperlink targets, users/me, the schema and the two health checks).
-        assert_eq!(total, 32);
+        // hyperlink targets, users/me, the schema and the two health checks); the five POSIX
+        // operations of SDK 8.1.3.
+        assert_eq!(total, 37);
     }
 
     #[test]
