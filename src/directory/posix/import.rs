@@ -19,7 +19,7 @@ use crate::directory::summary::{ImportSummary, Kind};
 use crate::domain::posix::{check_range, metadata_id, pool_sourced, Namespace, HOME_DIRECTORY_KEY, LOGIN_SHELL_KEY};
 use crate::store::directory::posix::{
     first_clashing_group_name, first_clashing_pool, first_held_value, first_overlapping_pool, ledger_accounts,
-    ledger_groups, save_identities, upsert_groups, upsert_pools, write_posix_metadata, GroupWrite, Holder,
+    ledger_groups, lock_pools, save_identities, upsert_groups, upsert_pools, write_posix_metadata, GroupWrite, Holder,
     IdentityWrite, MetadataWrite, PoolWrite,
 };
 use crate::store::directory::{ids_by_uuid, Table};
@@ -301,6 +301,10 @@ async fn derive_ledger(conn: &mut PgConnection, doc: &Document) -> Result<(), Im
         by_value.insert((pool_id, true, gid), slot);
     }
 
+    let mut pools: Vec<i64> = wanted.iter().map(|w| w.pool_id).collect();
+    pools.sort_unstable();
+    pools.dedup();
+    lock_pools(conn, &pools).await?;
     if let Some((i, on_gid, holder)) = first_held_value(conn, &wanted).await? {
         let origin = &origins[i];
         let Some((value, path)) = (if on_gid { &origin.gid } else { &origin.uid }) else {

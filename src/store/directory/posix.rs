@@ -335,6 +335,16 @@ pub struct IdentityWrite {
     pub gid: Option<i64>,
 }
 
+/// Locks the pools `ids` in id order (as a pin through the API does: `FOR NO KEY UPDATE`), so
+/// that no pin commits a value between the ledger's check and its write.
+pub async fn lock_pools(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<()> {
+    sqlx::query("SELECT id FROM posix_id_pools WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE")
+        .bind(ids)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Who holds a value, when it is not the identity that wants it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Holder {
