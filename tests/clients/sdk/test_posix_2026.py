@@ -1,6 +1,6 @@
 """The POSIX operations of SDK 8.1.3 (docs/spec/offering-users-2026.md §7): set_posix_attributes,
 posix_groups_list, posix_allocations_list, posix_identities_list/count and their sync_all,
-each answer parsed by the SDK's own models. SDK 8.1.2 has none of them: the module is skipped.
+each answer parsed by the SDK's own models. Older SDKs (8.1.2) lack their models: the module is skipped there.
 
 The data is `directory.add_posix`: a provider with a default pool (UIDs and GIDs 5000-5999,
 group GIDs 9000-9999), two offerings resolving to it, and `posix-member` (a project member)
@@ -9,14 +9,14 @@ holding UID and GID 5001. Only this file touches those records."""
 from uuid import UUID
 
 import pytest
-from helpers import U, d, refused
+from helpers import SDK_813, U, d, refused
 
-posix_groups = pytest.importorskip(
-    "waldur_api_client.api.marketplace_offering_users.marketplace_offering_users_posix_groups_list",
-    reason="the POSIX operations are new in waldur-api-client 8.1.3",
-)
+if not SDK_813:
+    pytest.skip("the POSIX operations and models are those of waldur-api-client 8.1.3", allow_module_level=True)
+
 from waldur_api_client.api.marketplace_offering_users import (  # noqa: E402
     marketplace_offering_users_posix_allocations_list as posix_allocations,
+    marketplace_offering_users_posix_groups_list as posix_groups,
     marketplace_offering_users_posix_identities_count as posix_identities_count,
     marketplace_offering_users_posix_identities_list as posix_identities,
     marketplace_offering_users_set_posix_attributes as set_posix_attributes,
