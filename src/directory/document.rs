@@ -9,6 +9,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::error::ImportError;
+use super::posix::{posix_given, PosixGroupEntry, PosixPoolEntry, PosixValue};
 use super::tags;
 use crate::domain::checklist::{ChecklistType, DependencyLogic, Operator, QuestionType};
 use crate::domain::permissions::Role;
@@ -52,6 +53,12 @@ pub struct Document {
     /// by (docs/spec/offering-users-2026.md §4.7, §9).
     #[serde(default)]
     pub service_provider_accounts: Vec<ServiceProviderAccountEntry>,
+    /// POSIX ID pools (docs/spec/offering-users-2026.md §9; `directory::posix`).
+    #[serde(default)]
+    pub posix_id_pools: Vec<PosixPoolEntry>,
+    /// Project groups and their GIDs (docs/spec/offering-users-2026.md §9; `directory::posix`).
+    #[serde(default)]
+    pub posix_groups: Vec<PosixGroupEntry>,
 }
 
 fn yes() -> bool {
@@ -302,6 +309,16 @@ pub struct OfferingUserEntry {
     /// user, customer = the offering's customer. Owned by the directory.
     #[serde(default)]
     pub service_provider_account: Option<Uuid>,
+    /// The POSIX attributes, written into `backend_metadata` (docs/spec/offering-users-2026.md
+    /// §9; `directory::posix`): absent = not written, `null` = the key removed.
+    #[serde(default, deserialize_with = "posix_given")]
+    pub uidnumber: PosixValue<i64>,
+    #[serde(default, deserialize_with = "posix_given")]
+    pub primarygroup: PosixValue<i64>,
+    #[serde(default, deserialize_with = "posix_given")]
+    pub login_shell: PosixValue<String>,
+    #[serde(default, deserialize_with = "posix_given")]
+    pub home_directory: PosixValue<String>,
 }
 
 fn active() -> String {

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::document::{Document, OfferingUserEntry, TokenEntry};
 use super::error::{invalid, ImportError};
+use super::posix::{import_posix, validate_posix};
 use super::run::ImportOptions;
 use super::summary::{ImportSummary, Kind};
 use super::validate::{numeric_bound, validate};
@@ -70,6 +71,7 @@ pub(super) async fn import_in(
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<ImportSummary, ImportError> {
     validate(doc)?;
+    validate_posix(doc)?;
     progress(Progress::Validated);
     lock_offering_users_first(conn, doc, options).await?;
     let mut summary = ImportSummary::default();
@@ -113,6 +115,8 @@ pub(super) async fn import_in(
     progress(Progress::Started { kind: Kind::OfferingUsers, rows: rows(doc.offering_users.len()) });
     import_offering_users(conn, doc, options, &mut summary, progress).await?;
     report_done(progress, &summary, Kind::OfferingUsers);
+    // Pools, groups, the offering users' POSIX attributes and the ledger (directory::posix).
+    import_posix(conn, doc, options, &mut summary, progress).await?;
     progress(Progress::Started { kind: Kind::ChecklistCompletions, rows: None });
     import_completions(conn, doc, &mut summary).await?;
     report_done(progress, &summary, Kind::ChecklistCompletions);

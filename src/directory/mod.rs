@@ -5,6 +5,7 @@ mod document;
 mod error;
 mod import;
 mod profiles;
+mod posix;
 mod run;
 mod summary;
 mod tags;

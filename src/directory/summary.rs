@@ -33,6 +33,12 @@ pub enum Kind {
     ChecklistCompletions,
     /// The demo's checklist answers (`serve --demo` only).
     ChecklistAnswers,
+    /// POSIX ID pools (docs/spec/offering-users-2026.md §9).
+    PosixIdPools,
+    /// Project groups and their GIDs.
+    PosixGroups,
+    /// The POSIX attributes of existing offering users (their `backend_metadata`).
+    PosixAttributes,
 }
 
 impl Kind {
@@ -52,6 +58,9 @@ impl Kind {
             Kind::OfferingUsers => "offering_users",
             Kind::ChecklistCompletions => "checklist_completions",
             Kind::ChecklistAnswers => "checklist_answers",
+            Kind::PosixIdPools => "posix_id_pools",
+            Kind::PosixGroups => "posix_groups",
+            Kind::PosixAttributes => "offering_user_posix_attributes",
         }
     }
 }
@@ -73,6 +82,9 @@ pub struct ImportSummary {
     /// Existing offering users whose fields that the API changes differ from the document,
     /// kept as the API left them (without `--overwrite-offering-users`).
     pub left_alone: u64,
+    /// Existing offering users whose POSIX attributes differ from the document, kept as the API
+    /// left them (without `--overwrite-offering-users`).
+    pub posix_left_alone: u64,
     /// A dry run: nothing was written.
     pub dry_run: bool,
 }
@@ -116,6 +128,13 @@ impl fmt::Display for ImportSummary {
                     f,
                     ", {} left alone (fields the API changed; --overwrite-offering-users replaces them)",
                     self.left_alone
+                )?;
+            }
+            if *kind == Kind::PosixAttributes && self.posix_left_alone > 0 {
+                write!(
+                    f,
+                    ", {} left alone (set through the API; --overwrite-offering-users replaces them)",
+                    self.posix_left_alone
                 )?;
             }
             writeln!(f)?;

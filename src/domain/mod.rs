@@ -7,6 +7,7 @@ pub mod listing;
 pub mod offering_user;
 pub mod permissions;
 pub mod plugin_options;
+pub mod posix;
 pub mod principal;
 pub mod python;
 pub mod runtime_state;

@@ -39,6 +39,10 @@ fn served_paths() -> Vec<&'static str> {
         "/api/marketplace-offering-users/{uuid}/submit_answers/",
         "/api/marketplace-offering-users/checklist-template/",
         "/api/marketplace-offering-users/profile_field_warnings/",
+        "/api/marketplace-offering-users/{uuid}/set_posix_attributes/",
+        "/api/marketplace-offering-users/{uuid}/posix_groups/",
+        "/api/marketplace-offering-users/{uuid}/posix_allocations/",
+        "/api/marketplace-offering-users/posix_identities/",
         "/api/users/me/",
         "/api/users/{uuid}/",
         "/api/marketplace-provider-offerings/{uuid}/",
@@ -50,7 +54,7 @@ fn served_paths() -> Vec<&'static str> {
 
 /// Waldur's operation ids (the Waldur API reference (January 2026), docs/spec/clients.md §3.1; the
 /// 2026 contract's, docs/spec/offering-users-2026.md §1.1), and ours for the helpers.
-const OPERATION_IDS: [&str; 35] = [
+const OPERATION_IDS: [&str; 40] = [
     "marketplace_offering_users_list",
     "marketplace_offering_users_count",
     "marketplace_offering_users_create",
@@ -80,6 +84,11 @@ const OPERATION_IDS: [&str; 35] = [
     "marketplace_offering_users_checklist_template_count",
     "marketplace_offering_users_profile_field_warnings_retrieve",
     "marketplace_offering_users_profile_field_warnings_count",
+    "marketplace_offering_users_set_posix_attributes",
+    "marketplace_offering_users_posix_groups_list",
+    "marketplace_offering_users_posix_allocations_list",
+    "marketplace_offering_users_posix_identities_list",
+    "marketplace_offering_users_posix_identities_count",
     "users_me_retrieve",
     "users_retrieve",
     "marketplace_provider_offerings_retrieve",

@@ -26,6 +26,9 @@ fn uuid_routes() -> Vec<(Method, String, &'static str)> {
         (Method::GET, ou("completion_status/"), NO_OFFERING_USER),
         (Method::GET, ou("completion_review_status/"), NO_OFFERING_USER),
         (Method::POST, ou("submit_answers/"), NO_OFFERING_USER),
+        (Method::POST, ou("set_posix_attributes/"), NO_OFFERING_USER),
+        (Method::GET, ou("posix_groups/"), NO_OFFERING_USER),
+        (Method::GET, ou("posix_allocations/"), NO_OFFERING_USER),
         (Method::GET, "/api/users/{uuid}/".to_owned(), "No User matches the given query."),
         (Method::GET, "/api/marketplace-provider-offerings/{uuid}/".to_owned(), "No Offering matches the given query."),
     ];

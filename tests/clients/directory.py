@@ -538,6 +538,7 @@ def document() -> dict:
     for offering in MANAGED_OFFERINGS:
         doc["roles"].append({"user": user("spmanager"), "role": "OFFERING.MANAGER", "scope": {"offering": offering}})
     _add_profile_2026(doc)
+    add_posix(doc)
     return doc
 
 
@@ -546,7 +547,7 @@ def document() -> dict:
 # explicit exposure config; alice's profile filled, bob's phone number empty (incomplete there,
 # so hidden from the manager while the server enforces completeness, as run.sh starts it);
 # alice's PROFILE account backed by her account at the provider and with POSIX values.
-OFFERING_PROFILE = _uuid(4, 10)
+OFFERING_PROFILE = _uuid(4, 11)
 PROFILE_EXPOSED = ["full_name", "email", "phone_number", "job_title", "affiliations", "birth_date", "uid_number"]
 ALICE_PROFILE = {
     "phone_number": "+372 5555 0101",
@@ -599,6 +600,56 @@ def _add_profile_2026(doc: dict) -> None:
             "state": "OK",
             "runtime_state": PROFILE_RUNTIME_STATE_BOB,
         },
+# POSIX (docs/spec/offering-users-2026.md §7, §9; sdk/test_posix_2026.py): a provider of its own
+# with a default pool, two offerings that resolve to it, a project with its groups, and two
+# users: one without values, one (a project member) holding UID and GID 5001.
+CUSTOMER_POSIX = _uuid(2, 4)
+PROJECT_POSIX = _uuid(3, 2)
+OFFERING_POSIX_A = _uuid(4, 12)
+OFFERING_POSIX_B = _uuid(4, 13)
+POSIX_POOL = _uuid(14, 1)
+POSIX_PROJECT_GROUP = _uuid(13, 1)
+POSIX_PROVIDER_GROUP = _uuid(13, 2)
+POSIX_USER = user_uuid(9001)
+POSIX_MEMBER = user_uuid(9002)
+OU_POSIX_A = _uuid(7, 9101)
+OU_POSIX_B = _uuid(7, 9102)
+OU_POSIX_MEMBER = _uuid(7, 9103)
+
+
+def add_posix(doc: dict) -> None:
+    """Adds the POSIX provider, its pool, groups, users and offering users to `doc`."""
+    doc["customers"].append({"uuid": CUSTOMER_POSIX, "name": "POSIX Provider"})
+    doc["projects"].append({"uuid": PROJECT_POSIX, "name": "Genomics", "customer": CUSTOMER_POSIX})
+    for uuid, name in [(POSIX_USER, "posix-user"), (POSIX_MEMBER, "posix-member")]:
+        doc["users"].append({"uuid": uuid, "username": name, "first_name": "Posix", "last_name": name.split("-")[1]})
+    for uuid, name, slug_ in [
+        (OFFERING_POSIX_A, "POSIX Cluster A", "posix-a"),
+        (OFFERING_POSIX_B, "POSIX Cluster B", "posix-b"),
+    ]:
+        doc["offerings"].append(
+            {"uuid": uuid, "name": name, "slug": slug_, "type": "Marketplace.Slurm", "customer": CUSTOMER_POSIX,
+             "plugin_options": dict(SP_POLICY, homedir_prefix="/home/", login_shell="/bin/bash")}
+        )
+        doc["roles"].append({"user": user("spmanager"), "role": "OFFERING.MANAGER", "scope": {"offering": uuid}})
+    doc["roles"].append({"user": POSIX_MEMBER, "role": "PROJECT.MEMBER", "scope": {"project": PROJECT_POSIX}})
+    doc["offering_users"] += [
+        {"uuid": OU_POSIX_A, "user": POSIX_USER, "offering": OFFERING_POSIX_A, "username": "pxuser", "state": "OK"},
+        {"uuid": OU_POSIX_B, "user": POSIX_USER, "offering": OFFERING_POSIX_B, "username": "pxuser", "state": "OK"},
+        {"uuid": OU_POSIX_MEMBER, "user": POSIX_MEMBER, "offering": OFFERING_POSIX_A, "username": "pxmember",
+         "state": "OK", "uidnumber": 5001, "primarygroup": 5001, "login_shell": "/bin/bash",
+         "home_directory": "/home/pxmember"},
+    ]
+    doc["posix_id_pools"] = [
+        {"uuid": POSIX_POOL, "scope": {"customer": CUSTOMER_POSIX}, "description": "POSIX Provider",
+         "min_uid": 5000, "max_uid": 5999, "min_gid": 5000, "max_gid": 5999,
+         "min_group_gid": 9000, "max_group_gid": 9999}
+    ]
+    doc["posix_groups"] = [
+        {"uuid": POSIX_PROJECT_GROUP, "kind": "project_group", "offering": OFFERING_POSIX_A,
+         "projects": [PROJECT_POSIX], "gid": 9001},
+        {"uuid": POSIX_PROVIDER_GROUP, "kind": "provider_project_group", "customer": CUSTOMER_POSIX,
+         "project": PROJECT_POSIX, "name": "genomics", "gid": 9002},
     ]
 
 

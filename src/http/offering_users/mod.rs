@@ -7,6 +7,7 @@ mod crud;
 mod fields;
 mod input;
 mod profile_warnings;
+mod posix;
 mod query;
 mod read;
 mod representation;
@@ -79,5 +80,5 @@ pub fn router() -> Router<AppState> {
         };
         both(r, &path, allow("POST, OPTIONS", post(handler)))
     });
-    r.merge(checklist::routes())
+    r.merge(checklist::routes()).merge(posix::routes())
 }

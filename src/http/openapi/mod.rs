@@ -23,6 +23,7 @@ mod components;
 mod health_checks;
 mod hyperlink_targets;
 mod offering_users;
+mod posix;
 mod profile_fields;
 
 use std::sync::OnceLock;
@@ -80,6 +81,7 @@ fn build() -> Value {
     let mut paths = Paths::default();
     offering_user_operations(&mut paths);
     profile_field_warnings_operations(&mut paths);
+    posix::posix_operations(&mut paths);
     checklist_operations(&mut paths);
     hyperlink_target_operations(&mut paths);
     paths.add(
@@ -108,7 +110,7 @@ fn build() -> Value {
                 list is answered 405 with {\"detail\": …} and an Allow header.",
         },
         "paths": paths.0,
-        "components": components(),
+        "components": with_posix_schemas(components()),
         "security": [{"TokenAuth": []}, {"QueryToken": []}],
         "tags": [
             {"name": TAG},
@@ -119,6 +121,14 @@ fn build() -> Value {
         ],
     })
 }
+/// The shared components with the POSIX operations' schemas added.
+fn with_posix_schemas(mut components: Value) -> Value {
+    if let Some(schemas) = components["schemas"].as_object_mut() {
+        schemas.extend(posix::posix_schemas());
+    }
+    components
+}
+
 /// Every operation behind the request guard may be answered 503 (outage, load, timeout), and
 /// every one that takes a body 413. The public ones (schema, health checks) may be answered 503
 /// too, beyond their own limit of requests in progress (`public`); readiness keeps its own 503.
@@ -230,10 +240,10 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), total);
         // 24 operations of the API reference, the two counts, the six helpers (the two
-        // hyperlink targets, users/me, the schema and the two health checks), and of the 2026
-        // contract (docs/spec/offering-users-2026.md §1.1): update_runtime_state,
-        // profile_field_warnings with its count.
-        assert_eq!(total, 35);
+        // hyperlink targets, users/me, the schema and the two health checks), and the eight
+        // of the 2026 contract (docs/spec/offering-users-2026.md §1.1): update_runtime_state,
+        // profile_field_warnings with its count, the five POSIX operations.
+        assert_eq!(total, 40);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod locks;
 pub mod offering_users;
 pub mod organisations;
 pub mod profiles;
+pub mod posix;
 pub mod roles;
 pub mod users;
 

@@ -5,6 +5,8 @@
 
 mod counting;
 mod profile;
+mod posix_read;
+mod posix_write;
 mod read;
 mod row;
 mod runtime_state;
@@ -14,6 +16,13 @@ mod write;
 
 pub use counting::countable_from_counters;
 pub use profile::{exposing_offerings, ExposingOffering};
+pub use posix_read::{
+    offerings_sharing_pool, posix_account, posix_accounts_of_user, posix_groups_of, PosixAccountRow, PosixGroupRow,
+};
+pub use posix_write::{
+    held_by_another, is_pin_conflict, lock_accounts, lock_resolved_pool, pin, posix_target, set_backend_metadata,
+    PosixAccount, PosixPool, PosixTarget,
+};
 pub use read::{count, find_visible, page, page_with_total};
 pub use row::OfferingUserRow;
 pub use runtime_state::{set_runtime_state, RuntimeStateWrite};

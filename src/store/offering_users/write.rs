@@ -6,6 +6,7 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::row::{push_row_from, OfferingUserRow, RowSource, ROW_COLUMNS};
+use crate::domain::posix::DEFAULT_HOMEDIR_PREFIX;
 use crate::domain::principal::Caller;
 use crate::domain::state::State;
 use crate::store::audit;
@@ -166,13 +167,31 @@ pub async fn set_username(
     qb.push_bind(completes_as.is_some());
     qb.push(" THEN '' ELSE service_provider_comment END, service_provider_comment_url = CASE WHEN ");
     qb.push_bind(completes_as.is_some());
-    qb.push(" THEN '' ELSE service_provider_comment_url END WHERE id = ");
+    qb.push(" THEN '' ELSE service_provider_comment_url END");
+    push_home_rederivation(&mut qb, username);
+    qb.push(" WHERE id = ");
     qb.push_bind(id);
     qb.push(" RETURNING *), event AS (");
     event.push_insert(&mut qb, "updated");
     qb.push(") SELECT ").push(ROW_COLUMNS);
     push_row_from(&mut qb, RowSource::Updated, default_exposure);
     qb.build_query_as().fetch_one(conn).await
+}
+
+/// Pushes `, backend_metadata = …` of a username change (docs/spec/offering-users-2026.md
+/// §7.1): a home directory derived from the old username (`homedir_prefix` + old username,
+/// the prefix from the offering's `plugin_options`, `/home/` by default) follows the new one;
+/// an explicit override, or a cleared username, leaves it as it is. In the `UPDATE`'s `SET`,
+/// `offering_users.username` is still the old value.
+fn push_home_rederivation(qb: &mut QueryBuilder<'_, Postgres>, new_username: Option<&str>) {
+    let Some(new_username) = new_username else { return };
+    let prefix = "(SELECT coalesce(o.plugin_options ->> 'homedir_prefix', ";
+    let prefix_end = ") FROM offerings o WHERE o.id = offering_users.offering_id)";
+    qb.push(", backend_metadata = CASE WHEN backend_metadata ->> 'homeDir' = ").push(prefix);
+    qb.push_bind(DEFAULT_HOMEDIR_PREFIX).push(prefix_end).push(" || offering_users.username");
+    qb.push(" THEN jsonb_set(backend_metadata, '{homeDir}', to_jsonb(").push(prefix);
+    qb.push_bind(DEFAULT_HOMEDIR_PREFIX).push(prefix_end).push(" || ").push_bind(new_username.to_owned());
+    qb.push("::text)) ELSE backend_metadata END");
 }
 
 /// Deletes a record; its checklist completion and answers go with it (foreign keys cascade).

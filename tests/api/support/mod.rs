@@ -4,6 +4,7 @@
 pub(crate) mod capture;
 pub(crate) mod db;
 pub(crate) mod fixture;
+pub(crate) mod posix;
 pub(crate) mod proxy;
 pub(crate) mod served;
 
@@ -19,6 +20,7 @@ use waldur_offering_users::{app, AppState};
 
 pub(crate) use db::TestDatabase;
 pub(crate) use fixture::{ids, offering_user, terms_and_consents, token, world, world_with};
+pub(crate) use posix::{posix_ids, posix_world};
 
 /// A router over a database of its own.
 pub(crate) struct TestApp {
