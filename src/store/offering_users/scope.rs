@@ -56,21 +56,6 @@ fn push_completeness_gate(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope<
     qb.push(")");
 }
 
-/// Pushes a boolean expression over `ou`: the record is *incomplete for the gate and the
-/// `has_complete_profile` filter* (docs/spec/offering-users-2026.md §4.5): its offering has an
-/// explicit exposure config and one of the attributes that config exposes is empty on the user
-/// (`user_missing_attributes`, migration 0009, the one definition of "empty"). An offering
-/// without an explicit config never makes a record incomplete here. The offerings with a
-/// config are listed once per statement, so records of the others cost one array test.
-pub(super) fn push_profile_incomplete(qb: &mut QueryBuilder<'_, Postgres>) {
-    qb.push(
-        "(ou.offering_id = ANY(ARRAY(SELECT pc_o.id FROM offerings pc_o WHERE pc_o.exposed_user_attributes IS NOT NULL)) \
-          AND EXISTS (SELECT 1 FROM offerings pc_o JOIN users pc_u ON pc_u.id = ou.user_id \
-              WHERE pc_o.id = ou.offering_id \
-                AND user_missing_attributes(pc_u, pc_o.exposed_user_attributes) <> '{}'))",
-    );
-}
-
 /// Pushes ` AND …` for every filter that is set.
 pub(super) fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &ListFilter) {
     // The offerings a filter names are resolved to ids first, so that the rows come from

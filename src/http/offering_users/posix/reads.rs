@@ -99,7 +99,7 @@ pub(super) async fn posix_identities(
     let user_uuid =
         params.filter.user_uuid.ok_or_else(|| ApiError::Invalid(json!({ "user_uuid": USER_UUID_REQUIRED })))?;
     let mut conn = state.connection().await?;
-    let scope = ReadScope { caller: &caller, consent_gate: false };
+    let scope = ReadScope { caller: &caller, consent_gate: false, completeness_gate: false, default_exposure: &[] };
     let accounts = store::posix_accounts_of_user(&mut conn, scope, &params.filter, user_uuid).await?;
     let ids: Vec<i64> = accounts.iter().map(|a| a.id).collect();
     let groups = match ids.is_empty() {
@@ -109,9 +109,10 @@ pub(super) async fn posix_identities(
     counted(&merge_identities(&accounts, &groups))
 }
 
-/// The id of the record `uuid` if the caller sees it (no consent gate: §2.1); else the 404.
+/// The id of the record `uuid` if the caller sees it (neither the consent nor the completeness
+/// gate: §2.1; only the id is read, so no exposure is needed); else the 404.
 async fn visible_record(conn: &mut PgConnection, caller: &Caller, uuid: Uuid) -> ApiResult<i64> {
-    let scope = ReadScope { caller, consent_gate: false };
+    let scope = ReadScope { caller, consent_gate: false, completeness_gate: false, default_exposure: &[] };
     let row = store::find_visible(conn, scope, uuid).await?.ok_or(ApiError::NotFound(NO_OFFERING_USER))?;
     Ok(row.id)
 }
