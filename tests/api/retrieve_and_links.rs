@@ -84,7 +84,8 @@ async fn plugin_options_are_whole_for_staff_and_allowlisted_for_everyone_else() 
         "api_key": "k-123",
         "passwd": "p-123",
         "backend": {"url": "https://slurm.internal", "credentials": {"password": "nested"}},
-        "login_shell": {"secret": "an allowed key with a nested value"},
+        // (not `login_shell`: the import checks the POSIX keys' types, docs/spec/offering-users-2026.md §9)
+        "initial_uidnumber": {"secret": "an allowed key with a nested value"},
     });
     doc["offerings"][0]["plugin_options"] = stored.clone();
     let app = TestApp::with(&doc).await;

@@ -281,7 +281,7 @@ mod tests {
             ),
             (
                 pool(json!({"max_uid": null})),
-                "posix_id_pools[0].min_uid",
+                "posix_id_pools[0].max_uid",
                 "min_uid and max_uid are given together or not at all",
             ),
             (pool(json!({"max_uid": 999})), "posix_id_pools[0].max_uid", "must not be below min_uid"),
