@@ -13,8 +13,8 @@ pub mod consents;
 pub mod locks;
 pub mod offering_users;
 pub mod organisations;
-pub mod profiles;
 pub mod posix;
+pub mod profiles;
 pub mod roles;
 pub mod users;
 

@@ -4,9 +4,9 @@
 //! modules of `store/offering_users/` form no cycle (`tests/architecture.rs`).
 
 mod counting;
-mod profile;
 mod posix_read;
 mod posix_write;
+mod profile;
 mod read;
 mod row;
 mod runtime_state;
@@ -15,7 +15,6 @@ mod transition;
 mod write;
 
 pub use counting::countable_from_counters;
-pub use profile::{exposing_offerings, ExposingOffering};
 pub use posix_read::{
     offerings_sharing_pool, posix_account, posix_accounts_of_user, posix_groups_of, PosixAccountRow, PosixGroupRow,
 };
@@ -23,6 +22,7 @@ pub use posix_write::{
     held_by_another, is_pin_conflict, lock_accounts, lock_resolved_pool, pin, posix_target, set_backend_metadata,
     PosixAccount, PosixPool, PosixTarget,
 };
+pub use profile::{exposing_offerings, ExposingOffering};
 pub use read::{count, find_visible, page, page_with_total};
 pub use row::OfferingUserRow;
 pub use runtime_state::{set_runtime_state, RuntimeStateWrite};
