@@ -2,7 +2,7 @@
 //! §3, §10 items 2–3): who may set it, the body's validation, Deleted, the comment fields, the
 //! audit event, the default on create, and that no other action changes it.
 //!
-//! The response does not carry `runtime_state` yet everywhere, so the tests read the column.
+//! The tests read the column, and the representation's `runtime_state` where it matters.
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -84,6 +84,8 @@ async fn writers_may_set_it_and_everyone_else_gets_403_or_404() {
             StatusCode::OK => {
                 assert!(reply.bytes.is_empty(), "{who}: 200 with an empty body");
                 assert_eq!(runtime_state(&app).await, "Pending account linking", "{who}");
+                let shown = app.get(&detail(OU), "staff-token").await.json();
+                assert_eq!(shown["runtime_state"], "Pending account linking", "{who}");
             }
             StatusCode::FORBIDDEN => {
                 assert_eq!(reply.json(), json!({"detail": "You do not have permission to perform this action."}));
@@ -334,11 +336,12 @@ async fn new_records_start_active_through_the_api_and_the_import() {
         .await
         .unwrap();
     assert_eq!(value, "Active");
-    // Once the representation carries it, it says so too.
+    // The representation says so too, right after `state`.
     let record = app.get(&detail(&uuid), "owner-token").await.json();
-    if let Some(shown) = record.get("runtime_state") {
-        assert_eq!(shown, "Active");
-    }
+    assert_eq!(record["runtime_state"], "Active");
+    let keys: Vec<&String> = record.as_object().unwrap().keys().collect();
+    let state_at = keys.iter().position(|k| *k == "state").unwrap();
+    assert_eq!(keys[state_at + 1], "runtime_state");
 }
 
 #[tokio::test]

@@ -600,6 +600,9 @@ def _add_profile_2026(doc: dict) -> None:
             "state": "OK",
             "runtime_state": PROFILE_RUNTIME_STATE_BOB,
         },
+    ]
+
+
 # POSIX (docs/spec/offering-users-2026.md §7, §9; sdk/test_posix_2026.py): a provider of its own
 # with a default pool, two offerings that resolve to it, a project with its groups, and two
 # users: one without values, one (a project member) holding UID and GID 5001.

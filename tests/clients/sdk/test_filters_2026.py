@@ -26,11 +26,14 @@ from waldur_api_client.models.offering_user_update_runtime_state_request import 
     OfferingUserUpdateRuntimeStateRequest,
 )
 from waldur_api_client.models.runtime_state_enum import RuntimeStateEnum
-from waldur_api_client.types import Unset
 
 FILTERS = [U(d.OFFERING_FILTERS)]
 # The manager sees every FILTERS record (no terms of service: no consent gate).
 ALL_KEYS = set(d.FILTERS_KEYS)
+# The PROFILE offering (directory.py, `_add_profile_2026`): an explicit exposure config, alice
+# complete and backed by a provider account, bob incomplete and Pending additional validation.
+PROFILE = [U(d.OFFERING_PROFILE)]
+ALICE, BOB = d.PROFILE_OU_ALICE, d.PROFILE_OU_BOB
 LINKING = RuntimeStateEnum.PENDING_ACCOUNT_LINKING
 VALIDATION = RuntimeStateEnum.PENDING_ADDITIONAL_VALIDATION
 
@@ -40,11 +43,12 @@ def keys(rows) -> set:
     return {by_uuid.get(r.uuid.hex, r.uuid.hex) for r in rows}
 
 
-def listed(client, **filters) -> set:
-    """The FILTERS records matching `filters`, checked against the count of the same query."""
-    rows = marketplace_offering_users_list.sync_all(client=client, offering_uuid=FILTERS, **filters)
+def listed(client, offering=FILTERS, **filters) -> set:
+    """The records of `offering` (FILTERS by default) matching `filters`, checked against the
+    count of the same query."""
+    rows = marketplace_offering_users_list.sync_all(client=client, offering_uuid=offering, **filters)
     assert all(isinstance(r, OfferingUser) for r in rows)
-    count = marketplace_offering_users_count.sync(client=client, offering_uuid=FILTERS, **filters)
+    count = marketplace_offering_users_count.sync(client=client, offering_uuid=offering, **filters)
     assert count == len(rows), f"count {count} != {len(rows)} rows for {filters}"
     return keys(rows)
 
@@ -80,8 +84,7 @@ def test_update_runtime_state_with_the_sdks_request_model(manager, reset_runtime
     assert row.state.value == "OK", "the lifecycle state is left alone"
     assert row.service_provider_comment == "<p>Link your MyAccessID</p>"
     assert row.service_provider_comment_url == "https://idp.example.org/link"
-    if not isinstance(row.runtime_state, Unset):
-        assert row.runtime_state == LINKING
+    assert row.runtime_state == LINKING
     # Without comments: they are kept.
     set_runtime_state(manager, "filt-ok", VALIDATION)
     row = fetch(manager, d.ou("filt-ok"))
@@ -211,3 +214,37 @@ def test_new_filters_combine(manager, reset_runtime_states):
     )
     assert found == {"filt-ok", "filt-req"}
     assert listed(manager, runtime_state=[LINKING], state=[OfferingUserState.OK]) == {"filt-ok"}
+
+
+# --- the PROFILE offering's data (exposure config, provider account, runtime state) ----------
+
+
+def hexes(client, **filters) -> set:
+    rows = marketplace_offering_users_list.sync_all(client=client, offering_uuid=PROFILE, **filters)
+    count = marketplace_offering_users_count.sync(client=client, offering_uuid=PROFILE, **filters)
+    assert count == len(rows), f"count {count} != {len(rows)} rows for {filters}"
+    return {r.uuid.hex for r in rows}
+
+
+def test_has_complete_profile_with_an_explicit_exposure_config(staff, manager):
+    assert hexes(staff, has_complete_profile=True) == {ALICE}
+    assert hexes(staff, has_complete_profile=False) == {BOB}
+    # The manager does not see bob's incomplete record while the gate is on (run.sh turns it
+    # on); the filter narrows what he sees, and the count follows.
+    assert hexes(manager, has_complete_profile=False) <= {BOB}
+    assert hexes(manager, has_complete_profile=True) == {ALICE}
+
+
+def test_runtime_state_from_the_directory(staff):
+    assert hexes(staff, runtime_state=[VALIDATION]) == {BOB}
+    assert hexes(staff, runtime_state=[RuntimeStateEnum.ACTIVE]) == {ALICE}
+    assert hexes(staff, runtime_state=[RuntimeStateEnum.ACTIVE, VALIDATION]) == {ALICE, BOB}
+
+
+@pytest.mark.skipif(not SDK_813, reason="is_provider_backed and service_provider_account_uuid are new in 8.1.3")
+def test_provider_backed_records_from_the_directory(staff):
+    assert hexes(staff, is_provider_backed=True) == {ALICE}
+    assert hexes(staff, is_provider_backed=False) == {BOB}
+    assert hexes(staff, service_provider_account_uuid=U(d.SP_ACCOUNT_ALICE)) == {ALICE}
+    both = hexes(staff, service_provider_account_uuid=U(d.SP_ACCOUNT_ALICE), runtime_state=[VALIDATION])
+    assert both == set()
