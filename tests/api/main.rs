@@ -32,6 +32,7 @@ mod public_routes;
 mod reimport;
 mod retrieve_and_links;
 mod routing;
+mod search;
 mod slow_readers;
 mod startup_guard;
 mod telemetry;

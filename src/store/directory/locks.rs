@@ -43,11 +43,21 @@ pub struct PlannedConsent<'a> {
     pub revocation_date: Option<DateTime<Utc>>,
 }
 
-/// An offering of the document with the uuid of its compliance checklist.
+/// An offering of the document with its name and the uuid of its compliance checklist.
 #[derive(Debug, Clone, Copy)]
-pub struct PlannedOffering {
+pub struct PlannedOffering<'a> {
     pub uuid: Uuid,
+    pub name: &'a str,
     pub checklist: Option<Uuid>,
+}
+
+/// A user of the document, with the fields the search document of his offering users holds.
+#[derive(Debug, Clone, Copy)]
+pub struct PlannedUser<'a> {
+    pub uuid: Uuid,
+    pub username: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
 }
 
 /// Locks, in id order and for the rest of the transaction, every existing offering user the
@@ -56,7 +66,8 @@ pub async fn lock_offering_users_to_write(
     conn: &mut PgConnection,
     offering_users: &[PlannedOfferingUser<'_>],
     consents: &[PlannedConsent<'_>],
-    offerings: &[PlannedOffering],
+    offerings: &[PlannedOffering<'_>],
+    users: &[PlannedUser<'_>],
     overwrite: bool,
 ) -> sqlx::Result<u64> {
     let locked = sqlx::query(
@@ -85,12 +96,20 @@ pub async fn lock_offering_users_to_write(
                 OR (c.agreed IS NOT NULL AND s.agreement_date <> c.agreed) \
              UNION \
              SELECT ou.id \
-             FROM unnest($16::uuid[], $17::uuid[]) AS f(uuid, checklist_uuid) \
+             FROM unnest($16::uuid[], $17::uuid[], $18::text[]) AS f(uuid, checklist_uuid, name) \
              JOIN offerings o ON o.uuid = f.uuid \
              LEFT JOIN checklists k ON k.uuid = f.checklist_uuid \
              JOIN offering_users ou ON ou.offering_id = o.id \
              WHERE o.compliance_checklist_id IS DISTINCT FROM k.id \
                 OR (f.checklist_uuid IS NOT NULL AND k.id IS NULL) \
+                OR o.name <> f.name \
+             UNION \
+             SELECT ou.id \
+             FROM unnest($19::uuid[], $20::text[], $21::text[], $22::text[]) \
+                  AS n(uuid, username, first_name, last_name) \
+             JOIN users u ON u.uuid = n.uuid \
+             JOIN offering_users ou ON ou.user_id = u.id \
+             WHERE (u.username, u.first_name, u.last_name) <> (n.username, n.first_name, n.last_name) \
          ) ORDER BY id FOR UPDATE",
     )
     .bind(offering_users.iter().map(|e| e.uuid).collect::<Vec<_>>())
@@ -110,6 +129,11 @@ pub async fn lock_offering_users_to_write(
     .bind(consents.iter().map(|e| e.revocation_date).collect::<Vec<_>>())
     .bind(offerings.iter().map(|e| e.uuid).collect::<Vec<_>>())
     .bind(offerings.iter().map(|e| e.checklist).collect::<Vec<_>>())
+    .bind(offerings.iter().map(|e| e.name).collect::<Vec<_>>())
+    .bind(users.iter().map(|e| e.uuid).collect::<Vec<_>>())
+    .bind(users.iter().map(|e| e.username).collect::<Vec<_>>())
+    .bind(users.iter().map(|e| e.first_name).collect::<Vec<_>>())
+    .bind(users.iter().map(|e| e.last_name).collect::<Vec<_>>())
     .execute(conn)
     .await?
     .rows_affected();

@@ -7,6 +7,7 @@ mod counting;
 mod read;
 mod row;
 mod scope;
+mod search;
 mod transition;
 mod write;
 

@@ -64,7 +64,7 @@ pub const LIST_PARAMETERS: [ListParameter; 18] = [
     param("page_size", ParamKind::PageSize, "Number of results to return per page."),
     param("parent_offering_uuid", ParamKind::Uuid, "Parent offering UUID"),
     param("provider_uuid", ParamKind::Uuid, "Provider UUID"),
-    param("query", ParamKind::Text, "Search by offering name, username or user name"),
+    param("query", ParamKind::Text, "Search by offering name, username, user name, UID or primary GID"),
     param("state", ParamKind::States, "Offering user state"),
     param("user_username", ParamKind::Text, "User username"),
     param("user_uuid", ParamKind::Uuid, "User UUID"),
