@@ -203,7 +203,7 @@ fn infer(sql: &str, n: usize, at: usize, v: &Values) -> Result<Value, String> {
         Value::Const(array(v.states.as_deref().ok_or("no state filter")?))
     } else if ends("and ou.offering_id = any(") {
         Value::Var("reach_customer_offerings")
-    } else if ends("ou.offering_id = any(") {
+    } else if ends("ou.offering_id = any(") || ends("array[ou.offering_id] && (") {
         Value::Var("reach_offerings")
     } else if ends("o.uuid = any(") {
         Value::Const(array(&[v.offering_uuid.ok_or("no offering uuid")?]))
@@ -213,7 +213,7 @@ fn infer(sql: &str, n: usize, at: usize, v: &Values) -> Result<Value, String> {
         Value::Const(array(v.source_states.as_deref().ok_or("no source states")?))
     } else if ends("ou.state = any(") {
         Value::Const(array(v.states.as_deref().ok_or("no state filter")?))
-    } else if ends("ilike") {
+    } else if ends("ilike") || ends("search_text like (select lower(") {
         Value::Const(format!("%{}%", v.query.as_deref().ok_or("no query")?))
     } else if ends("limit") {
         Value::Const(v.limit.to_string())

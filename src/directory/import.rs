@@ -25,7 +25,7 @@ use crate::store::directory::consents::{
     first_clashing_active_terms, first_clashing_consent, upsert_consents, upsert_terms, ConsentWrite, TermsWrite,
 };
 use crate::store::directory::locks::{
-    lock_offering_users_to_write, PlannedConsent, PlannedOffering, PlannedOfferingUser,
+    lock_offering_users_to_write, PlannedConsent, PlannedOffering, PlannedOfferingUser, PlannedUser,
 };
 use crate::store::directory::offering_users::{
     first_clashing_offering_user, write_offering_users, ApiOwned, OfferingUserWrite, OfferingUsersWritten,
@@ -160,10 +160,30 @@ async fn lock_offering_users_first(
             revocation_date: e.revocation_date,
         })
         .collect();
-    let offerings: Vec<PlannedOffering> =
-        doc.offerings.iter().map(|e| PlannedOffering { uuid: e.uuid, checklist: e.compliance_checklist }).collect();
-    lock_offering_users_to_write(conn, &offering_users, &consents, &offerings, options.overwrite_offering_users)
-        .await?;
+    let offerings: Vec<PlannedOffering<'_>> = doc
+        .offerings
+        .iter()
+        .map(|e| PlannedOffering { uuid: e.uuid, name: &e.name, checklist: e.compliance_checklist })
+        .collect();
+    let users: Vec<PlannedUser<'_>> = doc
+        .users
+        .iter()
+        .map(|e| PlannedUser {
+            uuid: e.uuid,
+            username: &e.username,
+            first_name: &e.first_name,
+            last_name: &e.last_name,
+        })
+        .collect();
+    lock_offering_users_to_write(
+        conn,
+        &offering_users,
+        &consents,
+        &offerings,
+        &users,
+        options.overwrite_offering_users,
+    )
+    .await?;
     Ok(())
 }
 

@@ -46,7 +46,9 @@ pub struct ListFilter {
     pub created_after: Option<DateTime<Utc>>,
     /// Modified at or after.
     pub modified_after: Option<DateTime<Utc>>,
-    /// Case-insensitive substring over offering name, username, user's first and last name.
+    /// Case-insensitive substring over the offering's name, the offering user's username, the
+    /// user's username, first and last name, and the POSIX UID and primary GID (docs/spec/
+    /// offering-users-2026.md §5 F11).
     pub query: Option<String>,
 
     // The filters of newer clients (docs/spec/offering-users-2026.md §5, F1–F7).

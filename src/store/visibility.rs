@@ -26,7 +26,27 @@ pub fn push_has_role_on_offering(qb: &mut QueryBuilder<'_, Postgres>, caller: &C
 pub fn push_visible(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller) {
     let Some(reach) = &caller.reach else { return };
     qb.push(" AND ");
-    push_predicate(qb, caller.id, reach);
+    push_predicate(qb, caller.id, reach, OfferingTest::Any);
+}
+
+/// Like [`push_visible`], for a search (`?query=`): the offerings seen whole are tested as
+/// `ARRAY[ou.offering_id] && $offerings`, the expression the search index of migration 0014
+/// holds, so that the caller's offerings, the states and the search term are intersected in
+/// one scan of that index. (With `offering_id = ANY(…)`, PostgreSQL scans a GIN index once per
+/// element of the array, reading its pending list each time.) Same rows as [`push_visible`].
+pub fn push_visible_for_search(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller) {
+    let Some(reach) = &caller.reach else { return };
+    qb.push(" AND ");
+    push_predicate(qb, caller.id, reach, OfferingTest::Overlap);
+}
+
+/// How the first branch of the predicate tests the record's offering.
+#[derive(Debug, Clone, Copy)]
+enum OfferingTest {
+    /// `ou.offering_id = ANY($offerings)`: the btree indexes on `offering_id`.
+    Any,
+    /// `ARRAY[ou.offering_id] && $offerings`: the search index.
+    Overlap,
 }
 
 /// Like [`push_visible`], but written so that PostgreSQL cannot answer it from indexes and
@@ -37,14 +57,17 @@ pub fn push_visible(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller) {
 pub fn push_visible_as_filter(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller) {
     let Some(reach) = &caller.reach else { return };
     qb.push(" AND (CASE WHEN ");
-    push_predicate(qb, caller.id, reach);
+    push_predicate(qb, caller.id, reach, OfferingTest::Any);
     qb.push(" THEN true ELSE false END)");
 }
 
-fn push_predicate(qb: &mut QueryBuilder<'_, Postgres>, caller_id: i64, reach: &Reach) {
+fn push_predicate(qb: &mut QueryBuilder<'_, Postgres>, caller_id: i64, reach: &Reach, test: OfferingTest) {
     // (a) the offering's switch; (b) a record of an offering whose customer I hold a role on
     // (or that I manage), or of a user I can see on a customer I can see, or my own record.
-    qb.push("(ou.offering_id = ANY(");
+    qb.push(match test {
+        OfferingTest::Any => "(ou.offering_id = ANY(",
+        OfferingTest::Overlap => "(ARRAY[ou.offering_id] && (",
+    });
     qb.push_bind(reach.offerings.clone());
     qb.push(") OR (ou.user_id = ANY(");
     qb.push_bind(reach.users.clone());

@@ -431,14 +431,12 @@ async fn serve_no_migrate_is_ready_once_another_process_has_migrated() {
 async fn a_migration_that_meets_the_lock_timeout_steps_out_of_the_lock_queue_and_tries_again() {
     let empty = EmptyDatabase::new().await;
     let options = empty.options();
-    // Everything before 0008, which alters checklist_files (a table no later migration needs).
-    const ALTERS_CHECKLIST_FILES: i64 = 8;
+    // Everything before the migration that alters checklist_files (0008; later ones follow it).
     let all: Vec<_> = waldur_offering_users::MIGRATOR.iter().cloned().collect();
-    let last = all.last().unwrap().version;
+    let altering = all.iter().position(|m| m.sql.contains("ALTER TABLE checklist_files")).unwrap();
+    let altering_version = all[altering].version;
     let earlier = sqlx::migrate::Migrator {
-        migrations: std::borrow::Cow::Owned(
-            all.iter().filter(|m| m.version < ALTERS_CHECKLIST_FILES).cloned().collect(),
-        ),
+        migrations: std::borrow::Cow::Owned(all[..altering].to_vec()),
         ..sqlx::migrate::Migrator::DEFAULT
     };
     let mut conn = PgConnection::connect_with(&options).await.unwrap();
@@ -475,7 +473,7 @@ async fn a_migration_that_meets_the_lock_timeout_steps_out_of_the_lock_queue_and
         .expect("migrated once the read ended");
     let applied: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM _sqlx_migrations WHERE version = $1 AND success)")
-            .bind(last)
+            .bind(altering_version)
             .fetch_one(&mut other)
             .await
             .unwrap();

@@ -40,6 +40,7 @@ mod reimport;
 mod retrieve_and_links;
 mod routing;
 mod runtime_state;
+mod search;
 mod slow_readers;
 mod startup_guard;
 mod telemetry;

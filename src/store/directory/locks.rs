@@ -45,11 +45,21 @@ pub struct PlannedConsent<'a> {
     pub revocation_date: Option<DateTime<Utc>>,
 }
 
-/// An offering of the document with the uuid of its compliance checklist.
+/// An offering of the document with its name and the uuid of its compliance checklist.
 #[derive(Debug, Clone, Copy)]
-pub struct PlannedOffering {
+pub struct PlannedOffering<'a> {
     pub uuid: Uuid,
+    pub name: &'a str,
     pub checklist: Option<Uuid>,
+}
+
+/// A user of the document, with the fields the search document of his offering users holds.
+#[derive(Debug, Clone, Copy)]
+pub struct PlannedUser<'a> {
+    pub uuid: Uuid,
+    pub username: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
 }
 
 /// Locks, in id order and for the rest of the transaction, every existing offering user the
@@ -58,7 +68,8 @@ pub async fn lock_offering_users_to_write(
     conn: &mut PgConnection,
     offering_users: &[PlannedOfferingUser<'_>],
     consents: &[PlannedConsent<'_>],
-    offerings: &[PlannedOffering],
+    offerings: &[PlannedOffering<'_>],
+    users: &[PlannedUser<'_>],
     overwrite: bool,
 ) -> sqlx::Result<u64> {
     let locked = sqlx::query(
@@ -90,12 +101,20 @@ pub async fn lock_offering_users_to_write(
                 OR (c.agreed IS NOT NULL AND s.agreement_date <> c.agreed) \
              UNION \
              SELECT ou.id \
-             FROM unnest($16::uuid[], $17::uuid[]) AS f(uuid, checklist_uuid) \
+             FROM unnest($16::uuid[], $17::uuid[], $20::text[]) AS f(uuid, checklist_uuid, name) \
              JOIN offerings o ON o.uuid = f.uuid \
              LEFT JOIN checklists k ON k.uuid = f.checklist_uuid \
              JOIN offering_users ou ON ou.offering_id = o.id \
              WHERE o.compliance_checklist_id IS DISTINCT FROM k.id \
                 OR (f.checklist_uuid IS NOT NULL AND k.id IS NULL) \
+                OR o.name <> f.name \
+             UNION \
+             SELECT ou.id \
+             FROM unnest($21::uuid[], $22::text[], $23::text[], $24::text[]) \
+                  AS n(uuid, username, first_name, last_name) \
+             JOIN users u ON u.uuid = n.uuid \
+             JOIN offering_users ou ON ou.user_id = u.id \
+             WHERE (u.username, u.first_name, u.last_name) <> (n.username, n.first_name, n.last_name) \
          ) ORDER BY id FOR UPDATE",
     )
     .bind(offering_users.iter().map(|e| e.uuid).collect::<Vec<_>>())
@@ -117,6 +136,11 @@ pub async fn lock_offering_users_to_write(
     .bind(offerings.iter().map(|e| e.checklist).collect::<Vec<_>>())
     .bind(offering_users.iter().map(|e| e.api.runtime_state).collect::<Vec<_>>())
     .bind(offering_users.iter().map(|e| e.service_provider_account).collect::<Vec<_>>())
+    .bind(offerings.iter().map(|e| e.name).collect::<Vec<_>>())
+    .bind(users.iter().map(|e| e.uuid).collect::<Vec<_>>())
+    .bind(users.iter().map(|e| e.username).collect::<Vec<_>>())
+    .bind(users.iter().map(|e| e.first_name).collect::<Vec<_>>())
+    .bind(users.iter().map(|e| e.last_name).collect::<Vec<_>>())
     .execute(conn)
     .await?
     .rows_affected();

@@ -11,6 +11,7 @@ mod read;
 mod row;
 mod runtime_state;
 mod scope;
+mod search;
 mod transition;
 mod write;
 

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use super::counting::{count_from_counters, countable_from_counters};
 use super::row::{push_row_from, OfferingUserRow, RowSource, ROW_COLUMNS};
-use super::scope::{push_filter, push_gates, push_scope, ReadScope};
+use super::scope::{push_filter, push_gates, push_scope, push_scope_and_filter, ReadScope};
 use crate::domain::listing::{ListFilter, OrderColumn, OrderKey};
 use crate::store::visibility::{push_visible, push_visible_as_filter};
 
@@ -24,8 +24,7 @@ pub async fn count(conn: &mut PgConnection, scope: ReadScope<'_>, filter: &ListF
 /// The count read from the matching rows themselves.
 async fn count_rows(conn: &mut PgConnection, scope: ReadScope<'_>, filter: &ListFilter) -> sqlx::Result<i64> {
     let mut qb = QueryBuilder::new("SELECT count(*) FROM offering_users ou WHERE true");
-    push_scope(&mut qb, scope);
-    push_filter(&mut qb, filter);
+    push_scope_and_filter(&mut qb, scope, filter);
     qb.build_query_scalar().fetch_one(&mut *conn).await
 }
 
@@ -138,8 +137,7 @@ fn push_counted_matches(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope<'_
         "(SELECT ou.id, ou.user_id, ou.username, ou.created, ou.modified, ou.uuid, count(*) OVER () AS total \
          FROM offering_users ou WHERE true",
     );
-    push_scope(qb, scope);
-    push_filter(qb, filter);
+    push_scope_and_filter(qb, scope, filter);
     qb.push(") ou");
 }
 

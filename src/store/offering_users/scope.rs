@@ -5,9 +5,10 @@
 
 use sqlx::{Postgres, QueryBuilder};
 
+use super::search::push_search;
 use crate::domain::listing::ListFilter;
 use crate::domain::principal::Caller;
-use crate::store::visibility::{push_consent_gate, push_visible};
+use crate::store::visibility::{push_consent_gate, push_visible, push_visible_for_search};
 
 /// How a read is scoped.
 #[derive(Debug, Clone, Copy)]
@@ -54,6 +55,18 @@ fn push_completeness_gate(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope<
     qb.push(" AND (ou.user_id = ").push_bind(scope.caller.id).push(" OR NOT ");
     push_profile_incomplete(qb);
     qb.push(")");
+}
+
+/// Pushes ` AND …`: [`push_scope`] then [`push_filter`], with visibility in the form the
+/// search index serves when the filter searches (`store::offering_users::search`).
+pub(super) fn push_scope_and_filter(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope<'_>, f: &ListFilter) {
+    if f.query.is_some() {
+        push_visible_for_search(qb, scope.caller);
+    } else {
+        push_visible(qb, scope.caller);
+    }
+    push_gates(qb, scope);
+    push_filter(qb, f);
 }
 
 /// Pushes ` AND …` for every filter that is set.
@@ -127,15 +140,8 @@ fn push_record_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &ListFilter) {
     if let Some(after) = f.modified_after {
         qb.push(" AND ou.modified >= ").push_bind(after);
     }
-    if let Some(query) = &f.query {
-        // Matching users and offerings are found first through their trigram indexes (there
-        // are few of them); the rows then come from the offering_id / user_id / username
-        // indexes as one bitmap OR.
-        let pattern = format!("%{}%", escape_like(query));
-        qb.push(" AND (ou.username ILIKE ").push_bind(pattern.clone());
-        qb.push(" OR ou.offering_id = ANY(ARRAY(SELECT id FROM offerings WHERE name ILIKE ").push_bind(pattern.clone());
-        qb.push(")) OR ou.user_id = ANY(ARRAY(SELECT id FROM users WHERE first_name ILIKE ").push_bind(pattern.clone());
-        qb.push(" OR last_name ILIKE ").push_bind(pattern).push(")))");
+    if let Some(term) = &f.query {
+        push_search(qb, term);
     }
     push_newer_filter(qb, f);
 }
@@ -192,16 +198,4 @@ pub(super) fn push_profile_incomplete(qb: &mut QueryBuilder<'_, Postgres>) {
          FROM offerings po, users pu WHERE po.id = ou.offering_id AND pu.id = ou.user_id \
          AND po.exposed_user_attributes IS NOT NULL), false))",
     );
-}
-
-/// Escapes `%`, `_` and `\` so a search term matches literally (Django's `icontains`).
-fn escape_like(term: &str) -> String {
-    let mut out = String::with_capacity(term.len());
-    for ch in term.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out
 }

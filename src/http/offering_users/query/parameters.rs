@@ -77,7 +77,7 @@ pub const LIST_PARAMETERS: [ListParameter; 25] = [
     param("page_size", ParamKind::PageSize, "Number of results to return per page."),
     param("parent_offering_uuid", ParamKind::Uuid, "Parent offering UUID"),
     param("provider_uuid", ParamKind::Uuid, "Provider UUID"),
-    param("query", ParamKind::Text, "Search by offering name, username or user name"),
+    param("query", ParamKind::Text, "Search by offering name, username, user name, UID or primary GID"),
     param("runtime_state", ParamKind::RuntimeStates, "Runtime state"),
     param("service_provider_account_uuid", ParamKind::Uuid, "Service provider account UUID"),
     param("state", ParamKind::States, "Offering user state"),
