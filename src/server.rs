@@ -25,7 +25,7 @@ use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use sqlx::postgres::PgConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -40,6 +40,11 @@ use crate::http::starting::{self, Switch};
 use crate::http::{admin_app, app, AppState, Settings};
 use crate::lifecycle::startup::{Phase, StartupStatus};
 use crate::store::counters;
+use crate::webhooks::worker;
+
+/// Connections of the web-hook worker's own pool: each delivery holds one only while it reads
+/// the event and while it records the answer, never while the receiver is waited for.
+const WEBHOOK_POOL_SIZE: u32 = 4;
 use crate::write_timeout::WriteTimeout;
 
 /// The connection-level bounds.
@@ -218,15 +223,32 @@ impl Running {
         // Keeps the count deltas few (migration 0007).
         let down = move || database.is_down();
         let fold = tokio::spawn(counters::fold_forever(
-            ready.options,
+            ready.options.clone(),
             ready.connect_timeout,
             down,
             state.fold.clone(),
             stop.clone(),
         ));
+        // Web hooks: a small pool of its own, so deliveries never take a request's connection
+        // (made lazily: a database that is down now is retried by the worker).
+        let delivery_pool = PgPoolOptions::new()
+            .max_connections(WEBHOOK_POOL_SIZE)
+            .acquire_timeout(ready.connect_timeout.max(Duration::from_secs(1)))
+            .connect_lazy_with(ready.options.clone());
+        let down = {
+            let database = state.database.clone();
+            move || database.is_down()
+        };
+        let webhooks = tokio::spawn(worker::deliver_forever(
+            delivery_pool,
+            state.settings.webhooks.clone(),
+            down,
+            state.metrics.clone(),
+            stop.clone(),
+        ));
         let _ = routers.admin.set(admin_app(state.clone()));
         let _ = routers.api.set(app(state));
-        Running { pool: ready.pool, stop, tasks: vec![monitor, fold] }
+        Running { pool: ready.pool, stop, tasks: vec![monitor, fold, webhooks] }
     }
 
     /// Stops the background tasks, then closes the pool, until `deadline` at most: a task

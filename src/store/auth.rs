@@ -44,22 +44,13 @@ impl TokenRecord {
     }
 }
 
-/// The SHA-256 of an API key; only this is stored.
-pub fn hash_key(key: &str) -> [u8; 32] {
-    Sha256::digest(key.as_bytes()).into()
-}
-
-/// The token whose key hashes to `hash`, with its user and his reach: one statement.
-pub async fn token_by_hash(conn: &mut PgConnection, hash: &[u8; 32]) -> sqlx::Result<Option<TokenRecord>> {
-    let record: Option<TokenRecord> = sqlx::query_as(concat!(
-        "SELECT t.key_sha256, u.id AS user_id, u.uuid AS user_uuid, u.is_staff, u.is_support, \
-                u.is_active, u.token_lifetime, t.created, \
-                COALESCE(t.created + make_interval(secs => u.token_lifetime) < now(), false) AS expired, \
-                reach.offerings AS reach_offerings, reach.users AS reach_users, \
-                reach.customer_offerings AS reach_customer_offerings, \
-                reach.closed_offerings AS reach_closed_offerings \
-         FROM api_tokens t JOIN users u ON u.id = t.user_id \
-         LEFT JOIN LATERAL ( \
+/// The caller's reach as a `LEFT JOIN LATERAL … reach` over the user `u`: the one
+/// statement text that both token authentication and a hook owner's check (`caller_of_user`)
+/// use, so a hook sees what its owner would see with his token.
+macro_rules! reach_lateral {
+    () => {
+        concat!(
+            "         LEFT JOIN LATERAL ( \
              WITH mine AS ( \
                  SELECT r.customer_id, r.project_id, r.offering_id FROM user_roles r \
                  WHERE r.user_id = u.id AND ",
@@ -87,7 +78,29 @@ pub async fn token_by_hash(conn: &mut PgConnection, hash: &[u8; 32]) -> sqlx::Re
                  array(SELECT o.id FROM offerings o WHERE o.users_enabled \
                        AND o.customer_id IN (SELECT id FROM customers_seen)) AS customer_offerings, \
                  array(SELECT o.id FROM offerings o WHERE NOT o.users_enabled) AS closed_offerings \
-             WHERE NOT (u.is_staff OR u.is_support)) reach ON true \
+             WHERE NOT (u.is_staff OR u.is_support)) reach ON true "
+        )
+    };
+}
+
+/// The SHA-256 of an API key; only this is stored.
+pub fn hash_key(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// The token whose key hashes to `hash`, with its user and his reach: one statement.
+pub async fn token_by_hash(conn: &mut PgConnection, hash: &[u8; 32]) -> sqlx::Result<Option<TokenRecord>> {
+    let record: Option<TokenRecord> = sqlx::query_as(concat!(
+        "SELECT t.key_sha256, u.id AS user_id, u.uuid AS user_uuid, u.is_staff, u.is_support, \
+                u.is_active, u.token_lifetime, t.created, \
+                COALESCE(t.created + make_interval(secs => u.token_lifetime) < now(), false) AS expired, \
+                reach.offerings AS reach_offerings, reach.users AS reach_users, \
+                reach.customer_offerings AS reach_customer_offerings, \
+                reach.closed_offerings AS reach_closed_offerings \
+         FROM api_tokens t JOIN users u ON u.id = t.user_id \
+         ",
+        reach_lateral!(),
+        " \
          WHERE t.key_sha256 = $1",
     ))
     .bind(&hash[..])
@@ -96,6 +109,26 @@ pub async fn token_by_hash(conn: &mut PgConnection, hash: &[u8; 32]) -> sqlx::Re
     // The lookup is by the key's SHA-256, never by the key: how long it takes tells nothing
     // about a key that was not presented, so no constant-time comparison is needed after it.
     Ok(record)
+}
+
+/// The active user `user_id` as a caller, with his reach computed as token authentication
+/// computes it; `None` when he is gone or inactive. A web hook delivers only what its owner
+/// sees at delivery time (`webhooks::deliver`).
+pub async fn caller_of_user(conn: &mut PgConnection, user_id: i64) -> sqlx::Result<Option<Caller>> {
+    let record: Option<TokenRecord> = sqlx::query_as(concat!(
+        "SELECT ''::bytea AS key_sha256, u.id AS user_id, u.uuid AS user_uuid, u.is_staff, u.is_support, \
+                u.is_active, u.token_lifetime, now() AS created, false AS expired, \
+                reach.offerings AS reach_offerings, reach.users AS reach_users, \
+                reach.customer_offerings AS reach_customer_offerings, \
+                reach.closed_offerings AS reach_closed_offerings \
+         FROM users u ",
+        reach_lateral!(),
+        " WHERE u.id = $1 AND u.is_active",
+    ))
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(record.map(TokenRecord::caller))
 }
 
 /// Restarts the sliding lifetime of a user's token. Upstream rewrites the row on every

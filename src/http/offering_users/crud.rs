@@ -272,7 +272,7 @@ pub(super) async fn destroy(
     if !record.permitted {
         return Err(ApiError::Forbidden("You do not have permission to delete this user.".into()));
     }
-    store::delete(&mut tx, record.id).await?;
+    // The event first: it reads the record's offering and user from the row.
     audit::record(
         &mut tx,
         caller.id,
@@ -282,6 +282,7 @@ pub(super) async fn destroy(
         json!({}),
     )
     .await?;
+    store::delete(&mut tx, record.id).await?;
     commit_gate::commit(tx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
