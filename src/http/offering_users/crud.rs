@@ -312,7 +312,9 @@ pub(super) async fn update_restricted(
             caller.id,
             record.uuid,
             audit::Action::RestrictionUpdated,
-            json!({"is_restricted": record.is_restricted}),
+            // The username and state too, so that the event still names them once the
+            // record is deleted (docs/ARCHITECTURE.md, "Event sinks").
+            json!({"is_restricted": record.is_restricted, "username": record.username, "state": record.state.label()}),
             json!({"is_restricted": restricted}),
         )
         .await?;

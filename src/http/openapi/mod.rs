@@ -20,6 +20,7 @@
 
 mod checklists;
 mod components;
+mod events;
 mod health_checks;
 mod hyperlink_targets;
 mod offering_users;
@@ -37,6 +38,7 @@ use self::checklists::{
     checklist_operations, completion_schema, question_with_answer_schema, template_question_schema,
 };
 use self::components::components;
+use self::events::event_and_hook_operations;
 use self::health_checks::health_operations;
 use self::hyperlink_targets::hyperlink_target_operations;
 use self::offering_users::{field_schema, offering_user_operations, offering_user_request, offering_user_schema};
@@ -77,6 +79,7 @@ fn build() -> Value {
     offering_user_operations(&mut paths);
     checklist_operations(&mut paths);
     hyperlink_target_operations(&mut paths);
+    event_and_hook_operations(&mut paths);
     paths.add(
         SCHEMA_PATH,
         "get",
@@ -109,6 +112,8 @@ fn build() -> Value {
             {"name": TAG},
             {"name": "users"},
             {"name": "marketplace-provider-offerings"},
+            {"name": "events"},
+            {"name": "hooks-web"},
             {"name": "schema"},
             {"name": "health"},
         ],
@@ -225,8 +230,9 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), total);
         // 24 operations of the API reference, the two counts, and the six helpers (the two
-        // hyperlink targets, users/me, the schema and the two health checks).
-        assert_eq!(total, 32);
+        // hyperlink targets, users/me, the schema and the two health checks); the event log's
+        // three and the web hooks' seven.
+        assert_eq!(total, 42);
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub async fn run_transition(
     let labels: Vec<&str> = ALL_STATES.iter().map(|s: &State| s.label()).collect();
 
     let mut qb = QueryBuilder::new(
-        "WITH target AS (SELECT ou.id, ou.uuid, ou.offering_id, ou.user_id, ou.state, ou.service_provider_comment, \
+        "WITH target AS (SELECT ou.id, ou.uuid, ou.offering_id, ou.user_id, ou.username, ou.state, ou.service_provider_comment, \
          ou.service_provider_comment_url, ",
     );
     push_has_permission(&mut qb, caller, permission);
@@ -84,7 +84,7 @@ pub async fn run_transition(
     qb.push_bind(labels);
     qb.push(
         "::text[])[t.state], 'service_provider_comment', t.service_provider_comment, \
-         'service_provider_comment_url', t.service_provider_comment_url), ",
+         'service_provider_comment_url', t.service_provider_comment_url, 'username', t.username), ",
     );
     qb.push_bind(write.new_values);
     qb.push(
