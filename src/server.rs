@@ -14,7 +14,8 @@
 //!   answers (`http::starting`), then the API's.
 //! - Shutdown has one deadline, `shutdown_timeout` after the signal, for everything: the
 //!   listeners close and in-flight requests finish, then the background tasks (outage monitor,
-//!   count fold) stop, then the pool closes, each given only what is left of it (a task still
+//!   count fold, web-hook delivery: it claims nothing more and waits for its attempts in
+//!   flight) stop, then the pool closes, each given only what is left of it (a task still
 //!   running at the deadline is cancelled); the caller stops the embedded cluster in the rest.
 
 use std::future::Future;
@@ -214,7 +215,8 @@ struct Running {
 }
 
 impl Running {
-    /// Starts the outage monitor and the count fold, and sets the serving routers.
+    /// Starts the outage monitor, the count fold and the web-hook worker, and sets the serving
+    /// routers.
     fn start(ready: Ready, settings: Settings, routers: &Routers) -> Self {
         let stop = CancellationToken::new();
         let (monitor, database) = monitor::monitor(ready.options.clone(), ready.pool.clone());

@@ -169,9 +169,9 @@ impl EventFacts {
                 text_of(self.old_values.get("username")),
                 text_of(self.new_values.get("username"))
             ),
-            USERNAME_UPDATED => format!(
-                "Service provider comment of account for user {user} in offering {offering} has been updated."
-            ),
+            USERNAME_UPDATED => {
+                format!("Service provider comment of account for user {user} in offering {offering} has been updated.")
+            }
             IMPORTED => format!("Account for user {user} in offering {offering} has been updated by an import."),
             _ => format!(
                 "Account for user {user} in offering {offering} has been moved from {} to {}.",
@@ -304,8 +304,14 @@ mod tests {
     #[test]
     fn messages_use_upstream_words() {
         let cases = [
-            (facts(CREATED, json!({}), json!({"state": "OK"})), "Account for user alice in offering HPC has been created."),
-            (facts(DELETED, json!({"state": "OK"}), json!({})), "Account for user alice in offering HPC has been deleted."),
+            (
+                facts(CREATED, json!({}), json!({"state": "OK"})),
+                "Account for user alice in offering HPC has been created.",
+            ),
+            (
+                facts(DELETED, json!({"state": "OK"}), json!({})),
+                "Account for user alice in offering HPC has been deleted.",
+            ),
             (
                 facts(RESTRICTION_UPDATED, json!({"is_restricted": false}), json!({"is_restricted": true})),
                 "Restriction status for user alice in offering HPC has been set to True by owner.",
@@ -326,7 +332,8 @@ mod tests {
 
     #[test]
     fn context_carries_the_record_and_what_changed() {
-        let context = facts(USERNAME_UPDATED, json!({"username": "a"}), json!({"username": "b", "state": "OK"})).context();
+        let context =
+            facts(USERNAME_UPDATED, json!({"username": "a"}), json!({"username": "b", "state": "OK"})).context();
         assert_eq!(context["offering_user_uuid"], "000000000000000000000000000000ab");
         assert_eq!(context["offering_user_username"], "b");
         assert_eq!(context["offering_user_state"], "OK");

@@ -98,9 +98,7 @@ fn hook_json(row: &HookRow, base: &str) -> Value {
 
 /// The list's filters (unknown parameters are ignored).
 fn parse_filter(pairs: &[(String, String)]) -> ApiResult<HookFilter> {
-    let last = |key: &str| {
-        pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
-    };
+    let last = |key: &str| pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
     let mut errors = FieldErrors::default();
     let author_uuid = last("author_uuid").and_then(|v| {
         let parsed = Uuid::parse_str(v).ok();
@@ -275,7 +273,10 @@ fn parse_input(headers: &HeaderMap, body: &axum::body::Bytes, full: bool) -> Api
             Some("form") => input.content_type = Some(2),
             _ => {
                 let shown = value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string());
-                errors.add("content_type", format!("\"{}\" is not a valid choice.", shown.chars().take(100).collect::<String>()))
+                errors.add(
+                    "content_type",
+                    format!("\"{}\" is not a valid choice.", shown.chars().take(100).collect::<String>()),
+                )
             }
         }
     }
@@ -286,7 +287,9 @@ fn parse_input(headers: &HeaderMap, body: &axum::body::Bytes, full: bool) -> Api
 /// The address check of a destination, as a 400 on `destination_url`.
 async fn destination_errors(state: &AppState, url: &str) -> ApiResult<()> {
     let parsed = parse_destination(url).map_err(|m| ApiError::field("destination_url", m))?;
-    check_destination(&parsed, state.settings.webhooks.allow_private).await.map_err(|m| ApiError::field("destination_url", m))
+    check_destination(&parsed, state.settings.webhooks.allow_private)
+        .await
+        .map_err(|m| ApiError::field("destination_url", m))
 }
 
 /// The types a hook receives: those named, and those of the groups named (upstream's
@@ -311,7 +314,9 @@ async fn create(
 ) -> ApiResult<Response> {
     let input = parse_input(&headers, &body, true)?;
     if input.event_types.is_none() && input.event_groups.is_none() {
-        return Err(ApiError::Invalid(json!({"non_field_errors": ["Please specify list of event_types or event_groups."]})));
+        return Err(ApiError::Invalid(
+            json!({"non_field_errors": ["Please specify list of event_types or event_groups."]}),
+        ));
     }
     let destination_url = input.destination_url.clone().unwrap_or_default();
     destination_errors(&state, &destination_url).await?;

@@ -79,13 +79,13 @@ pub async fn record(
         "{INSERT_INTO}SELECT $1, $2, $3, $4, $5, ou.offering_id, ou.user_id \
          FROM (SELECT) one LEFT JOIN offering_users ou ON ou.uuid = $2"
     ))
-        .bind(actor)
-        .bind(record)
-        .bind(action.stored())
-        .bind(old_values)
-        .bind(new_values)
-        .execute(conn)
-        .await?;
+    .bind(actor)
+    .bind(record)
+    .bind(action.stored())
+    .bind(old_values)
+    .bind(new_values)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -54,8 +54,8 @@ macro_rules! reach_lateral {
              WITH mine AS ( \
                  SELECT r.customer_id, r.project_id, r.offering_id FROM user_roles r \
                  WHERE r.user_id = u.id AND ",
-        active_role!(),
-        "), \
+            active_role!(),
+            "), \
              customers_seen AS ( \
                  SELECT customer_id AS id FROM mine WHERE customer_id IS NOT NULL \
                  UNION SELECT p.customer_id FROM projects p JOIN mine ON mine.project_id = p.id), \
@@ -68,13 +68,13 @@ macro_rules! reach_lateral {
                             OR o.id IN (SELECT offering_id FROM mine))) AS offerings, \
                  array(SELECT r.user_id FROM user_roles r JOIN customers_seen cs ON cs.id = r.customer_id \
                        WHERE ",
-        active_role!(),
-        " \
+            active_role!(),
+            " \
                        UNION \
                        SELECT r.user_id FROM user_roles r JOIN projects_seen ps ON ps.id = r.project_id \
                        WHERE ",
-        active_role!(),
-        ") AS users, \
+            active_role!(),
+            ") AS users, \
                  array(SELECT o.id FROM offerings o WHERE o.users_enabled \
                        AND o.customer_id IN (SELECT id FROM customers_seen)) AS customer_offerings, \
                  array(SELECT o.id FROM offerings o WHERE NOT o.users_enabled) AS closed_offerings \

@@ -37,7 +37,8 @@ pub struct HookRow {
     pub pending: i64,
 }
 
-const HOOK_COLUMNS: &str = "SELECT h.id, h.uuid, h.user_id, u.uuid AS author_uuid, u.username::text AS author_username, \
+const HOOK_COLUMNS: &str =
+    "SELECT h.id, h.uuid, h.user_id, u.uuid AS author_uuid, u.username::text AS author_username, \
      u.first_name::text AS author_first_name, u.last_name::text AS author_last_name, u.email::text AS author_email, \
      h.created, h.modified, h.is_active, h.event_types, h.event_groups, h.destination_url::text AS destination_url, \
      h.content_type, h.attempts, h.delivered, h.failures, h.retry_at, h.last_attempt_at, h.last_status, \

@@ -45,7 +45,13 @@ pub fn python_isoformat(at: DateTime<Utc>) -> String {
 }
 
 /// The body bytes of one event.
-pub fn body(content_type: ContentType, created: DateTime<Utc>, message: &str, context: &Value, event_type: &str) -> Vec<u8> {
+pub fn body(
+    content_type: ContentType,
+    created: DateTime<Utc>,
+    message: &str,
+    context: &Value,
+    event_type: &str,
+) -> Vec<u8> {
     let created = python_isoformat(created);
     match content_type {
         ContentType::Json => {
@@ -54,7 +60,12 @@ pub fn body(content_type: ContentType, created: DateTime<Utc>, message: &str, co
         }
         ContentType::Form => {
             let context = context.to_string();
-            let pairs = [("created", created.as_str()), ("message", message), ("context", &context), ("event_type", event_type)];
+            let pairs = [
+                ("created", created.as_str()),
+                ("message", message),
+                ("context", &context),
+                ("event_type", event_type),
+            ];
             url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish().into_bytes()
         }
     }
@@ -78,7 +89,10 @@ mod tests {
         let at = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
         let context = json!({"offering_user_uuid": "ab"});
         let json_body: Value = serde_json::from_slice(&body(ContentType::Json, at, "m", &context, "t")).unwrap();
-        assert_eq!(json_body, json!({"created": "2026-01-02T03:04:05+00:00", "message": "m", "context": context, "event_type": "t"}));
+        assert_eq!(
+            json_body,
+            json!({"created": "2026-01-02T03:04:05+00:00", "message": "m", "context": context, "event_type": "t"})
+        );
         let form = String::from_utf8(body(ContentType::Form, at, "a b", &context, "t")).unwrap();
         assert_eq!(
             form,

@@ -245,7 +245,8 @@ async fn deliver_one(
         }
         Attempt::Answered(status) => {
             let error = format!("the receiver answered {status}");
-            deliveries::failed(&mut conn, &claimed, Some(status), &error, settings.retry_base, settings.retry_cap).await?;
+            deliveries::failed(&mut conn, &claimed, Some(status), &error, settings.retry_base, settings.retry_cap)
+                .await?;
             count("failed");
         }
         Attempt::Refused(error) => {

@@ -64,7 +64,10 @@ async fn a_records_changes_are_events_in_waldurs_shape() {
         events[2]["message"],
         "Restriction status for user user in offering Cluster A has been set to True by owner."
     );
-    assert_eq!(events[3]["message"], "Account for user user in offering Cluster A has been moved from OK to Requested deletion.");
+    assert_eq!(
+        events[3]["message"],
+        "Account for user user in offering Cluster A has been moved from OK to Requested deletion."
+    );
     assert_eq!(events[3]["context"]["action"], "request_deletion");
     // The deleted record's last event keeps what it was.
     assert_eq!(events[4]["message"], "Account for user user in offering Cluster A has been deleted.");
@@ -115,7 +118,14 @@ async fn every_filter_the_sdk_sends_selects() {
     let link = reply.header("link").unwrap();
     assert!(link.contains("page=2") && link.contains("rel=\"next\""), "{link}");
     // HEAD: the count without a body.
-    let head = app.request(Method::HEAD, &format!("{EVENTS}?event_type=marketplace_offering_user_updated"), Some("staff-token"), None).await;
+    let head = app
+        .request(
+            Method::HEAD,
+            &format!("{EVENTS}?event_type=marketplace_offering_user_updated"),
+            Some("staff-token"),
+            None,
+        )
+        .await;
     assert_eq!(head.status, StatusCode::OK);
     assert_eq!(head.header("x-result-count").as_deref(), Some("2"));
     assert!(head.bytes.is_empty());
@@ -138,7 +148,9 @@ async fn bad_filter_values_are_400_under_their_names() {
 async fn a_caller_sees_the_events_of_exactly_the_records_he_sees_also_once_deleted() {
     let app = TestApp::with(&world()).await;
     scripted_record(&app).await;
-    let foreign = app.post(LIST, "other_owner-token", json!({"offering_uuid": ids::FOREIGN_OFFERING, "user_uuid": ids::OUTSIDER})).await;
+    let foreign = app
+        .post(LIST, "other_owner-token", json!({"offering_uuid": ids::FOREIGN_OFFERING, "user_uuid": ids::OUTSIDER}))
+        .await;
     assert_eq!(foreign.status, StatusCode::CREATED);
     let foreign_uuid = foreign.json()["uuid"].as_str().unwrap().to_owned();
 

@@ -399,11 +399,11 @@ async fn serve_no_migrate_is_ready_once_another_process_has_migrated() {
 async fn a_migration_that_meets_the_lock_timeout_steps_out_of_the_lock_queue_and_tries_again() {
     let empty = EmptyDatabase::new().await;
     let options = empty.options();
-    // Everything but the last migration, which alters checklist_files.
+    // Everything before 0008, which alters checklist_files (later ones follow it).
     let all: Vec<_> = waldur_offering_users::MIGRATOR.iter().cloned().collect();
     let last = all.last().unwrap().version;
     let earlier = sqlx::migrate::Migrator {
-        migrations: std::borrow::Cow::Owned(all[..all.len() - 1].to_vec()),
+        migrations: std::borrow::Cow::Owned(all.iter().filter(|m| m.version < 8).cloned().collect()),
         ..sqlx::migrate::Migrator::DEFAULT
     };
     let mut conn = PgConnection::connect_with(&options).await.unwrap();

@@ -62,12 +62,7 @@ struct Receiver {
 
 impl Receiver {
     fn new(delay: Duration) -> Receiver {
-        Receiver {
-            inbox: Arc::default(),
-            mode: Arc::new(Mutex::new(Mode::Up)),
-            secret: Arc::default(),
-            delay,
-        }
+        Receiver { inbox: Arc::default(), mode: Arc::new(Mutex::new(Mode::Up)), secret: Arc::default(), delay }
     }
 
     /// Serves on `address` (port 0: any) until the handle is aborted; aborting closes the
@@ -86,7 +81,9 @@ impl Receiver {
                         let receiver = receiver.clone();
                         async move { Ok::<_, Infallible>(receiver.answer(request).await) }
                     });
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
                 });
             }
         });
@@ -219,7 +216,9 @@ async fn scripted_run(addresses: &[SocketAddr], users: &[&str]) -> HashMap<Strin
 
 /// The event log's uuids of `record`, oldest first.
 async fn logged_keys(address: SocketAddr, record: &str) -> Vec<String> {
-    let path = format!("/api/events/?o=created&page_size=100&scope=http://testserver/api/marketplace-offering-users/{record}/");
+    let path = format!(
+        "/api/events/?o=created&page_size=100&scope=http://testserver/api/marketplace-offering-users/{record}/"
+    );
     let reply = raw_request(address, "GET", &path, Some("staff-token"), None).await;
     reply.json().as_array().unwrap().iter().map(|e| e["uuid"].as_str().unwrap().to_owned()).collect()
 }

@@ -25,17 +25,38 @@ fn hook_path(body: &Value) -> String {
 }
 
 async fn sink_enabled(app: &TestApp) -> bool {
-    sqlx::query_scalar("SELECT enabled FROM event_sinks WHERE name = 'web_hooks'").fetch_one(&app.db.pool).await.unwrap()
+    sqlx::query_scalar("SELECT enabled FROM event_sinks WHERE name = 'web_hooks'")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
 async fn a_hook_is_created_in_the_sdk_shape_and_its_secret_shown_once() {
     let app = TestApp::with(&world()).await;
-    let created = create(&app, "owner", json!({"destination_url": PUBLIC_URL, "event_groups": ["users"], "content_type": "form"})).await;
+    let created = create(
+        &app,
+        "owner",
+        json!({"destination_url": PUBLIC_URL, "event_groups": ["users"], "content_type": "form"}),
+    )
+    .await;
     let keys: Vec<&str> = created.as_object().unwrap().keys().map(String::as_str).collect();
     for key in [
-        "url", "uuid", "is_active", "author_uuid", "event_types", "event_groups", "created", "modified", "hook_type",
-        "author_fullname", "author_username", "author_email", "destination_url", "content_type", "secret",
+        "url",
+        "uuid",
+        "is_active",
+        "author_uuid",
+        "event_types",
+        "event_groups",
+        "created",
+        "modified",
+        "hook_type",
+        "author_fullname",
+        "author_username",
+        "author_email",
+        "destination_url",
+        "content_type",
+        "secret",
     ] {
         assert!(keys.contains(&key), "{key} missing from {keys:?}");
     }
@@ -82,7 +103,12 @@ async fn a_user_reaches_only_his_own_hooks_and_staff_every_hook() {
     assert_eq!(listed.uuids(), [mine["uuid"].as_str().unwrap()]);
     assert_eq!(listed.header("x-result-count").as_deref(), Some("1"));
     let path = hook_path(&theirs);
-    for (method, body) in [(Method::GET, None), (Method::PATCH, Some(json!({"is_active": false}))), (Method::PUT, Some(hook(PUBLIC_URL))), (Method::DELETE, None)] {
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PATCH, Some(json!({"is_active": false}))),
+        (Method::PUT, Some(hook(PUBLIC_URL))),
+        (Method::DELETE, None),
+    ] {
         let reply = app.request(method.clone(), &path, Some("owner-token"), body).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method}");
         assert_eq!(reply.json(), json!({"detail": "No WebHook matches the given query."}));
@@ -108,8 +134,14 @@ async fn a_user_reaches_only_his_own_hooks_and_staff_every_hook() {
 async fn bad_hooks_are_400_and_change_nothing() {
     let app = TestApp::with(&world()).await;
     let cases = [
-        (json!({"destination_url": "not a url", "event_types": []}), json!({"destination_url": ["Enter a valid URL."]})),
-        (json!({"destination_url": "ftp://example.com/", "event_types": []}), json!({"destination_url": ["Enter a valid URL."]})),
+        (
+            json!({"destination_url": "not a url", "event_types": []}),
+            json!({"destination_url": ["Enter a valid URL."]}),
+        ),
+        (
+            json!({"destination_url": "ftp://example.com/", "event_types": []}),
+            json!({"destination_url": ["Enter a valid URL."]}),
+        ),
         (json!({"event_types": []}), json!({"destination_url": ["This field is required."]})),
         (
             json!({"destination_url": PUBLIC_URL, "event_types": ["resource_creation_succeeded"]}),
@@ -119,7 +151,10 @@ async fn bad_hooks_are_400_and_change_nothing() {
             json!({"destination_url": PUBLIC_URL, "event_types": "marketplace_offering_user_created"}),
             json!({"event_types": ["Expected a list of items but got type \"str\"."]}),
         ),
-        (json!({"destination_url": PUBLIC_URL, "event_groups": ["resources"]}), json!({"event_groups": ["\"resources\" is not a valid choice."]})),
+        (
+            json!({"destination_url": PUBLIC_URL, "event_groups": ["resources"]}),
+            json!({"event_groups": ["\"resources\" is not a valid choice."]}),
+        ),
         (
             json!({"destination_url": PUBLIC_URL, "event_types": [], "content_type": "xml"}),
             json!({"content_type": ["\"xml\" is not a valid choice."]}),
@@ -148,7 +183,13 @@ async fn bad_hooks_are_400_and_change_nothing() {
 #[tokio::test]
 async fn private_destinations_are_refused_unless_the_operator_allows_them() {
     let app = TestApp::with(&world()).await;
-    for url in ["http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.0.0.5/", "http://[::1]/", "http://169.254.169.254/latest"] {
+    for url in [
+        "http://127.0.0.1:8080/hook",
+        "http://localhost/hook",
+        "http://10.0.0.5/",
+        "http://[::1]/",
+        "http://169.254.169.254/latest",
+    ] {
         let reply = app.post(HOOKS, "owner-token", hook(url)).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{url}");
         assert_eq!(
@@ -179,7 +220,9 @@ async fn put_replaces_and_patch_changes_only_what_it_names() {
     let put_without_url = app.put(&path, "owner-token", json!({"event_types": []})).await;
     assert_eq!(put_without_url.status, StatusCode::BAD_REQUEST);
     assert_eq!(put_without_url.json(), json!({"destination_url": ["This field is required."]}));
-    let put = app.put(&path, "owner-token", json!({"destination_url": "https://93.184.216.34/other", "event_groups": ["users"]})).await;
+    let put = app
+        .put(&path, "owner-token", json!({"destination_url": "https://93.184.216.34/other", "event_groups": ["users"]}))
+        .await;
     assert_eq!(put.status, StatusCode::OK);
     assert_eq!(put.json()["destination_url"], "https://93.184.216.34/other");
     assert_eq!(put.json()["event_types"].as_array().unwrap().len(), 4);
@@ -221,7 +264,11 @@ async fn the_outbox_feeds_the_hook_sink_only_while_an_active_hook_exists() {
 
     // A change that is rolled back leaves no outbox row: a username the database refuses.
     let mut tx = app.db.pool.begin().await.unwrap();
-    sqlx::query("UPDATE offering_users SET username = 'x' WHERE uuid = $1").bind(uuid::Uuid::parse_str(&uuid).unwrap()).execute(&mut *tx).await.unwrap();
+    sqlx::query("UPDATE offering_users SET username = 'x' WHERE uuid = $1")
+        .bind(uuid::Uuid::parse_str(&uuid).unwrap())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     sqlx::query("INSERT INTO audit_events (actor_id, offering_user_uuid, action) VALUES (NULL, $1, 'set_ok')")
         .bind(uuid::Uuid::parse_str(&uuid).unwrap())
         .execute(&mut *tx)
@@ -230,7 +277,10 @@ async fn the_outbox_feeds_the_hook_sink_only_while_an_active_hook_exists() {
     tx.rollback().await.unwrap();
     assert_eq!(outbox().await, 1);
 
-    assert_eq!(app.patch(&hook_path(&created), "owner-token", json!({"is_active": false})).await.status, StatusCode::OK);
+    assert_eq!(
+        app.patch(&hook_path(&created), "owner-token", json!({"is_active": false})).await.status,
+        StatusCode::OK
+    );
     assert!(!sink_enabled(&app).await);
     assert_eq!(app.patch(&hook_path(&created), "owner-token", json!({"is_active": true})).await.status, StatusCode::OK);
     assert!(sink_enabled(&app).await);

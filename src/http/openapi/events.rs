@@ -4,7 +4,9 @@
 use serde_json::{json, Value};
 
 use super::offering_users::list_headers;
-use super::{bad_request, hex_uuid, json_body, json_content, json_response, response_ref, schema_ref, uuid_path_parameter, Paths};
+use super::{
+    bad_request, hex_uuid, json_body, json_content, json_response, response_ref, schema_ref, uuid_path_parameter, Paths,
+};
 use crate::domain::events::{ALL_EVENT_TYPES, USERS_GROUP};
 
 const EVENTS: &str = "/api/events/";
@@ -44,12 +46,24 @@ fn event_list_parameters() -> Vec<Value> {
             "The URL of an offering user, provider offering or customer: its events.",
             json!({"type": "string", "maxLength": 500}),
         ),
-        query("created_from", "Written at or after this Unix timestamp.", json!({"type": "number", "minimum": 0, "maximum": 1e10})),
-        query("created_to", "Written at or before this Unix timestamp.", json!({"type": "number", "minimum": 0, "maximum": 1e10})),
+        query(
+            "created_from",
+            "Written at or after this Unix timestamp.",
+            json!({"type": "number", "minimum": 0, "maximum": 1e10}),
+        ),
+        query(
+            "created_to",
+            "Written at or before this Unix timestamp.",
+            json!({"type": "number", "minimum": 0, "maximum": 1e10}),
+        ),
         uuid_query("user_uuid", "Events of this user's records."),
         uuid_query("customer_uuid", "Events of records on this customer's offerings."),
         uuid_query("project_uuid", "Offering-user events belong to no project: none match."),
-        repeated("o", "`created` (oldest first) or `-created` (the default).", json!({"type": "string", "enum": ["created", "-created"]})),
+        repeated(
+            "o",
+            "`created` (oldest first) or `-created` (the default).",
+            json!({"type": "string", "enum": ["created", "-created"]}),
+        ),
         event_field_parameter(),
     ];
     parameters.extend(page_parameters());
