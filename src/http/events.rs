@@ -116,11 +116,14 @@ fn requested_fields(pairs: &[(String, String)]) -> Vec<&'static str> {
 /// A Unix timestamp (seconds, a fraction allowed), as upstream's `TimestampFilter` reads it.
 fn timestamp(raw: Option<&str>, key: &str, errors: &mut Map<String, Value>) -> Option<DateTime<Utc>> {
     let raw = raw?.trim();
+    // Any finite number is a time; beyond ±3000 years of the epoch it is clamped there (no
+    // event is that old or that new), so a filter never fails on a large value.
+    const LIMIT: f64 = 9.4e10;
     let parsed = raw
         .parse::<f64>()
         .ok()
-        .filter(|s| s.is_finite() && s.abs() < 1e12)
-        .and_then(|s| DateTime::from_timestamp_micros((s * 1e6).round() as i64));
+        .filter(|s| s.is_finite())
+        .and_then(|s| DateTime::from_timestamp_micros((s.clamp(-LIMIT, LIMIT) * 1e6).round() as i64));
     if parsed.is_none() {
         push_error(errors, key, "Enter a number.".into());
     }

@@ -121,14 +121,18 @@ fn parse_filter(pairs: &[(String, String)]) -> ApiResult<HookFilter> {
         "false" | "False" | "0" => Some(false),
         _ => None,
     });
+    // Django refuses a NUL in a text filter (PostgreSQL cannot hold one).
+    let mut text = |key: &str| {
+        let value = last(key)?;
+        if value.contains('\0') {
+            errors.add(key, "Null characters are not allowed.");
+            return None;
+        }
+        Some(value.to_owned())
+    };
+    let (author_username, destination_url) = (text("author_username"), text("destination_url"));
     errors.into_result()?;
-    Ok(HookFilter {
-        author_uuid,
-        author_username: last("author_username").map(str::to_owned),
-        is_active,
-        destination_url: last("destination_url").map(str::to_owned),
-        content_type,
-    })
+    Ok(HookFilter { author_uuid, author_username, is_active, destination_url, content_type })
 }
 
 /// `GET`/`HEAD /api/hooks-web/`: the hooks the caller reaches, newest first.

@@ -123,7 +123,7 @@ fn hook_schema() -> Value {
     })
 }
 
-fn hook_request(required: bool) -> Value {
+fn hook_request(required: bool, create: bool) -> Value {
     let types: Vec<&str> = ALL_EVENT_TYPES.iter().map(|t| t.name()).collect();
     let mut schema = json!({
         "type": "object",
@@ -137,6 +137,10 @@ fn hook_request(required: bool) -> Value {
     });
     if required {
         schema["required"] = json!(["destination_url"]);
+    }
+    if create {
+        // Upstream's "Please specify list of event_types or event_groups."
+        schema["anyOf"] = json!([{"required": ["event_types"]}, {"required": ["event_groups"]}]);
     }
     schema
 }
@@ -247,7 +251,7 @@ pub(super) fn event_and_hook_operations(paths: &mut Paths) {
             "description": "Its `secret` is in this answer only. A destination on a private, loopback or \
                 link-local address is refused unless the server allows them.",
             "tags": ["hooks-web"],
-            "requestBody": json_body(hook_request(true), true),
+            "requestBody": json_body(hook_request(true, true), true),
             "responses": {
                 "201": json_response("Created, with its secret.", hook_schema()),
                 "400": write_errors,
@@ -280,7 +284,7 @@ pub(super) fn event_and_hook_operations(paths: &mut Paths) {
                 "summary": if required { "Update a web hook" } else { "Partially update a web hook" },
                 "tags": ["hooks-web"],
                 "parameters": [uuid_path_parameter()],
-                "requestBody": json_body(hook_request(required), required),
+                "requestBody": json_body(hook_request(required, false), required),
                 "responses": {
                     "200": json_response("The hook.", hook_schema()),
                     "400": bad_request("Field errors, or a malformed body.", &["FieldErrors", "Detail"]),
