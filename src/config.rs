@@ -158,6 +158,8 @@ pub struct ServeArgs {
     pub links: LinkArgs,
     #[command(flatten)]
     pub cors: CorsArgs,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
     /// Bearer token that `/metrics` on the management listener requires
     /// (`Authorization: Bearer <token>`, as Prometheus's `authorization` scrape setting sends);
     /// the health checks there stay open. Unset: `/metrics` needs none.
@@ -231,6 +233,35 @@ pub struct LinkArgs {
     #[arg(long, env = "TRUST_FORWARDED_HEADERS", default_value_t = false,
           action = clap::ArgAction::Set, value_parser = parse_flag, num_args = 0..=1, default_missing_value = "true")]
     pub trust_forwarded_headers: bool,
+}
+
+/// Web-hook delivery (README, "Events and web hooks").
+#[derive(Debug, Clone, Args)]
+pub struct WebhookArgs {
+    /// Let hooks send to private, loopback and link-local addresses (refused by default: a
+    /// hook must not reach into the server's own network).
+    #[arg(long, env = "WEBHOOK_ALLOW_PRIVATE_DESTINATIONS", default_value_t = false,
+          action = clap::ArgAction::Set, value_parser = parse_flag, num_args = 0..=1, default_missing_value = "true")]
+    pub webhook_allow_private_destinations: bool,
+    /// Time one delivery attempt may take, connection and response included.
+    #[arg(long, env = "WEBHOOK_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub webhook_timeout: Duration,
+    /// Time to connect to a receiver.
+    #[arg(long, env = "WEBHOOK_CONNECT_TIMEOUT", default_value = "3s", value_parser = parse_duration)]
+    pub webhook_connect_timeout: Duration,
+    /// Deliveries this server sends at once.
+    #[arg(long, env = "WEBHOOK_MAX_CONCURRENT", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub webhook_max_concurrent: u32,
+    /// First pause after a failed delivery; doubled after each further failure of the hook.
+    #[arg(long, env = "WEBHOOK_RETRY_BASE", default_value = "1s", value_parser = parse_duration)]
+    pub webhook_retry_base: Duration,
+    /// Longest pause between two attempts while a receiver keeps failing.
+    #[arg(long, env = "WEBHOOK_RETRY_CAP", default_value = "5m", value_parser = parse_duration)]
+    pub webhook_retry_cap: Duration,
+    /// How often an idle server looks for events to deliver.
+    #[arg(long, env = "WEBHOOK_POLL_INTERVAL", default_value = "100ms", value_parser = parse_duration)]
+    pub webhook_poll_interval: Duration,
 }
 
 /// Which web pages of other origins may call the API from a browser.

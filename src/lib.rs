@@ -19,6 +19,7 @@ pub mod lifecycle;
 pub mod server;
 pub mod store;
 pub mod telemetry;
+pub mod webhooks;
 pub mod write_timeout;
 
 pub use http::{app, AppState};

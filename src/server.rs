@@ -14,7 +14,8 @@
 //!   answers (`http::starting`), then the API's.
 //! - Shutdown has one deadline, `shutdown_timeout` after the signal, for everything: the
 //!   listeners close and in-flight requests finish, then the background tasks (outage monitor,
-//!   count fold) stop, then the pool closes, each given only what is left of it (a task still
+//!   count fold, web-hook delivery: it claims nothing more and waits for its attempts in
+//!   flight) stop, then the pool closes, each given only what is left of it (a task still
 //!   running at the deadline is cancelled); the caller stops the embedded cluster in the rest.
 
 use std::future::Future;
@@ -25,7 +26,7 @@ use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use sqlx::postgres::PgConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -40,6 +41,11 @@ use crate::http::starting::{self, Switch};
 use crate::http::{admin_app, app, AppState, Settings};
 use crate::lifecycle::startup::{Phase, StartupStatus};
 use crate::store::counters;
+use crate::webhooks::worker;
+
+/// Connections of the web-hook worker's own pool: each delivery holds one only while it reads
+/// the event and while it records the answer, never while the receiver is waited for.
+const WEBHOOK_POOL_SIZE: u32 = 4;
 use crate::write_timeout::WriteTimeout;
 
 /// The connection-level bounds.
@@ -209,7 +215,8 @@ struct Running {
 }
 
 impl Running {
-    /// Starts the outage monitor and the count fold, and sets the serving routers.
+    /// Starts the outage monitor, the count fold and the web-hook worker, and sets the serving
+    /// routers.
     fn start(ready: Ready, settings: Settings, routers: &Routers) -> Self {
         let stop = CancellationToken::new();
         let (monitor, database) = monitor::monitor(ready.options.clone(), ready.pool.clone());
@@ -218,15 +225,32 @@ impl Running {
         // Keeps the count deltas few (migration 0007).
         let down = move || database.is_down();
         let fold = tokio::spawn(counters::fold_forever(
-            ready.options,
+            ready.options.clone(),
             ready.connect_timeout,
             down,
             state.fold.clone(),
             stop.clone(),
         ));
+        // Web hooks: a small pool of its own, so deliveries never take a request's connection
+        // (made lazily: a database that is down now is retried by the worker).
+        let delivery_pool = PgPoolOptions::new()
+            .max_connections(WEBHOOK_POOL_SIZE)
+            .acquire_timeout(ready.connect_timeout.max(Duration::from_secs(1)))
+            .connect_lazy_with(ready.options.clone());
+        let down = {
+            let database = state.database.clone();
+            move || database.is_down()
+        };
+        let webhooks = tokio::spawn(worker::deliver_forever(
+            delivery_pool,
+            state.settings.webhooks.clone(),
+            down,
+            state.metrics.clone(),
+            stop.clone(),
+        ));
         let _ = routers.admin.set(admin_app(state.clone()));
         let _ = routers.api.set(app(state));
-        Running { pool: ready.pool, stop, tasks: vec![monitor, fold] }
+        Running { pool: ready.pool, stop, tasks: vec![monitor, fold, webhooks] }
     }
 
     /// Stops the background tasks, then closes the pool, until `deadline` at most: a task

@@ -39,8 +39,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("lifecycle", &["db"]),
     ("error", &["db", "domain"]),
     ("cli", &["directory", "lifecycle"]),
-    ("http", &["config", "db", "domain", "error", "lifecycle", "store", "telemetry"]),
-    ("server", &["config", "db", "error", "http", "lifecycle", "store", "write_timeout"]),
+    ("webhooks", &["config", "domain", "store", "telemetry"]),
+    ("http", &["config", "db", "domain", "error", "lifecycle", "store", "telemetry", "webhooks"]),
+    ("server", &["config", "db", "error", "http", "lifecycle", "store", "webhooks", "write_timeout"]),
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 
 pub mod auth_failure;
 pub mod checklist;
+pub mod events;
 pub mod listing;
 pub mod offering_user;
 pub mod permissions;

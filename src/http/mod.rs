@@ -6,6 +6,7 @@ mod body_watch;
 pub mod commit_gate;
 mod cors;
 mod docs;
+mod events;
 mod guard;
 mod health;
 mod hosts;
@@ -24,6 +25,7 @@ mod routes;
 pub mod starting;
 mod static_body;
 mod users;
+mod web_hooks;
 pub mod wire;
 
 use std::sync::Arc;
@@ -40,6 +42,7 @@ use crate::domain::user_attributes::DEFAULT_EXPOSED;
 use crate::error::ApiError;
 use crate::store::counters::FoldProgress;
 use crate::telemetry::metrics::{Metrics, MetricsToken};
+use crate::webhooks::worker::DeliverySettings;
 use body::BodyBudget;
 
 /// What handlers share.
@@ -99,6 +102,9 @@ pub struct Settings {
     pub commit_wait: Duration,
     /// The bearer token `/metrics` requires, when set (`--metrics-token`).
     pub metrics_token: Option<MetricsToken>,
+    /// How web hooks are checked and delivered (`--webhook-*`; the worker is started by
+    /// `server.rs`, the destination check is also the API's).
+    pub webhooks: DeliverySettings,
 }
 
 impl Default for Settings {
@@ -122,6 +128,7 @@ impl Default for Settings {
             body_read_timeout: Duration::from_secs(10),
             commit_wait: commit_wait(Duration::from_secs(10)),
             metrics_token: None,
+            webhooks: DeliverySettings::default(),
         }
     }
 }
@@ -147,6 +154,7 @@ impl Settings {
             body_read_timeout: args.limits.body_read_timeout,
             commit_wait: commit_wait(args.limits.statement_timeout),
             metrics_token: args.metrics_token.clone().and_then(MetricsToken::non_empty),
+            webhooks: DeliverySettings::from_args(&args.webhooks, args.enforce_user_consent),
         }
     }
 }
@@ -226,6 +234,8 @@ pub fn app(state: AppState) -> Router {
         .merge(offering_users::router())
         .merge(users::router())
         .merge(provider_offerings::router())
+        .merge(events::router())
+        .merge(web_hooks::router())
         .fallback(|| async { ApiError::NotFound("Not found.") })
         // Inside the guard: replays share the request's timeout and commit gate.
         .layer(axum::middleware::from_fn_with_state(state.clone(), retry::replay_conflicts))

@@ -2,8 +2,28 @@
 //! (docs/spec/offering-users.md §6.2): links keep every other parameter, re-encoded with keys sorted
 //! as Python's `urlencode(sorted(…))` does, except the `x-auth-token` credential.
 
-use crate::domain::listing::PageRequest;
+use crate::domain::listing::{PageRequest, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::error::ApiError;
+
+/// The `page` and `page_size` of a query, read as the offering-user list reads them: a page
+/// that is not a positive number is page 0 (a 404), a bad size the default, a large one
+/// clamped to [`MAX_PAGE_SIZE`].
+pub fn page_params(pairs: &[(String, String)]) -> (PageRequest, i64) {
+    let last = |key: &str| pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let page = match last("page") {
+        None | Some("") => PageRequest::First,
+        Some("last") => PageRequest::Last,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if n >= 1 => PageRequest::Number(n),
+            _ => PageRequest::Number(0),
+        },
+    };
+    let size = match last("page_size").and_then(|v| v.parse::<i64>().ok()) {
+        Some(n) if n > 0 => n.min(MAX_PAGE_SIZE),
+        _ => DEFAULT_PAGE_SIZE,
+    };
+    (page, size)
+}
 
 /// The page a request resolves to, given the total count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -49,6 +49,22 @@ impl PathRecord for OfferingRecord {
     const NOT_FOUND: &'static str = "No Offering matches the given query.";
 }
 
+/// `/api/events/{uuid}/`
+#[derive(Debug)]
+pub enum EventRecord {}
+
+impl PathRecord for EventRecord {
+    const NOT_FOUND: &'static str = "No Event matches the given query.";
+}
+
+/// `/api/hooks-web/{uuid}/`
+#[derive(Debug)]
+pub enum WebHookRecord {}
+
+impl PathRecord for WebHookRecord {
+    const NOT_FOUND: &'static str = "No WebHook matches the given query.";
+}
+
 /// The uuid of the path's `{uuid}` segment, naming a record of kind `R`.
 #[derive(Debug)]
 pub struct PathUuid<R>(pub Uuid, pub PhantomData<fn() -> R>);
@@ -59,6 +75,10 @@ pub type OfferingUserUuid = PathUuid<OfferingUserRecord>;
 pub type UserUuid = PathUuid<UserRecord>;
 /// The offering of `/api/marketplace-provider-offerings/{uuid}/`.
 pub type OfferingUuid = PathUuid<OfferingRecord>;
+/// The event of `/api/events/{uuid}/`.
+pub type EventUuid = PathUuid<EventRecord>;
+/// The hook of `/api/hooks-web/{uuid}/`.
+pub type WebHookUuid = PathUuid<WebHookRecord>;
 
 impl<R: PathRecord> PathUuid<R> {
     /// The uuid a path segment holds; the record kind's 404 when it holds none.

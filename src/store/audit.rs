@@ -39,8 +39,10 @@ impl Action {
 }
 
 /// The head of every audit insert; the values follow as `VALUES` or a `SELECT`.
+/// `offering_id` and `user_id` (migration 0010) are the record's, kept on the event so that
+/// who may see it is decided after the record is gone (`store::events`).
 pub const INSERT_INTO: &str =
-    "INSERT INTO audit_events (actor_id, offering_user_uuid, action, old_values, new_values) ";
+    "INSERT INTO audit_events (actor_id, offering_user_uuid, action, old_values, new_values, offering_id, user_id) ";
 
 /// An event to write in the same statement as the change it records.
 #[derive(Debug, Clone, Copy)]
@@ -53,17 +55,18 @@ pub struct Event<'a> {
 
 impl Event<'_> {
     /// Pushes the insert of this event for every row of `source` (a CTE of changed
-    /// offering users, whose `uuid` the event records).
+    /// offering users, whose `uuid`, `offering_id` and `user_id` the event records).
     pub fn push_insert(&self, qb: &mut QueryBuilder<'_, Postgres>, source: &'static str) {
         qb.push(INSERT_INTO).push("SELECT ").push_bind(self.actor);
         qb.push(format_args!(", {source}.uuid, ")).push_bind(self.action.stored());
         qb.push(", ").push_bind(self.old_values.clone());
         qb.push(", ").push_bind(self.new_values.clone());
-        qb.push(format_args!(" FROM {source}"));
+        qb.push(format_args!(", {source}.offering_id, {source}.user_id FROM {source}"));
     }
 }
 
-/// Records that `actor` did `action` to the offering user `record`.
+/// Records that `actor` did `action` to the offering user `record`, which must still exist
+/// (a delete records its event first): its offering and user are read from it.
 pub async fn record(
     conn: &mut PgConnection,
     actor: i64,
@@ -72,14 +75,17 @@ pub async fn record(
     old_values: Value,
     new_values: Value,
 ) -> sqlx::Result<()> {
-    sqlx::query(&format!("{INSERT_INTO}VALUES ($1, $2, $3, $4, $5)"))
-        .bind(actor)
-        .bind(record)
-        .bind(action.stored())
-        .bind(old_values)
-        .bind(new_values)
-        .execute(conn)
-        .await?;
+    sqlx::query(&format!(
+        "{INSERT_INTO}SELECT $1, $2, $3, $4, $5, ou.offering_id, ou.user_id \
+         FROM (SELECT) one LEFT JOIN offering_users ou ON ou.uuid = $2"
+    ))
+    .bind(actor)
+    .bind(record)
+    .bind(action.stored())
+    .bind(old_values)
+    .bind(new_values)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

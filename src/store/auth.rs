@@ -44,6 +44,45 @@ impl TokenRecord {
     }
 }
 
+/// The caller's reach as a `LEFT JOIN LATERAL … reach` over the user `u`: the one
+/// statement text that both token authentication and a hook owner's check (`caller_of_user`)
+/// use, so a hook sees what its owner would see with his token.
+macro_rules! reach_lateral {
+    () => {
+        concat!(
+            "         LEFT JOIN LATERAL ( \
+             WITH mine AS ( \
+                 SELECT r.customer_id, r.project_id, r.offering_id FROM user_roles r \
+                 WHERE r.user_id = u.id AND ",
+            active_role!(),
+            "), \
+             customers_seen AS ( \
+                 SELECT customer_id AS id FROM mine WHERE customer_id IS NOT NULL \
+                 UNION SELECT p.customer_id FROM projects p JOIN mine ON mine.project_id = p.id), \
+             projects_seen AS ( \
+                 SELECT project_id AS id FROM mine WHERE project_id IS NOT NULL \
+                 UNION SELECT p.id FROM projects p JOIN mine ON mine.customer_id = p.customer_id) \
+             SELECT \
+                 array(SELECT o.id FROM offerings o WHERE o.users_enabled \
+                       AND (o.customer_id IN (SELECT customer_id FROM mine) \
+                            OR o.id IN (SELECT offering_id FROM mine))) AS offerings, \
+                 array(SELECT r.user_id FROM user_roles r JOIN customers_seen cs ON cs.id = r.customer_id \
+                       WHERE ",
+            active_role!(),
+            " \
+                       UNION \
+                       SELECT r.user_id FROM user_roles r JOIN projects_seen ps ON ps.id = r.project_id \
+                       WHERE ",
+            active_role!(),
+            ") AS users, \
+                 array(SELECT o.id FROM offerings o WHERE o.users_enabled \
+                       AND o.customer_id IN (SELECT id FROM customers_seen)) AS customer_offerings, \
+                 array(SELECT o.id FROM offerings o WHERE NOT o.users_enabled) AS closed_offerings \
+             WHERE NOT (u.is_staff OR u.is_support)) reach ON true "
+        )
+    };
+}
+
 /// The SHA-256 of an API key; only this is stored.
 pub fn hash_key(key: &str) -> [u8; 32] {
     Sha256::digest(key.as_bytes()).into()
@@ -59,35 +98,9 @@ pub async fn token_by_hash(conn: &mut PgConnection, hash: &[u8; 32]) -> sqlx::Re
                 reach.customer_offerings AS reach_customer_offerings, \
                 reach.closed_offerings AS reach_closed_offerings \
          FROM api_tokens t JOIN users u ON u.id = t.user_id \
-         LEFT JOIN LATERAL ( \
-             WITH mine AS ( \
-                 SELECT r.customer_id, r.project_id, r.offering_id FROM user_roles r \
-                 WHERE r.user_id = u.id AND ",
-        active_role!(),
-        "), \
-             customers_seen AS ( \
-                 SELECT customer_id AS id FROM mine WHERE customer_id IS NOT NULL \
-                 UNION SELECT p.customer_id FROM projects p JOIN mine ON mine.project_id = p.id), \
-             projects_seen AS ( \
-                 SELECT project_id AS id FROM mine WHERE project_id IS NOT NULL \
-                 UNION SELECT p.id FROM projects p JOIN mine ON mine.customer_id = p.customer_id) \
-             SELECT \
-                 array(SELECT o.id FROM offerings o WHERE o.users_enabled \
-                       AND (o.customer_id IN (SELECT customer_id FROM mine) \
-                            OR o.id IN (SELECT offering_id FROM mine))) AS offerings, \
-                 array(SELECT r.user_id FROM user_roles r JOIN customers_seen cs ON cs.id = r.customer_id \
-                       WHERE ",
-        active_role!(),
+         ",
+        reach_lateral!(),
         " \
-                       UNION \
-                       SELECT r.user_id FROM user_roles r JOIN projects_seen ps ON ps.id = r.project_id \
-                       WHERE ",
-        active_role!(),
-        ") AS users, \
-                 array(SELECT o.id FROM offerings o WHERE o.users_enabled \
-                       AND o.customer_id IN (SELECT id FROM customers_seen)) AS customer_offerings, \
-                 array(SELECT o.id FROM offerings o WHERE NOT o.users_enabled) AS closed_offerings \
-             WHERE NOT (u.is_staff OR u.is_support)) reach ON true \
          WHERE t.key_sha256 = $1",
     ))
     .bind(&hash[..])
@@ -96,6 +109,26 @@ pub async fn token_by_hash(conn: &mut PgConnection, hash: &[u8; 32]) -> sqlx::Re
     // The lookup is by the key's SHA-256, never by the key: how long it takes tells nothing
     // about a key that was not presented, so no constant-time comparison is needed after it.
     Ok(record)
+}
+
+/// The active user `user_id` as a caller, with his reach computed as token authentication
+/// computes it; `None` when he is gone or inactive. A web hook delivers only what its owner
+/// sees at delivery time (`webhooks::deliver`).
+pub async fn caller_of_user(conn: &mut PgConnection, user_id: i64) -> sqlx::Result<Option<Caller>> {
+    let record: Option<TokenRecord> = sqlx::query_as(concat!(
+        "SELECT ''::bytea AS key_sha256, u.id AS user_id, u.uuid AS user_uuid, u.is_staff, u.is_support, \
+                u.is_active, u.token_lifetime, now() AS created, false AS expired, \
+                reach.offerings AS reach_offerings, reach.users AS reach_users, \
+                reach.customer_offerings AS reach_customer_offerings, \
+                reach.closed_offerings AS reach_closed_offerings \
+         FROM users u ",
+        reach_lateral!(),
+        " WHERE u.id = $1 AND u.is_active",
+    ))
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(record.map(TokenRecord::caller))
 }
 
 /// Restarts the sliding lifetime of a user's token. Upstream rewrites the row on every

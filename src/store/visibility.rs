@@ -24,9 +24,16 @@ pub fn push_has_role_on_offering(qb: &mut QueryBuilder<'_, Postgres>, caller: &C
 /// The reach's offering arrays hold only offerings whose switch is on, so the predicate needs
 /// no join: each branch is an `= ANY($array)` test on an indexed column.
 pub fn push_visible(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller) {
+    push_visible_over(qb, caller, "ou");
+}
+
+/// [`push_visible`] over any row that names an offering user's `offering_id` and `user_id`
+/// under `alias`: the events of a record (`store::events`) are visible exactly when a record
+/// with those ids is, decided by the same predicate, also once the record is deleted.
+pub fn push_visible_over(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller, alias: &'static str) {
     let Some(reach) = &caller.reach else { return };
     qb.push(" AND ");
-    push_predicate(qb, caller.id, reach, OfferingTest::Any);
+    push_predicate(qb, caller.id, reach, alias, OfferingTest::Any);
 }
 
 /// Like [`push_visible`], for a search (`?query=`): the offerings seen whole are tested as
@@ -37,7 +44,7 @@ pub fn push_visible(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller) {
 pub fn push_visible_for_search(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller) {
     let Some(reach) = &caller.reach else { return };
     qb.push(" AND ");
-    push_predicate(qb, caller.id, reach, OfferingTest::Overlap);
+    push_predicate(qb, caller.id, reach, "ou", OfferingTest::Overlap);
 }
 
 /// How the first branch of the predicate tests the record's offering.
@@ -57,25 +64,31 @@ enum OfferingTest {
 pub fn push_visible_as_filter(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller) {
     let Some(reach) = &caller.reach else { return };
     qb.push(" AND (CASE WHEN ");
-    push_predicate(qb, caller.id, reach, OfferingTest::Any);
+    push_predicate(qb, caller.id, reach, "ou", OfferingTest::Any);
     qb.push(" THEN true ELSE false END)");
 }
 
-fn push_predicate(qb: &mut QueryBuilder<'_, Postgres>, caller_id: i64, reach: &Reach, test: OfferingTest) {
+fn push_predicate(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    caller_id: i64,
+    reach: &Reach,
+    alias: &'static str,
+    test: OfferingTest,
+) {
     // (a) the offering's switch; (b) a record of an offering whose customer I hold a role on
     // (or that I manage), or of a user I can see on a customer I can see, or my own record.
-    qb.push(match test {
-        OfferingTest::Any => "(ou.offering_id = ANY(",
-        OfferingTest::Overlap => "(ARRAY[ou.offering_id] && (",
-    });
+    match test {
+        OfferingTest::Any => qb.push(format_args!("({alias}.offering_id = ANY(")),
+        OfferingTest::Overlap => qb.push(format_args!("(ARRAY[{alias}.offering_id] && (")),
+    };
     qb.push_bind(reach.offerings.clone());
-    qb.push(") OR (ou.user_id = ANY(");
+    qb.push(format_args!(") OR ({alias}.user_id = ANY("));
     qb.push_bind(reach.users.clone());
-    qb.push(") AND ou.offering_id = ANY(");
+    qb.push(format_args!(") AND {alias}.offering_id = ANY("));
     qb.push_bind(reach.customer_offerings.clone());
-    qb.push(")) OR (ou.user_id = ");
+    qb.push(format_args!(")) OR ({alias}.user_id = "));
     qb.push_bind(caller_id);
-    qb.push(" AND ou.offering_id <> ALL(");
+    qb.push(format_args!(" AND {alias}.offering_id <> ALL("));
     qb.push_bind(reach.closed_offerings.clone());
     qb.push(")))");
 }

@@ -127,6 +127,14 @@ pub struct TransitionLabels {
     pub outcome: u16,
 }
 
+/// How a web-hook delivery attempt ended: `delivered` (a 2xx), `failed` (no answer or
+/// another status; retried), `refused` (the destination resolved to a private address;
+/// retried), `dropped` (the owner may not see the event now, or is gone: not sent).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DeliveryOutcome {
+    pub outcome: &'static str,
+}
+
 /// Pool connections by state.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PoolState {
@@ -147,6 +155,10 @@ pub struct Metrics {
     pub count_fold_age: Gauge<f64, AtomicU64>,
     pub transitions: Family<TransitionLabels, Counter>,
     pub auth_failures: Family<Reason, Counter>,
+    pub webhook_deliveries: Family<DeliveryOutcome, Counter>,
+    pub webhook_outbox_depth: Gauge,
+    pub webhook_pending_deliveries: Gauge,
+    pub webhook_oldest_undelivered_age: Gauge<f64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -213,6 +225,33 @@ impl Metrics {
         );
         let auth_failures = Family::<Reason, Counter>::default();
         registry.register("auth_failures", "Token authentication failures, by reason", auth_failures.clone());
+        let webhook_deliveries = Family::<DeliveryOutcome, Counter>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Web-hook delivery attempts of this server, by outcome: delivered, failed, refused, dropped",
+            webhook_deliveries.clone(),
+        );
+        for outcome in ["delivered", "failed", "refused", "dropped"] {
+            let _ = webhook_deliveries.get_or_create(&DeliveryOutcome { outcome });
+        }
+        let webhook_outbox_depth = Gauge::default();
+        registry.register(
+            "webhook_outbox_depth",
+            "Events in the web-hook sink's outbox, not yet fanned out to hooks",
+            webhook_outbox_depth.clone(),
+        );
+        let webhook_pending_deliveries = Gauge::default();
+        registry.register(
+            "webhook_pending_deliveries",
+            "Web-hook deliveries not yet acknowledged by their receiver",
+            webhook_pending_deliveries.clone(),
+        );
+        let webhook_oldest_undelivered_age = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "webhook_oldest_undelivered_age_seconds",
+            "Age of the oldest event the web-hook sink has not delivered (0 when none waits)",
+            webhook_oldest_undelivered_age.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -226,6 +265,10 @@ impl Metrics {
             count_fold_age,
             transitions,
             auth_failures,
+            webhook_deliveries,
+            webhook_outbox_depth,
+            webhook_pending_deliveries,
+            webhook_oldest_undelivered_age,
         }
     }
 

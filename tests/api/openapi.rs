@@ -46,6 +46,10 @@ fn served_paths() -> Vec<&'static str> {
         "/api/users/me/",
         "/api/users/{uuid}/",
         "/api/marketplace-provider-offerings/{uuid}/",
+        "/api/events/",
+        "/api/events/{uuid}/",
+        "/api/hooks-web/",
+        "/api/hooks-web/{uuid}/",
         "/api/schema/",
         "/health/live",
         "/health/ready",
@@ -53,8 +57,9 @@ fn served_paths() -> Vec<&'static str> {
 }
 
 /// Waldur's operation ids (the Waldur API reference (January 2026), docs/spec/clients.md §3.1; the
-/// 2026 contract's, docs/spec/offering-users-2026.md §1.1), and ours for the helpers.
-const OPERATION_IDS: [&str; 40] = [
+/// 2026 contract's, docs/spec/offering-users-2026.md §1.1; the event log's and web hooks'), and
+/// ours for the helpers.
+const OPERATION_IDS: [&str; 50] = [
     "marketplace_offering_users_list",
     "marketplace_offering_users_count",
     "marketplace_offering_users_create",
@@ -95,6 +100,16 @@ const OPERATION_IDS: [&str; 40] = [
     "schema_retrieve",
     "health_live_retrieve",
     "health_ready_retrieve",
+    "events_list",
+    "events_count",
+    "events_retrieve",
+    "hooks_web_list",
+    "hooks_web_count",
+    "hooks_web_create",
+    "hooks_web_retrieve",
+    "hooks_web_update",
+    "hooks_web_partial_update",
+    "hooks_web_destroy",
 ];
 
 const HTTP_METHODS: [&str; 7] = ["get", "put", "post", "delete", "patch", "head", "trace"];

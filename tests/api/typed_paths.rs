@@ -31,6 +31,11 @@ fn uuid_routes() -> Vec<(Method, String, &'static str)> {
         (Method::GET, ou("posix_allocations/"), NO_OFFERING_USER),
         (Method::GET, "/api/users/{uuid}/".to_owned(), "No User matches the given query."),
         (Method::GET, "/api/marketplace-provider-offerings/{uuid}/".to_owned(), "No Offering matches the given query."),
+        (Method::GET, "/api/events/{uuid}/".to_owned(), "No Event matches the given query."),
+        (Method::GET, "/api/hooks-web/{uuid}/".to_owned(), "No WebHook matches the given query."),
+        (Method::PUT, "/api/hooks-web/{uuid}/".to_owned(), "No WebHook matches the given query."),
+        (Method::PATCH, "/api/hooks-web/{uuid}/".to_owned(), "No WebHook matches the given query."),
+        (Method::DELETE, "/api/hooks-web/{uuid}/".to_owned(), "No WebHook matches the given query."),
     ];
     for action in [
         "begin_creating",

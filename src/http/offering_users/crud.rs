@@ -273,7 +273,7 @@ pub(super) async fn destroy(
     if !record.permitted {
         return Err(ApiError::Forbidden("You do not have permission to delete this user.".into()));
     }
-    store::delete(&mut tx, record.id).await?;
+    // The event first: it reads the record's offering and user from the row.
     audit::record(
         &mut tx,
         caller.id,
@@ -283,6 +283,7 @@ pub(super) async fn destroy(
         json!({}),
     )
     .await?;
+    store::delete(&mut tx, record.id).await?;
     commit_gate::commit(tx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -312,7 +313,9 @@ pub(super) async fn update_restricted(
             caller.id,
             record.uuid,
             audit::Action::RestrictionUpdated,
-            json!({"is_restricted": record.is_restricted}),
+            // The username and state too, so that the event still names them once the
+            // record is deleted (docs/ARCHITECTURE.md, "Event sinks").
+            json!({"is_restricted": record.is_restricted, "username": record.username, "state": record.state.label()}),
             json!({"is_restricted": restricted}),
         )
         .await?;

@@ -20,6 +20,7 @@
 
 mod checklists;
 mod components;
+mod events;
 mod health_checks;
 mod hyperlink_targets;
 mod offering_users;
@@ -39,6 +40,7 @@ use self::checklists::{
     checklist_operations, completion_schema, question_with_answer_schema, template_question_schema,
 };
 use self::components::components;
+use self::events::event_and_hook_operations;
 use self::health_checks::health_operations;
 use self::hyperlink_targets::hyperlink_target_operations;
 use self::offering_users::{
@@ -84,6 +86,7 @@ fn build() -> Value {
     posix::posix_operations(&mut paths);
     checklist_operations(&mut paths);
     hyperlink_target_operations(&mut paths);
+    event_and_hook_operations(&mut paths);
     paths.add(
         SCHEMA_PATH,
         "get",
@@ -116,6 +119,8 @@ fn build() -> Value {
             {"name": TAG},
             {"name": "users"},
             {"name": "marketplace-provider-offerings"},
+            {"name": "events"},
+            {"name": "hooks-web"},
             {"name": "schema"},
             {"name": "health"},
         ],
@@ -240,10 +245,11 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), total);
         // 24 operations of the API reference, the two counts, the six helpers (the two
-        // hyperlink targets, users/me, the schema and the two health checks), and the eight
-        // of the 2026 contract (docs/spec/offering-users-2026.md §1.1): update_runtime_state,
-        // profile_field_warnings with its count, the five POSIX operations.
-        assert_eq!(total, 40);
+        // hyperlink targets, users/me, the schema and the two health checks), the eight of
+        // the 2026 contract (docs/spec/offering-users-2026.md §1.1: update_runtime_state,
+        // profile_field_warnings with its count, the five POSIX operations), the event log's
+        // three and the web hooks' seven.
+        assert_eq!(total, 50);
     }
 
     #[test]

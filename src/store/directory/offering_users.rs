@@ -118,7 +118,7 @@ pub async fn write_offering_users(
              FROM changed c WHERE ou.id = c.id \
              RETURNING ou.id \
          ), valued AS ( \
-             SELECT c.uuid, \
+             SELECT c.uuid, c.offering_id, c.user_id, \
                  jsonb_build_object('offering', replace(old_o.uuid::text, '-', ''), 'user', replace(old_u.uuid::text, '-', ''), 'username', c.old_username, \
                      'state', ($9::text[])[c.old_state], 'is_restricted', c.old_restricted, \
                      'service_provider_comment', c.old_comment, \
@@ -136,12 +136,13 @@ pub async fn write_offering_users(
              JOIN offerings old_o ON old_o.id = c.old_offering_id JOIN users old_u ON old_u.id = c.old_user_id \
              JOIN offerings new_o ON new_o.id = c.offering_id JOIN users new_u ON new_u.id = c.user_id \
          ), events AS ( \
-             INSERT INTO audit_events (actor_id, offering_user_uuid, action, old_values, new_values) \
+             INSERT INTO audit_events (actor_id, offering_user_uuid, action, old_values, new_values, offering_id, user_id) \
              SELECT NULL, v.uuid, $11, \
                  (SELECT jsonb_object_agg(k, v.old_values -> k) FROM jsonb_object_keys(v.old_values) k \
                   WHERE v.old_values -> k IS DISTINCT FROM v.new_values -> k), \
                  (SELECT jsonb_object_agg(k, v.new_values -> k) FROM jsonb_object_keys(v.new_values) k \
-                  WHERE v.old_values -> k IS DISTINCT FROM v.new_values -> k) \
+                  WHERE v.old_values -> k IS DISTINCT FROM v.new_values -> k), \
+                 v.offering_id, v.user_id \
              FROM valued v \
          ) \
          SELECT (SELECT count(*) FROM updated), \

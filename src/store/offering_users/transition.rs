@@ -60,7 +60,7 @@ pub async fn run_transition(
     let labels: Vec<&str> = ALL_STATES.iter().map(|s: &State| s.label()).collect();
 
     let mut qb = QueryBuilder::new(
-        "WITH target AS (SELECT ou.id, ou.uuid, ou.state, ou.service_provider_comment, \
+        "WITH target AS (SELECT ou.id, ou.uuid, ou.offering_id, ou.user_id, ou.username, ou.state, ou.service_provider_comment, \
          ou.service_provider_comment_url, ",
     );
     push_has_permission(&mut qb, caller, permission);
@@ -84,11 +84,11 @@ pub async fn run_transition(
     qb.push_bind(labels);
     qb.push(
         "::text[])[t.state], 'service_provider_comment', t.service_provider_comment, \
-         'service_provider_comment_url', t.service_provider_comment_url), ",
+         'service_provider_comment_url', t.service_provider_comment_url, 'username', t.username), ",
     );
     qb.push_bind(write.new_values);
     qb.push(
-        " FROM target t JOIN moved m ON m.id = t.id) \
+        ", t.offering_id, t.user_id FROM target t JOIN moved m ON m.id = t.id) \
          SELECT t.state, t.permitted, EXISTS (SELECT 1 FROM moved) AS moved FROM target t",
     );
     qb.build_query_as().fetch_optional(conn).await
