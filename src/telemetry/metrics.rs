@@ -133,6 +133,24 @@ pub struct PoolState {
     pub state: &'static str,
 }
 
+/// How one publish to RabbitMQ ended, or one attempt to reach it: a label with a fixed set of
+/// values (`amqp::publisher` names them).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Outcome {
+    pub outcome: &'static str,
+}
+
+/// The RabbitMQ publisher's counters; handles onto the server's registry (or, unregistered, a
+/// publisher's own, as tests make them).
+#[derive(Clone, Debug, Default)]
+pub struct AmqpMetrics {
+    /// Publishes by outcome: `confirmed`, `unroutable` (confirmed, no queue bound), `nacked`,
+    /// `timeout`, `failed` (connection lost or refused, channel closed).
+    pub published: Family<Outcome, Counter>,
+    /// Attempts to (re)connect by outcome: `connected`, `failed`.
+    pub connects: Family<Outcome, Counter>,
+}
+
 /// Every metric the server keeps.
 pub struct Metrics {
     registry: Registry,
@@ -147,6 +165,7 @@ pub struct Metrics {
     pub count_fold_age: Gauge<f64, AtomicU64>,
     pub transitions: Family<TransitionLabels, Counter>,
     pub auth_failures: Family<Reason, Counter>,
+    pub amqp: AmqpMetrics,
 }
 
 impl Default for Metrics {
@@ -213,6 +232,17 @@ impl Metrics {
         );
         let auth_failures = Family::<Reason, Counter>::default();
         registry.register("auth_failures", "Token authentication failures, by reason", auth_failures.clone());
+        let amqp = AmqpMetrics::default();
+        registry.register(
+            "amqp_published",
+            "Offering-user changes published to RabbitMQ, by outcome (confirmed, unroutable, nacked, timeout, failed)",
+            amqp.published.clone(),
+        );
+        registry.register(
+            "amqp_connects",
+            "Attempts to (re)connect to RabbitMQ, by outcome (connected, failed)",
+            amqp.connects.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -226,6 +256,7 @@ impl Metrics {
             count_fold_age,
             transitions,
             auth_failures,
+            amqp,
         }
     }
 
