@@ -19,10 +19,10 @@
 //! a change that changed no tracked field, nor for an import (its imports skip side effects):
 //! neither do we. Uuids are 32 lowercase hex digits.
 //!
-//! Where this server holds less than upstream: `attributes` (the user profile attributes an
-//! offering exposes) is `{}`: no exposure configuration is kept here; `resource_backend_ids`
-//! is `[]`: no resources are kept here; `runtime_state` is written only when the record has
-//! one ([`RecordFacts::runtime_state`]), as the schema does not hold it yet.
+//! What the caller brings beside the record's columns: `attributes` (the user profile
+//! attributes the offering exposes, as upstream's `_build_filtered_user_attributes` makes them;
+//! `{}` when none are given) and `runtime_state` (written only when given). Where this server
+//! holds less than upstream: `resource_backend_ids` is `[]`, as no resources are kept here.
 
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -72,8 +72,10 @@ pub struct RecordFacts<'a> {
     pub state_label: &'a str,
     /// The state's stored number (1 Requested … 10 Error deleting), as `username_set` carries it.
     pub state_number: i16,
-    /// The runtime state, once the schema holds one; `None` leaves the key out.
+    /// `offering_users.runtime_state` (`Active`, …); `None` leaves the key out.
     pub runtime_state: Option<&'a str>,
+    /// The user's profile attributes the offering exposes (`create` only); `None` is `{}`.
+    pub attributes: Option<&'a Value>,
 }
 
 /// The routing key of an offering's offering-user messages: upstream's topic
@@ -141,7 +143,7 @@ fn create_body(record: &RecordFacts<'_>) -> Map<String, Value> {
         body.insert("runtime_state".into(), json!(runtime_state));
     }
     body.insert("action".into(), json!("create"));
-    body.insert("attributes".into(), json!({}));
+    body.insert("attributes".into(), record.attributes.cloned().unwrap_or_else(|| json!({})));
     body
 }
 
@@ -207,6 +209,7 @@ mod tests {
             state_label: state.0,
             state_number: state.1,
             runtime_state: None,
+            attributes: None,
         }
     }
 
@@ -234,13 +237,17 @@ mod tests {
         )
     }
 
+    /// A row of the table: the event's action, old and new values, the record's facts, and the
+    /// ids and bodies expected.
+    type Case<'a> = (&'a str, Value, Value, RecordFacts<'a>, Vec<(&'a str, String)>);
+
     #[test]
     fn every_audited_action_becomes_upstreams_messages() {
         let basic = "Marketplace.Basic";
         let slurm = SITE_AGENT_OFFERING;
         let ok = ("OK", 5);
         let requested = ("Requested", 1);
-        let table: Vec<(&str, Value, Value, RecordFacts<'_>, Vec<(&str, String)>)> = vec![
+        let table: Vec<Case<'_>> = vec![
             (
                 "marketplace_offering_user_created",
                 json!({}),
@@ -396,14 +403,24 @@ mod tests {
     }
 
     #[test]
-    fn a_runtime_state_is_written_after_the_state() {
+    fn a_runtime_state_follows_the_state_and_exposed_attributes_go_into_create() {
+        let attributes = json!({"email": "alice@example.org", "full_name": "Alice A"});
         let mut facts = record("Marketplace.Basic", None, ("Requested", 1));
         facts.runtime_state = Some("Active");
+        facts.attributes = Some(&attributes);
         let (old, new) = (json!({}), json!({"username": null, "state": "Requested"}));
         let change =
             Change { event_id: 2, action: "marketplace_offering_user_created", old_values: &old, new_values: &new };
         let body = messages_for(&change, &facts)[0].payload.to_string();
-        assert!(body.contains(r#""state":"Requested","runtime_state":"Active","action":"create""#), "{body}");
+        assert!(
+            body.contains(r#""state":"Requested","runtime_state":"Active","action":"create","attributes":{"email":"alice@example.org","full_name":"Alice A"}"#),
+            "{body}"
+        );
+        let (old, new) = (json!({"state": "Requested"}), json!({"state": "Creating"}));
+        let change = Change { event_id: 3, action: "begin_creating", old_values: &old, new_values: &new };
+        let body = messages_for(&change, &facts)[0].payload.to_string();
+        assert!(body.contains(r#""state":"Requested","runtime_state":"Active","changed_fields":["state"]"#), "{body}");
+        assert!(!body.contains("attributes"), "{body}");
     }
 
     #[test]

@@ -194,6 +194,16 @@ impl Publisher {
         result
     }
 
+    /// Publishes the messages of one change in order (see [`Publisher::publish`]); stops at
+    /// the first failure. Retrying the change may send its first messages again: their ids are
+    /// the same.
+    pub async fn publish_all(&self, messages: &[Message]) -> Result<(), PublishError> {
+        for message in messages {
+            self.publish(message).await?;
+        }
+        Ok(())
+    }
+
     /// Closes the connection, if any (the broker then forgets the channel at once).
     pub async fn close(&self) {
         let mut state = self.state.lock().await;

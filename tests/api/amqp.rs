@@ -175,6 +175,7 @@ async fn confirmed_messages_reach_a_bound_queue_in_order() {
         state_label: state.label(),
         state_number: state.db(),
         runtime_state: None,
+        attributes: None,
     };
     let life = [
         (Action::Created, json!({}), json!({"username": null, "state": "Requested"}), facts(None, State::Requested)),
@@ -344,6 +345,55 @@ async fn a_broker_cut_delays_messages_and_loses_none() {
     bench.clean_up().await;
 }
 
+#[tokio::test]
+async fn a_silent_broker_is_a_confirm_timeout_then_a_connect_timeout_and_loses_nothing() {
+    let mut bench = Bench::new("offering.*.offering_user").await;
+    let proxy = DbProxy::to_tcp(&broker_address()).await;
+    let through_proxy = {
+        let mut url = url::Url::parse(&broker_url()).unwrap();
+        url.set_port(Some(proxy.port())).unwrap();
+        url.to_string()
+    };
+    let short = Settings {
+        connect_timeout: Duration::from_millis(500),
+        confirm_timeout: Duration::from_millis(500),
+        ..settings(&through_proxy, &bench.exchange)
+    };
+    let metrics = AmqpMetrics::default();
+    let publisher = Publisher::connect(short, metrics.clone()).await.unwrap();
+    let messages = numbered(Uuid::new_v4(), 3);
+    publisher.publish(&messages[0]).await.unwrap();
+
+    // The broker's host vanishes: connections stay open, nothing comes back, no reset.
+    proxy.freeze();
+    let error = publisher.publish(&messages[1]).await.unwrap_err();
+    assert!(matches!(error, PublishError::ConfirmTimeout(_)), "{error:?}");
+    let error = publisher.publish(&messages[1]).await.unwrap_err();
+    assert!(matches!(error, PublishError::ConnectTimeout(_)), "{error:?}");
+    assert_eq!((count(&metrics.published, "timeout"), count(&metrics.connects, "failed")), (1, 1));
+
+    // It comes back: the message is retried until confirmed; the copy the frozen connection
+    // held may arrive too.
+    proxy.thaw();
+    for message in &messages[1..] {
+        let started = tokio::time::Instant::now();
+        while let Err(error) = publisher.publish(message).await {
+            assert!(started.elapsed() < PATIENCE, "{} never confirmed: {error}", message.message_id);
+        }
+    }
+    let mut ids: Vec<String> = Vec::new();
+    while ids.len() < messages.len() {
+        let (_, id, _) = bench.next().await;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    assert_eq!(ids, messages.iter().map(|m| m.message_id.clone()).collect::<Vec<_>>());
+
+    publisher.close().await;
+    bench.clean_up().await;
+}
+
 /// The facts of a record read right after a change, as the outbox reads them in the change's
 /// transaction.
 struct Snapshot {
@@ -421,13 +471,12 @@ async fn every_api_change_of_a_record_becomes_upstreams_messages_on_the_exchange
             state_label: facts.state.label(),
             state_number: facts.state.db(),
             runtime_state: None,
+            attributes: None,
         };
         let change = Change { event_id: *id, action: stored, old_values: old, new_values: new };
         sent.extend(messages_for(&change, &record));
     }
-    for message in &sent {
-        publisher.publish(message).await.unwrap();
-    }
+    publisher.publish_all(&sent).await.unwrap();
     let received = bench.take(sent.len()).await;
     let summary: Vec<(String, Value)> = received
         .iter()
