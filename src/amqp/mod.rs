@@ -11,6 +11,17 @@
 //!
 //! Off unless `--amqp-url` is given (`config::AmqpArgs`). Whoever reads the committed changes
 //! (the outbox) feeds them, in order, to [`Publisher::publish`].
+//!
+//! The feeder's contract (the relay that is still to be written, in `server.rs` over `store/`):
+//! - read a record's committed audit events oldest first (ids of one record grow in commit
+//!   order), one record's events never two at a time, and publish each event's
+//!   [`payload::messages_for`] with [`Publisher::publish_all`]; forget the event (delete its
+//!   outbox row) only after `Ok`, keep it and retry after `Err` (the publisher paces retries
+//!   with its backoff): a broker outage then delays messages and loses none;
+//! - give as [`payload::RecordFacts`] the record as the change left it: its offering's uuid
+//!   and type and its user's uuid as recorded with the event (they outlive a deletion), and
+//!   its username, state and runtime state from the event's new values where it recorded
+//!   them, else from the row (for a deletion, from the event's old values).
 
 mod backoff;
 pub mod message;
