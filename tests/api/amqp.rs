@@ -23,6 +23,7 @@ use waldur_offering_users::domain::state::State;
 use waldur_offering_users::store::audit::Action;
 use waldur_offering_users::telemetry::metrics::{AmqpMetrics, Outcome};
 
+use crate::support::capture::Captured;
 use crate::support::proxy::DbProxy;
 use crate::support::{action, detail, ids, world, TestApp};
 
@@ -286,6 +287,16 @@ async fn an_unreachable_broker_is_an_error_in_bounded_time_that_hides_the_passwo
 
 #[tokio::test]
 async fn a_broker_cut_delays_messages_and_loses_none() {
+    // Every line written meanwhile, the broker client's own included.
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    // The test runtime has one thread: the publisher's tasks log here too.
+    let _scope = tracing::subscriber::set_default(subscriber);
     let mut bench = Bench::new("offering.*.offering_user").await;
     let proxy = DbProxy::to_tcp(&broker_address()).await;
     let through_proxy = {
@@ -340,6 +351,15 @@ async fn a_broker_cut_delays_messages_and_loses_none() {
     }
     let expected: Vec<String> = messages.iter().map(|m| m.message_id.clone()).collect();
     assert_eq!(ids, expected);
+
+    // Each attempt to reconnect has its line, which names the broker without its password.
+    let logs = captured.text();
+    assert!(logs.contains("cannot reconnect to RabbitMQ"), "{logs}");
+    assert!(logs.contains("reconnected to RabbitMQ"), "{logs}");
+    let broker = url::Url::parse(&broker_url()).unwrap();
+    let (user, password) = (broker.username(), broker.password().unwrap_or_default());
+    assert!(logs.contains(&format!("{user}:***@127.0.0.1:{}", proxy.port())), "{logs}");
+    assert!(!logs.contains(&format!("{user}:{password}@")), "the password was logged: {logs}");
 
     publisher.close().await;
     bench.clean_up().await;
