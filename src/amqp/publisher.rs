@@ -170,9 +170,10 @@ impl Publisher {
                 return Ok(());
             }
             Ok(Ok(Confirmation::Nack(_))) => {
-                // The channel is fine; the broker could not take the message this time.
+                // The broker could not take the message (an internal error of its own): start
+                // afresh after the backoff's wait, so that a retry loop does not spin on it.
                 self.count_published("nacked");
-                return Err(PublishError::Nacked);
+                Err(PublishError::Nacked)
             }
             Ok(Ok(Confirmation::NotRequested)) => {
                 self.count_published("failed");
@@ -187,8 +188,9 @@ impl Publisher {
                 Err(PublishError::ConfirmTimeout(self.settings.confirm_timeout))
             }
         };
-        // The link is lost or in an unknown state: drop it; the next publish reconnects, after
-        // the backoff's wait (a connection that opens but cannot publish must not spin).
+        // The link is lost, in an unknown state or refusing: drop it; the next publish
+        // reconnects, after the backoff's wait (a connection that opens but cannot publish
+        // must not spin).
         self.drop_link(&mut state);
         state.backoff.failed(Instant::now());
         result
