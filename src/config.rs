@@ -165,6 +165,89 @@ pub struct ServeArgs {
     /// the health checks there stay open. Unset: `/metrics` needs none.
     #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<MetricsToken>,
+    #[command(flatten)]
+    pub amqp: AmqpArgs,
+}
+
+/// Publishing offering-user changes to RabbitMQ (AMQP 0-9-1); off unless `--amqp-url` is given.
+#[derive(Debug, Clone, Args)]
+pub struct AmqpArgs {
+    /// RabbitMQ URL (`amqp://user:password@host:5672/%2f`, or `amqps://` for TLS): publish every
+    /// offering-user change to it. Unset: nothing is published. Pass it by environment, never as
+    /// a flag (a flag's password shows in the process list); it is never logged.
+    #[arg(long, env = "AMQP_URL", hide_env_values = true, value_parser = parse_amqp_url)]
+    pub amqp_url: Option<AmqpUrl>,
+    /// The durable topic exchange the messages go to (declared if missing); routing key
+    /// `offering.<offering uuid>.offering_user`.
+    #[arg(long, env = "AMQP_EXCHANGE", default_value = "waldur.offering_users", value_parser = parse_exchange_name)]
+    pub amqp_exchange: String,
+    /// Time a connection to the broker (TCP, TLS, AMQP handshake, exchange declaration) may take.
+    #[arg(long, env = "AMQP_CONNECT_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub amqp_connect_timeout: Duration,
+    /// Time the broker has to confirm a message; then the publish counts as failed and is retried.
+    #[arg(long, env = "AMQP_CONFIRM_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub amqp_confirm_timeout: Duration,
+    /// Longest wait between two attempts to reach the broker (the wait doubles from 100ms up to it).
+    #[arg(long, env = "AMQP_RETRY_MAX", default_value = "30s", value_parser = parse_duration)]
+    pub amqp_retry_max: Duration,
+}
+
+/// A RabbitMQ URL. Its `Debug` and [`AmqpUrl::redacted`] hide the password; only
+/// [`AmqpUrl::expose`] gives the URL itself, for the connection.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AmqpUrl(String);
+
+impl AmqpUrl {
+    /// The URL with its password, to connect with. Never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL as logs may show it: the password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(&self.0) {
+            Ok(mut url) => {
+                if url.password().is_some() {
+                    // Setting a password fails only on URLs without a host, refused at parse.
+                    let _ = url.set_password(Some("***"));
+                }
+                url.to_string()
+            }
+            Err(_) => "<unparseable URL>".to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for AmqpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("AmqpUrl").field(&self.redacted()).finish()
+    }
+}
+
+/// An `amqp://` or `amqps://` URL with a host. The error never repeats the value (it may
+/// hold a password).
+pub fn parse_amqp_url(value: &str) -> Result<AmqpUrl, String> {
+    let value = value.trim();
+    let url = url::Url::parse(value).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(url.scheme(), "amqp" | "amqps") || url.host_str().is_none_or(str::is_empty) {
+        return Err("expected an amqp:// or amqps:// URL with a host".into());
+    }
+    if url.fragment().is_some() {
+        return Err("expected a URL without fragment".into());
+    }
+    Ok(AmqpUrl(value.to_owned()))
+}
+
+/// An exchange name as RabbitMQ takes it: 1 to 127 letters, digits, `-`, `_`, `.` or `:`.
+pub fn parse_exchange_name(value: &str) -> Result<String, String> {
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':');
+    if value.is_empty() || value.len() > 127 || !value.chars().all(valid) {
+        return Err(format!("{value:?}: expected 1 to 127 of A-Z a-z 0-9 - _ . :"));
+    }
+    if value.starts_with("amq.") {
+        return Err(format!("{value:?}: names starting with amq. are the broker's own"));
+    }
+    Ok(value.to_owned())
 }
 
 /// How long and how much: the bounds that keep one client from taking the server down.
@@ -330,5 +413,38 @@ pub fn parse_flag(value: &str) -> Result<bool, String> {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
         other => Err(format!("expected true or false, got {other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_amqp_url, parse_exchange_name};
+
+    #[test]
+    fn an_amqp_url_never_shows_its_password() {
+        let url = parse_amqp_url("amqp://guest:s3cret@127.0.0.1:5672/%2f").unwrap();
+        assert_eq!(url.expose(), "amqp://guest:s3cret@127.0.0.1:5672/%2f");
+        assert_eq!(url.redacted(), "amqp://guest:***@127.0.0.1:5672/%2f");
+        let debug = format!("{url:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+        assert!(debug.contains("guest:***@127.0.0.1"), "{debug}");
+        // Without a password there is nothing to hide.
+        let url = parse_amqp_url("amqps://broker.example.org/vhost").unwrap();
+        assert_eq!(url.redacted(), "amqps://broker.example.org/vhost");
+    }
+
+    #[test]
+    fn amqp_urls_and_exchange_names_are_checked_without_echoing_the_url() {
+        for bad in ["http://guest:s3cret@host/", "amqp://", "not a url s3cret", "amqp://h/#s3cret"] {
+            let error = parse_amqp_url(bad).unwrap_err();
+            assert!(!error.contains("s3cret"), "{bad}: {error}");
+        }
+        assert!(parse_amqp_url("amqp://guest:guest@127.0.0.1:5672/%2f?heartbeat=10").is_ok());
+        for good in ["waldur.offering_users", "a", "x-y_z.1:2"] {
+            assert_eq!(parse_exchange_name(good).as_deref(), Ok(good));
+        }
+        for bad in ["", "amq.topic", "with space", "ünicode", &"x".repeat(128)] {
+            assert!(parse_exchange_name(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! The library holds everything; `main.rs` only parses the command line and calls in here,
 //! so the integration tests drive the very same router with `app(state)`.
 
+pub mod amqp;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -33,6 +33,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("healthcheck", &[]),
     ("write_timeout", &[]),
     ("config", &["domain", "telemetry"]),
+    ("amqp", &["config", "telemetry"]),
     ("db", &["config", "embedded"]),
     ("store", &["domain"]),
     ("directory", &["db", "domain", "store"]),

@@ -141,6 +141,24 @@ pub struct PoolState {
     pub state: &'static str,
 }
 
+/// How one publish to RabbitMQ ended, or one attempt to reach it: a label with a fixed set of
+/// values (`amqp::publisher` names them).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Outcome {
+    pub outcome: &'static str,
+}
+
+/// The RabbitMQ publisher's counters; handles onto the server's registry (or, unregistered, a
+/// publisher's own, as tests make them).
+#[derive(Clone, Debug, Default)]
+pub struct AmqpMetrics {
+    /// Publishes by outcome: `confirmed`, `unroutable` (confirmed, no queue bound), `nacked`,
+    /// `timeout`, `failed` (connection lost or refused, channel closed).
+    pub published: Family<Outcome, Counter>,
+    /// Attempts to (re)connect by outcome: `connected`, `failed`.
+    pub connects: Family<Outcome, Counter>,
+}
+
 /// Every metric the server keeps.
 pub struct Metrics {
     registry: Registry,
@@ -159,6 +177,7 @@ pub struct Metrics {
     pub webhook_outbox_depth: Gauge,
     pub webhook_pending_deliveries: Gauge,
     pub webhook_oldest_undelivered_age: Gauge<f64, AtomicU64>,
+    pub amqp: AmqpMetrics,
 }
 
 impl Default for Metrics {
@@ -252,6 +271,17 @@ impl Metrics {
             "Age of the oldest event the web-hook sink has not delivered (0 when none waits)",
             webhook_oldest_undelivered_age.clone(),
         );
+        let amqp = AmqpMetrics::default();
+        registry.register(
+            "amqp_published",
+            "Offering-user changes published to RabbitMQ, by outcome (confirmed, unroutable, nacked, timeout, failed)",
+            amqp.published.clone(),
+        );
+        registry.register(
+            "amqp_connects",
+            "Attempts to (re)connect to RabbitMQ, by outcome (connected, failed)",
+            amqp.connects.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -269,6 +299,7 @@ impl Metrics {
             webhook_outbox_depth,
             webhook_pending_deliveries,
             webhook_oldest_undelivered_age,
+            amqp,
         }
     }
 

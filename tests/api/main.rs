@@ -3,6 +3,7 @@
 
 mod support;
 
+mod amqp;
 mod auth;
 mod checklist_limits;
 mod checklists;

@@ -1,6 +1,6 @@
-//! A TCP proxy in front of the test PostgreSQL that a test can cut: the database "goes away"
-//! for the server under test (connections refused, open ones broken) without touching the
-//! shared PostgreSQL that other tests use.
+//! A TCP proxy in front of the test PostgreSQL (or any loopback service, e.g. RabbitMQ) that a
+//! test can cut: the service "goes away" for the code under test (connections refused, open
+//! ones broken) without touching the shared service that other tests use.
 //!
 //! It can also freeze connections, as a vanished host or a moved virtual IP does: they stay
 //! open, no FIN or RST, but no byte goes through in either direction.
@@ -70,6 +70,21 @@ impl DbProxy {
         let proxy = DbProxy { address, upstream, tasks: Arc::new(Mutex::new(Vec::new())), freezer: Arc::default() };
         proxy.serve(listener);
         proxy
+    }
+
+    /// A proxy to a TCP service on this machine (`127.0.0.1:5672`), already up.
+    pub(crate) async fn to_tcp(upstream: &str) -> DbProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let upstream = Upstream::Tcp(upstream.to_owned());
+        let proxy = DbProxy { address, upstream, tasks: Arc::new(Mutex::new(Vec::new())), freezer: Arc::default() };
+        proxy.serve(listener);
+        proxy
+    }
+
+    /// The proxy's port on 127.0.0.1.
+    pub(crate) fn port(&self) -> u16 {
+        self.address.port()
     }
 
     /// Connection options for `database` through the proxy.
