@@ -199,3 +199,45 @@ async fn profile_field_warnings_uses_the_default_exposure_setting() {
     let a = json!([{"offering_uuid": ids::OFFERING, "offering_name": "Cluster A"}]);
     assert_eq!(reply, json!({"email": a, "registration_method": a, "username": a}));
 }
+
+/// Every attribute, empty and filled in its several forms: the representation's
+/// `missing_profile_attributes` (decided in Rust from the row) equals the SQL function
+/// `user_missing_attributes` (migration 0009) that the gate and the filter use.
+#[tokio::test]
+async fn missing_attributes_agree_with_the_sql_definition_for_every_attribute() {
+    let all = waldur_offering_users::domain::user_attributes::ATTRIBUTE_NAMES;
+    let app = TestApp::with(&doc(json!(all.to_vec()))).await;
+    let profiles = [
+        // Unset: every nullable NULL, strings "", lists [].
+        "first_name = '', last_name = '', email = ''",
+        // Filled.
+        "phone_number = '1', organization = 'o', job_title = 'j', affiliations = '[\"a\"]', gender = 'male', \
+         personal_title = 'p', place_of_birth = 'p', address = 'a', country_of_residence = 'EE', nationality = 'EE', \
+         nationalities = '[\"EE\"]', organization_country = 'EE', organization_type = 't', \
+         organization_registry_code = 'r', organization_vat_code = 'v', organization_address = 'a', \
+         eduperson_assurance = '[\"x\"]', civil_number = '1', birth_date = '1990-01-01', identity_source = 'i', \
+         uid_number = 0, primary_gid = 0, active_isds = '[\"i\"]'",
+        // Blank where blank and NULL differ; one name part; odd JSON.
+        "gender = '', civil_number = '', first_name = '', last_name = 'L', affiliations = '{}', \
+         nationalities = '[null]', eduperson_assurance = 'null'",
+        // Spaces are not empty (no trimming).
+        "phone_number = ' ', gender = ' ', civil_number = ' ', first_name = ' '",
+    ];
+    for profile in profiles {
+        sqlx::query(&format!("UPDATE users SET {profile} WHERE uuid = $1::uuid"))
+            .bind(ids::MEMBER)
+            .execute(&app.db.pool)
+            .await
+            .unwrap();
+        let by_sql: Vec<String> =
+            sqlx::query_scalar("SELECT user_missing_attributes(u, $2) FROM users u WHERE uuid = $1::uuid")
+                .bind(ids::MEMBER)
+                .bind(all.to_vec())
+                .fetch_one(&app.db.pool)
+                .await
+                .unwrap();
+        let body = app.get(&detail(MINE), "staff-token").await.json();
+        assert_eq!(body["missing_profile_attributes"], json!(by_sql), "{profile}");
+        assert_eq!(body["is_profile_complete"], json!(by_sql.is_empty()), "{profile}");
+    }
+}

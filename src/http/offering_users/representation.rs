@@ -140,8 +140,8 @@ impl Serialize for OfferingUserJson<'_> {
                 }
                 Field::OfferingHasActiveTos => map.serialize_entry(name, &r.offering_has_active_tos)?,
                 Field::ConsentData => map.serialize_entry(name, &self.consent_data())?,
-                Field::IsProfileComplete => map.serialize_entry(name, &r.missing_profile_attributes.is_empty())?,
-                Field::MissingProfileAttributes => map.serialize_entry(name, &r.missing_profile_attributes)?,
+                Field::IsProfileComplete => map.serialize_entry(name, &r.missing_profile_attributes().is_empty())?,
+                Field::MissingProfileAttributes => map.serialize_entry(name, &r.missing_profile_attributes())?,
                 Field::Uidnumber => map.serialize_entry(name, &integer(&r.posix_uidnumber))?,
                 Field::Primarygroup => map.serialize_entry(name, &integer(&r.posix_primarygroup))?,
                 Field::LoginShell => map.serialize_entry(name, &r.posix_login_shell)?,
