@@ -183,19 +183,26 @@ impl EmbeddedCluster {
         }
     }
 
+    /// Creates the cluster, in UTF-8 with the `C.UTF-8` locale where the system has it: its
+    /// character classes fold case beyond ASCII (`lower('Åsa')`, what the search compares),
+    /// where plain `C` folds only ASCII. Sorting is the same code-point order in both.
     fn initdb(&self) -> Result<(), EmbeddedError> {
         tracing::info!("creating embedded PostgreSQL cluster in {}", self.data_dir.display());
-        let out = self
-            .command("initdb")
-            .arg("-D")
-            .arg(&self.data_dir)
-            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-instructions"])
-            .output()
-            .map_err(|e| fail(format!("initdb: {e}")))?;
-        if !out.status.success() {
-            return Err(fail(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr))));
+        let mut refusals = Vec::new();
+        for locale in ["--locale=C.UTF-8", "--locale=C"] {
+            let out = self
+                .command("initdb")
+                .arg("-D")
+                .arg(&self.data_dir)
+                .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", locale, "--no-instructions"])
+                .output()
+                .map_err(|e| fail(format!("initdb: {e}")))?;
+            if out.status.success() {
+                return Ok(());
+            }
+            refusals.push(format!("{locale}: {}", String::from_utf8_lossy(&out.stderr).trim()));
         }
-        Ok(())
+        Err(fail(format!("initdb failed: {}", refusals.join("; "))))
     }
 
     fn is_running(&self) -> bool {

@@ -227,7 +227,8 @@ pub async fn write_posix_metadata(
     let row = sqlx::query(
         "WITH d AS (SELECT * FROM unnest($1::uuid[], $2::jsonb[], $3::text[]) AS d(uuid, set_keys, remove_keys)), \
          compared AS ( \
-             SELECT ou.id, ou.uuid, ou.created = now() AS created_now, ou.backend_metadata AS old, \
+             SELECT ou.id, ou.uuid, ou.offering_id, ou.user_id, ou.created = now() AS created_now, \
+                 ou.backend_metadata AS old, \
                  (ou.backend_metadata - (SELECT coalesce(array_agg(k), '{}') FROM jsonb_array_elements_text(d.remove_keys::jsonb) k)) \
                      || d.set_keys AS new \
              FROM d JOIN offering_users ou ON ou.uuid = d.uuid), \
@@ -236,12 +237,13 @@ pub async fn write_posix_metadata(
                          modified = CASE WHEN c.created_now THEN ou.modified ELSE now() END \
                      FROM changed c WHERE ou.id = c.id RETURNING ou.id), \
          events AS ( \
-             INSERT INTO audit_events (actor_id, offering_user_uuid, action, old_values, new_values) \
+             INSERT INTO audit_events (actor_id, offering_user_uuid, action, old_values, new_values, offering_id, user_id) \
              SELECT NULL, c.uuid, $5, \
                  (SELECT coalesce(jsonb_object_agg(k, c.old -> k), '{}') FROM jsonb_object_keys(c.old || c.new) k \
                   WHERE c.old -> k IS DISTINCT FROM c.new -> k), \
                  (SELECT coalesce(jsonb_object_agg(k, c.new -> k), '{}') FROM jsonb_object_keys(c.old || c.new) k \
-                  WHERE c.old -> k IS DISTINCT FROM c.new -> k) \
+                  WHERE c.old -> k IS DISTINCT FROM c.new -> k), \
+                 c.offering_id, c.user_id \
              FROM changed c JOIN updated USING (id) WHERE NOT c.created_now) \
          SELECT (SELECT count(*) FROM changed WHERE NOT created_now), \
                 (SELECT count(*) FROM compared WHERE old IS DISTINCT FROM new AND NOT created_now AND NOT $4)",

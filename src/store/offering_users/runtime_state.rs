@@ -32,8 +32,8 @@ pub async fn set_runtime_state(
     // Every part of the statement sees the same snapshot: `old` holds the values before the
     // update, `updated` those after it.
     let statement = format!(
-        "WITH old AS (SELECT id, uuid, runtime_state, service_provider_comment, service_provider_comment_url \
-             FROM offering_users WHERE id = $1), \
+        "WITH old AS (SELECT id, uuid, offering_id, user_id, runtime_state, service_provider_comment, \
+             service_provider_comment_url FROM offering_users WHERE id = $1), \
          updated AS (UPDATE offering_users ou SET runtime_state = $2, modified = now(), \
              service_provider_comment = coalesce($3, ou.service_provider_comment), \
              service_provider_comment_url = coalesce($4, ou.service_provider_comment_url) \
@@ -45,7 +45,8 @@ pub async fn set_runtime_state(
                      'service_provider_comment_url', o.service_provider_comment_url), \
                  jsonb_build_object('runtime_state', u.runtime_state, \
                      'service_provider_comment', u.service_provider_comment, \
-                     'service_provider_comment_url', u.service_provider_comment_url) \
+                     'service_provider_comment_url', u.service_provider_comment_url), \
+                 o.offering_id, o.user_id \
              FROM old o JOIN updated u ON u.uuid = o.uuid RETURNING new_values) \
          SELECT new_values FROM event",
         insert = audit::INSERT_INTO
