@@ -15,7 +15,8 @@
 //! - Shutdown has one deadline, `shutdown_timeout` after the signal, for everything: the
 //!   listeners close and in-flight requests finish, then the background tasks (outage monitor,
 //!   count fold, web-hook delivery: it claims nothing more and waits for its attempts in
-//!   flight) stop, then the pool closes, each given only what is left of it (a task still
+//!   flight; the AMQP relay, `amqp_relay.rs`: it gives up a publish in progress, whose outbox
+//!   row stays) stop, then the pool closes, each given only what is left of it (a task still
 //!   running at the deadline is cancelled); the caller stops the embedded cluster in the rest.
 
 use std::future::Future;
@@ -34,6 +35,9 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+mod amqp_relay;
+
+use crate::amqp;
 use crate::config::LimitArgs;
 use crate::db::monitor;
 use crate::error::Unavailable;
@@ -46,6 +50,8 @@ use crate::webhooks::worker;
 /// Connections of the web-hook worker's own pool: each delivery holds one only while it reads
 /// the event and while it records the answer, never while the receiver is waited for.
 const WEBHOOK_POOL_SIZE: u32 = 4;
+/// Connections of the AMQP relay's own pool: a round holds one while it publishes.
+const AMQP_POOL_SIZE: u32 = 2;
 use crate::write_timeout::WriteTimeout;
 
 /// The connection-level bounds.
@@ -215,8 +221,8 @@ struct Running {
 }
 
 impl Running {
-    /// Starts the outage monitor, the count fold and the web-hook worker, and sets the serving
-    /// routers.
+    /// Starts the outage monitor, the count fold, the web-hook worker and, with `--amqp-url`,
+    /// the AMQP relay, and sets the serving routers.
     fn start(ready: Ready, settings: Settings, routers: &Routers) -> Self {
         let stop = CancellationToken::new();
         let (monitor, database) = monitor::monitor(ready.options.clone(), ready.pool.clone());
@@ -248,9 +254,25 @@ impl Running {
             state.metrics.clone(),
             stop.clone(),
         ));
+        let mut tasks = vec![monitor, fold, webhooks];
+        // AMQP: a pool of its own too, as lazy; the relay enables the outbox's `amqp` sink.
+        if let Some(amqp) = state.settings.amqp.as_ref().and_then(amqp::Settings::from_args) {
+            let relay_pool = PgPoolOptions::new()
+                .max_connections(AMQP_POOL_SIZE)
+                .acquire_timeout(ready.connect_timeout.max(Duration::from_secs(1)))
+                .connect_lazy_with(ready.options.clone());
+            let database = state.database.clone();
+            tasks.push(tokio::spawn(amqp_relay::relay_forever(
+                relay_pool,
+                amqp,
+                state.metrics.amqp.clone(),
+                move || database.is_down(),
+                stop.clone(),
+            )));
+        }
         let _ = routers.admin.set(admin_app(state.clone()));
         let _ = routers.api.set(app(state));
-        Running { pool: ready.pool, stop, tasks: vec![monitor, fold, webhooks] }
+        Running { pool: ready.pool, stop, tasks }
     }
 
     /// Stops the background tasks, then closes the pool, until `deadline` at most: a task

@@ -42,7 +42,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cli", &["directory", "lifecycle"]),
     ("webhooks", &["config", "domain", "store", "telemetry"]),
     ("http", &["config", "db", "domain", "error", "lifecycle", "store", "telemetry", "webhooks"]),
-    ("server", &["config", "db", "error", "http", "lifecycle", "store", "webhooks", "write_timeout"]),
+    (
+        "server",
+        &["amqp", "config", "db", "error", "http", "lifecycle", "store", "telemetry", "webhooks", "write_timeout"],
+    ),
 ];
 
 // ---------------------------------------------------------------------------------------------

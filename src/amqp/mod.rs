@@ -9,10 +9,10 @@
 //!   the broker has confirmed the message, and every wait is bounded (connect, confirm, the
 //!   capped backoff between attempts). A failed publish is the caller's to retry.
 //!
-//! Off unless `--amqp-url` is given (`config::AmqpArgs`). Whoever reads the committed changes
-//! (the outbox) feeds them, in order, to [`Publisher::publish`].
+//! Off unless `--amqp-url` is given (`config::AmqpArgs`). The outbox's relay
+//! (`server/amqp_relay.rs`, over `store/amqp_outbox.rs`) feeds the committed changes to it.
 //!
-//! The feeder's contract (the relay that is still to be written, in `server.rs` over `store/`):
+//! The feeder's contract, as the relay keeps it:
 //! - read a record's committed audit events oldest first (ids of one record grow in commit
 //!   order), one record's events never two at a time, and publish each event's
 //!   [`payload::messages_for`] with [`Publisher::publish_all`]; forget the event (delete its

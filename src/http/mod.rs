@@ -36,7 +36,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::Semaphore;
 
-use crate::config::ServeArgs;
+use crate::config::{AmqpArgs, ServeArgs};
 use crate::db::monitor::DatabaseStatus;
 use crate::domain::user_attributes::DEFAULT_EXPOSED;
 use crate::error::ApiError;
@@ -105,6 +105,9 @@ pub struct Settings {
     /// How web hooks are checked and delivered (`--webhook-*`; the worker is started by
     /// `server.rs`, the destination check is also the API's).
     pub webhooks: DeliverySettings,
+    /// Where offering-user changes are published (`--amqp-*`), when `--amqp-url` is given; the
+    /// relay is started by `server.rs`.
+    pub amqp: Option<AmqpArgs>,
 }
 
 impl Default for Settings {
@@ -129,6 +132,7 @@ impl Default for Settings {
             commit_wait: commit_wait(Duration::from_secs(10)),
             metrics_token: None,
             webhooks: DeliverySettings::default(),
+            amqp: None,
         }
     }
 }
@@ -155,6 +159,7 @@ impl Settings {
             commit_wait: commit_wait(args.limits.statement_timeout),
             metrics_token: args.metrics_token.clone().and_then(MetricsToken::non_empty),
             webhooks: DeliverySettings::from_args(&args.webhooks, args.enforce_user_consent),
+            amqp: args.amqp.amqp_url.is_some().then(|| args.amqp.clone()),
         }
     }
 }

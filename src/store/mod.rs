@@ -1,6 +1,7 @@
 //! All SQL: one module per aggregate, functions named after what they return.
 //! Nothing here knows HTTP.
 
+pub mod amqp_outbox;
 pub mod audit;
 pub mod auth;
 pub mod checklists;

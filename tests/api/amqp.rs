@@ -18,13 +18,16 @@ use uuid::Uuid;
 
 use waldur_offering_users::amqp::payload::{messages_for, routing_key, Change, RecordFacts};
 use waldur_offering_users::amqp::{Message, PublishError, Publisher, Settings};
-use waldur_offering_users::config::parse_amqp_url;
+use waldur_offering_users::config::{parse_amqp_url, AmqpArgs};
 use waldur_offering_users::domain::state::State;
+use waldur_offering_users::http::Settings as HttpSettings;
 use waldur_offering_users::store::audit::Action;
 use waldur_offering_users::telemetry::metrics::{AmqpMetrics, Outcome};
 
 use crate::support::capture::Captured;
+use crate::support::db::TestDatabase;
 use crate::support::proxy::DbProxy;
+use crate::support::served::{raw_request, transport, Served};
 use crate::support::{action, detail, ids, world, TestApp};
 
 const LIST: &str = "/api/marketplace-offering-users/";
@@ -523,5 +526,181 @@ async fn every_api_change_of_a_record_becomes_upstreams_messages_on_the_exchange
     assert_eq!(received[6].1["offering_uuid"], ids::OFFERING);
 
     publisher.close().await;
+    bench.clean_up().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The served app: the outbox's relay (`server/amqp_relay.rs`) publishes what the API commits.
+
+/// A server over a fresh directory, publishing to `url` on `exchange`.
+async fn served_publishing(url: &str, exchange: &str) -> (TestDatabase, Served) {
+    let db = TestDatabase::new().await;
+    let doc = waldur_offering_users::directory::parse(&world().to_string()).unwrap();
+    waldur_offering_users::directory::import(&db.pool, &doc).await.unwrap();
+    let settings = HttpSettings {
+        amqp: Some(AmqpArgs {
+            amqp_url: Some(parse_amqp_url(url).unwrap()),
+            amqp_exchange: exchange.to_owned(),
+            amqp_connect_timeout: Duration::from_secs(5),
+            amqp_confirm_timeout: Duration::from_secs(5),
+            amqp_retry_max: Duration::from_millis(400),
+        }),
+        ..HttpSettings::default()
+    };
+    let server = Served::start(db.options(), settings, transport()).await;
+    // The relay enables the sink as it starts; changes made before would not be kept for it.
+    let started = tokio::time::Instant::now();
+    loop {
+        let enabled: Option<bool> = sqlx::query_scalar("SELECT enabled FROM event_sinks WHERE name = 'amqp'")
+            .fetch_optional(&db.pool)
+            .await
+            .unwrap();
+        if enabled == Some(true) {
+            break;
+        }
+        assert!(started.elapsed() < PATIENCE, "the relay never enabled the amqp sink");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (db, server)
+}
+
+/// One record's life through the API: create, begin_creating, set_ok, a username, delete.
+/// Returns the record's uuid.
+async fn scripted_life(server: &Served, user: &str) -> String {
+    let body = json!({"offering_uuid": ids::OFFERING, "user_uuid": user}).to_string();
+    let created = raw_request(server.address, "POST", LIST, Some("staff-token"), Some(&body)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let record = created.json()["uuid"].as_str().unwrap().to_owned();
+    let path = |tail: &str| format!("{LIST}{record}/{tail}");
+    let username = json!({"username": "alice"}).to_string();
+    let steps = [
+        ("POST", path("begin_creating/"), None),
+        ("POST", path("set_ok/"), None),
+        ("PATCH", path(""), Some(username.as_str())),
+        ("DELETE", path(""), None),
+    ];
+    for (method, path, body) in steps {
+        let reply = raw_request(server.address, method, &path, Some("staff-token"), body).await;
+        assert!(reply.status < 300, "{method} {path}: {} {}", reply.status, reply.body);
+    }
+    record
+}
+
+/// What the script's messages are: action, changed fields, state; in publishing order.
+fn expected_life() -> Vec<(String, Value, Value)> {
+    [
+        ("create", Value::Null, json!("Requested")),
+        ("update", json!(["state"]), json!("Creating")),
+        ("update", json!(["state"]), json!("OK")),
+        ("update", json!(["username"]), json!("OK")),
+        ("username_set", Value::Null, json!(5)),
+        ("delete", Value::Null, Value::Null),
+    ]
+    .into_iter()
+    .map(|(action, changed, state)| (action.to_owned(), changed, state))
+    .collect()
+}
+
+/// The next `n` distinct messages (a copy of one already taken, from a lost confirm, is
+/// skipped by its id), with their ids.
+async fn take_distinct(bench: &mut Bench, n: usize) -> Vec<(String, Value)> {
+    let mut taken: Vec<(String, Value)> = Vec::new();
+    while taken.len() < n {
+        let (key, id, body) = bench.next().await;
+        assert_eq!(key, format!("offering.{}.offering_user", ids::OFFERING));
+        if !taken.iter().any(|(seen, _)| *seen == id) {
+            taken.push((id, body));
+        }
+    }
+    taken
+}
+
+fn summary(received: &[(String, Value)]) -> Vec<(String, Value, Value)> {
+    received
+        .iter()
+        .map(|(_, body)| {
+            let state = body.get("state").cloned().unwrap_or(Value::Null);
+            (body["action"].as_str().unwrap().to_owned(), body["changed_fields"].clone(), state)
+        })
+        .collect()
+}
+
+/// Waits until the relay has forgotten every row: each is deleted once its messages are
+/// confirmed.
+async fn drained(db: &TestDatabase) {
+    let started = tokio::time::Instant::now();
+    while outbox_rows(db).await > 0 {
+        assert!(started.elapsed() < PATIENCE, "confirmed rows stay in the outbox");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn outbox_rows(db: &TestDatabase) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM event_outbox WHERE sink = 'amqp'").fetch_one(&db.pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_served_app_publishes_every_committed_change_in_order() {
+    let mut bench = Bench::new("offering.*.offering_user").await;
+    let (db, mut server) = served_publishing(&broker_url(), &bench.exchange).await;
+
+    let record = scripted_life(&server, ids::USER).await;
+    let received = bench.take(expected_life().len()).await;
+    assert_eq!(summary(&received), expected_life());
+    for (id, body) in &received {
+        assert_eq!(body["offering_user_uuid"], record.as_str(), "{id}");
+        assert_eq!(body["user_uuid"], ids::USER, "{id}");
+        assert_eq!(body["offering_uuid"], ids::OFFERING, "{id}");
+    }
+    assert_eq!(received[0].1["username"], Value::Null, "created without a username");
+    assert_eq!(received[3].1["username"], "alice");
+    assert_eq!(received[5].1["username"], "alice", "the deletion carries the record as it was");
+    // Message ids are `<event id>-<action>`, the events of the record in order.
+    let events: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM audit_events WHERE offering_user_uuid = $1::uuid ORDER BY id")
+            .bind(&record)
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    let ids: Vec<String> = received.iter().map(|(id, _)| id.clone()).collect();
+    let actions = ["create", "update", "update", "update", "username_set", "delete"];
+    let event_of_message = [0, 1, 2, 3, 3, 4];
+    let expected: Vec<String> =
+        event_of_message.iter().zip(actions).map(|(&i, action)| format!("{}-{action}", events[i])).collect();
+    assert_eq!(ids, expected);
+
+    drained(&db).await;
+    server.stop().await;
+    bench.clean_up().await;
+}
+
+#[tokio::test]
+async fn a_served_app_cut_from_the_broker_publishes_every_change_once_it_is_back() {
+    let mut bench = Bench::new("offering.*.offering_user").await;
+    let proxy = DbProxy::to_tcp(&broker_address()).await;
+    let through_proxy = {
+        let mut url = url::Url::parse(&broker_url()).unwrap();
+        url.set_port(Some(proxy.port())).unwrap();
+        url.to_string()
+    };
+    let (db, mut server) = served_publishing(&through_proxy, &bench.exchange).await;
+
+    // A first record's life goes through.
+    scripted_life(&server, ids::USER).await;
+    assert_eq!(summary(&take_distinct(&mut bench, 6).await), expected_life());
+    drained(&db).await;
+
+    // The broker goes away; a second record's life is committed meanwhile, and waits.
+    proxy.cut();
+    let record = scripted_life(&server, ids::OUTSIDER).await;
+    assert_eq!(outbox_rows(&db).await, 5, "every change of the cut waits in the outbox");
+
+    // It comes back: every message arrives, in order, none lost.
+    proxy.restore().await;
+    let received = take_distinct(&mut bench, 6).await;
+    assert_eq!(summary(&received), expected_life());
+    assert!(received.iter().all(|(_, body)| body["offering_user_uuid"] == record.as_str()));
+    drained(&db).await;
+    server.stop().await;
     bench.clean_up().await;
 }
