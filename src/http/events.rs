@@ -4,7 +4,7 @@
 //! sees the events of exactly the records he may see (`store::events`).
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, Method, Uri};
+use axum::http::{Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -200,14 +200,7 @@ async fn list(
         let items: Vec<Value> = rows.iter().map(|row| event_json(row, &params.fields)).collect();
         serde_json::to_vec(&items).map_err(|e| ApiError::internal("serializing a page of events", e))?
     };
-    let link = page.link_header(&base, uri.path(), &query);
-    let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
-    let headers = response.headers_mut();
-    headers.insert("x-result-count", HeaderValue::from(page.count));
-    if let Ok(value) = HeaderValue::from_str(&link) {
-        headers.insert(header::LINK, value);
-    }
-    Ok(response)
+    Ok(page.response(body, &base, uri.path(), &query))
 }
 
 /// One event the caller sees; 404 otherwise.

@@ -2,6 +2,9 @@
 //! (docs/spec/offering-users.md §6.2): links keep every other parameter, re-encoded with keys sorted
 //! as Python's `urlencode(sorted(…))` does, except the `x-auth-token` credential.
 
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+
 use crate::domain::listing::{PageRequest, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::error::ApiError;
 
@@ -69,6 +72,19 @@ impl Page {
     /// The row offset of this page.
     pub fn offset(&self) -> i64 {
         (self.number - 1) * self.size
+    }
+
+    /// A list's answer: the JSON `body` (empty for `HEAD`), `X-Result-Count` and `Link`, as
+    /// every paginated list of the API sends them.
+    pub fn response(&self, body: Vec<u8>, base: &str, path: &str, query: &[(String, String)]) -> Response {
+        let link = self.link_header(base, path, query);
+        let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+        let headers = response.headers_mut();
+        headers.insert("x-result-count", HeaderValue::from(self.count));
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            headers.insert(header::LINK, value);
+        }
+        response
     }
 
     /// The `Link` header: first, prev, next, last, each where it applies.

@@ -10,7 +10,7 @@
 //! `last_delivery_status`, `last_delivery_error`, `next_retry_at`.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -157,14 +157,7 @@ async fn list(
         let items: Vec<Value> = rows.iter().map(|row| hook_json(row, &base)).collect();
         serde_json::to_vec(&items).map_err(|e| ApiError::internal("serializing a page of hooks", e))?
     };
-    let link = page.link_header(&base, uri.path(), &query);
-    let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
-    let headers = response.headers_mut();
-    headers.insert("x-result-count", HeaderValue::from(page.count));
-    if let Ok(value) = HeaderValue::from_str(&link) {
-        headers.insert(header::LINK, value);
-    }
-    Ok(response)
+    Ok(page.response(body, &base, uri.path(), &query))
 }
 
 /// `GET /api/hooks-web/{uuid}/`

@@ -1,7 +1,7 @@
 //! `GET`/`HEAD /api/marketplace-offering-users/` and `GET /{uuid}/` (docs/spec/offering-users.md §4.1–4.2).
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, Method, Uri};
+use axum::http::{Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sqlx::PgConnection;
@@ -38,14 +38,7 @@ pub(super) async fn list(
             rows.iter().map(|row| OfferingUserJson::new(row, &base, params.fields, &state)).collect();
         (page, serde_json::to_vec(&items).map_err(|e| ApiError::internal("serializing a page", e))?)
     };
-    let link = page.link_header(&base, uri.path(), &query);
-    let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
-    let headers = response.headers_mut();
-    headers.insert("x-result-count", HeaderValue::from(page.count));
-    if let Ok(value) = HeaderValue::from_str(&link) {
-        headers.insert(header::LINK, value);
-    }
-    Ok(response)
+    Ok(page.response(body, &base, uri.path(), &query))
 }
 
 /// The requested page and its rows.
