@@ -308,7 +308,7 @@ async fn bench(args: &Args, admin: &PgConnectOptions, db_name: &str, url: &str, 
     // Calibration: statements per request and their text, from the statement log.
     println!("calibrating (statement log) …");
     let log = work_dir.join(format!("server-{}-calibration.log", scale.name()));
-    let mut server = server::Server::start(&args.server, url, args.pool_size, "warn,sqlx::query=debug", &log)?;
+    let mut server = server::Server::start(&args.server, url, args.pool_size, "warn,sqlx::query=debug", &log, true)?;
     let mut calibrations = Vec::new();
     for scenario in &chosen {
         if has_s6 && matches!(scenario.kind, Kind::Transitions { .. }) {
@@ -326,7 +326,7 @@ async fn bench(args: &Args, admin: &PgConnectOptions, db_name: &str, url: &str, 
     };
 
     let log = work_dir.join(format!("server-{}.log", scale.name()));
-    let mut server = server::Server::start(&args.server, url, args.pool_size, "warn", &log)?;
+    let mut server = server::Server::start(&args.server, url, args.pool_size, "warn", &log, false)?;
     let mut rows = Vec::new();
     for &connections in &args.connections {
         for (scenario, calibration) in chosen.iter().zip(&calibrations) {

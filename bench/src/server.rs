@@ -22,12 +22,17 @@ impl Server {
     /// Starts `bin serve` on a free local port against `database_url`, logging to `log`
     /// with `rust_log` as the filter, and waits until it is ready (`/health/ready` answers
     /// 200: the server listens before its migrations are done, answering 503 meanwhile).
+    ///
+    /// For a `calibrating` run the web-hook worker polls once an hour instead of ten times a
+    /// second (the load runs keep the server's default): its polling belongs to no request,
+    /// and its statements would otherwise be counted as the requests' and replayed by pgbench.
     pub(crate) fn start(
         bin: &Path,
         database_url: &str,
         pool_size: u32,
         rust_log: &str,
         log: &Path,
+        calibrating: bool,
     ) -> Result<Server, String> {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -36,7 +41,11 @@ impl Server {
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let out = File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
         let err = out.try_clone().map_err(|e| e.to_string())?;
-        let child = Command::new(bin)
+        let mut command = Command::new(bin);
+        if calibrating {
+            command.env("WEBHOOK_POLL_INTERVAL", "1h");
+        }
+        let child = command
             .args(["serve", "--bind", &addr.to_string(), "--pool-size", &pool_size.to_string()])
             .env("DATABASE_URL", database_url)
             .env("RUST_LOG", rust_log)

@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
@@ -51,11 +51,36 @@ pub struct Timestamp(pub DateTime<Utc>);
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.nanosecond() / 1000 == 0 {
-            write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%SZ"))
-        } else {
-            write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
-        }
+        write_iso8601(f, self.0)?;
+        f.write_str("Z")
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS`, then `.ffffff` when the microseconds are not zero: the part that
+/// DRF's and Python's renderings share. Written field by field rather than through chrono's
+/// `format`, which parses its pattern again for every value: a list page writes two or three
+/// timestamps per record.
+fn write_iso8601(f: &mut fmt::Formatter<'_>, time: DateTime<Utc>) -> fmt::Result {
+    let (date, clock) = (time.date_naive(), time.time());
+    if !(0..=9999).contains(&date.year()) {
+        // Beyond four digits chrono writes a sign; keep its form for such (stored, never typed) times.
+        let pattern = if time.nanosecond() / 1000 == 0 { "%Y-%m-%dT%H:%M:%S" } else { "%Y-%m-%dT%H:%M:%S%.6f" };
+        return write!(f, "{}", time.format(pattern));
+    }
+    write!(
+        f,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        date.year(),
+        date.month(),
+        date.day(),
+        clock.hour(),
+        clock.minute(),
+        clock.second()
+    )?;
+    // A leap second (nanoseconds past 1e9) keeps its fraction, as chrono's `%.6f` did.
+    match time.nanosecond() / 1000 {
+        0 => Ok(()),
+        micros => write!(f, ".{:06}", micros % 1_000_000),
     }
 }
 
@@ -75,11 +100,8 @@ pub struct PythonTimestamp(pub DateTime<Utc>);
 
 impl fmt::Display for PythonTimestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.nanosecond() / 1000 == 0 {
-            write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S+00:00"))
-        } else {
-            write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.6f+00:00"))
-        }
+        write_iso8601(f, self.0)?;
+        f.write_str("+00:00")
     }
 }
 
@@ -162,6 +184,26 @@ mod tests {
         assert_eq!(json(at("2026-01-02T10:00:00.123456Z")), r#""2026-01-02T10:00:00.123456+00:00""#);
         assert_eq!(json(at("2026-01-02T10:00:00Z")), r#""2026-01-02T10:00:00+00:00""#);
         assert_eq!(json(at("2026-01-02T12:00:00.000001+02:00")), r#""2026-01-02T10:00:00.000001+00:00""#);
+    }
+
+    #[test]
+    fn timestamps_are_written_as_chronos_patterns_wrote_them() {
+        let times = [
+            "2024-01-20T09:09:24Z",
+            "2024-01-20T09:09:24.000001Z",
+            "0001-01-01T00:00:00.999999Z",
+            "9999-12-31T23:59:59.5Z",
+            "1970-01-01T00:00:00.000000999Z",
+        ];
+        for text in times {
+            let time = text.parse::<DateTime<Utc>>().unwrap();
+            let pattern = if time.nanosecond() / 1000 == 0 { "%Y-%m-%dT%H:%M:%S" } else { "%Y-%m-%dT%H:%M:%S%.6f" };
+            let expected = time.format(pattern).to_string();
+            assert_eq!(Timestamp(time).to_string(), format!("{expected}Z"), "{text}");
+            assert_eq!(PythonTimestamp(time).to_string(), format!("{expected}+00:00"), "{text}");
+        }
+        let far = DateTime::<Utc>::from_timestamp(400_000_000_000, 0).unwrap();
+        assert_eq!(Timestamp(far).to_string(), format!("{}Z", far.format("%Y-%m-%dT%H:%M:%S")));
     }
 
     #[test]

@@ -72,7 +72,8 @@ fn integer(text: &Option<String>) -> Option<i64> {
 impl Serialize for OfferingUserJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let r = self.row;
-        let p = &r.profile;
+        let profile = r.profile_or_blank();
+        let p = &*profile;
         let exposed = AttributeSet::from_names(r.exposed_attributes.iter().map(String::as_str));
         let shown = |f: &Field| self.fields.contains(*f) && gating_attribute(*f).is_none_or(|a| exposed.contains(a));
         let mut map = serializer.serialize_map(None)?;

@@ -3,12 +3,14 @@
 //! Everything is read by the one statement with its joins: no statement per row or page.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
 use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::{Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use crate::domain::state::State;
+use crate::domain::user_attributes::ATTRIBUTE_NAMES;
 
 /// Everything the 58-field representation needs, read in one statement with its joins.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -36,9 +38,9 @@ pub struct OfferingUserRow {
     pub has_consent: bool,
     pub requires_reconsent: bool,
     pub has_compliance_checklist: bool,
-    /// The 2026 contract (docs/spec/offering-users-2026.md §4.1): the user's profile.
-    #[sqlx(flatten)]
-    pub profile: UserProfile,
+    /// The 2026 contract (docs/spec/offering-users-2026.md §4.1): the user's profile, read
+    /// only when the offering exposes one of its attributes (see [`PROFILE_COLUMN`]).
+    pub profile: Option<Json<UserProfile>>,
     /// The runtime state's wire label (§3.1).
     pub runtime_state: String,
     /// The provider account backing the record, if any (§4.7).
@@ -62,6 +64,15 @@ pub struct OfferingUserRow {
 }
 
 impl OfferingUserRow {
+    /// The user's profile; blank when the offering exposes none of its attributes, so that
+    /// nothing of it is shown or counted missing then.
+    pub fn profile_or_blank(&self) -> std::borrow::Cow<'_, UserProfile> {
+        match &self.profile {
+            Some(Json(profile)) => std::borrow::Cow::Borrowed(profile),
+            None => std::borrow::Cow::Owned(UserProfile::default()),
+        }
+    }
+
     /// The effective exposed attributes that are empty on the user, in their order
     /// (docs/spec/offering-users-2026.md §4.5).
     ///
@@ -70,15 +81,15 @@ impl OfferingUserRow {
     /// half the throughput of a list page. The function stays the one definition for the gate
     /// and the filter; `tests/api/completeness.rs` holds this copy to it, attribute by attribute.
     pub fn missing_profile_attributes(&self) -> Vec<&str> {
-        self.exposed_attributes.iter().map(String::as_str).filter(|a| self.attribute_is_empty(a)).collect()
+        let profile = self.profile_or_blank();
+        self.exposed_attributes.iter().map(String::as_str).filter(|a| self.attribute_is_empty(&profile, a)).collect()
     }
 
     /// As `user_missing_attributes`: strings empty when `""` (NULL too where nullable), lists
     /// when exactly `[]`, `full_name` when both parts are; `username`, `registration_method`
     /// and unknown names never.
-    fn attribute_is_empty(&self, attribute: &str) -> bool {
-        let p = &self.profile;
-        let no_items = |list: &Json<Value>| matches!(&list.0, Value::Array(items) if items.is_empty());
+    fn attribute_is_empty(&self, p: &UserProfile, attribute: &str) -> bool {
+        let no_items = |list: &Value| matches!(list, Value::Array(items) if items.is_empty());
         let blank = |value: &Option<String>| value.as_deref().unwrap_or("").is_empty();
         match attribute {
             "full_name" => self.user_first_name.is_empty() && self.user_last_name.is_empty(),
@@ -112,32 +123,33 @@ impl OfferingUserRow {
 }
 
 /// The user's profile attributes (docs/spec/offering-users-2026.md §4.1, §4.2): blank strings
-/// and empty lists when unset, `None` where upstream has NULL.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// and empty lists when unset, `None` where upstream has NULL. Read as the JSON object of
+/// [`PROFILE_COLUMN`], whose keys are these field names.
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct UserProfile {
     pub user_phone_number: String,
     pub user_organization: String,
     pub user_job_title: String,
-    pub user_affiliations: Json<Value>,
+    pub user_affiliations: Value,
     pub user_gender: Option<String>,
     pub user_personal_title: String,
     pub user_place_of_birth: String,
     pub user_address: String,
     pub user_country_of_residence: String,
     pub user_nationality: String,
-    pub user_nationalities: Json<Value>,
+    pub user_nationalities: Value,
     pub user_organization_country: String,
     pub user_organization_type: String,
     pub user_organization_registry_code: String,
     pub user_organization_vat_code: String,
     pub user_organization_address: String,
-    pub user_eduperson_assurance: Json<Value>,
+    pub user_eduperson_assurance: Value,
     pub user_civil_number: Option<String>,
     pub user_birth_date: Option<NaiveDate>,
     pub user_identity_source: String,
     pub user_uid_number: Option<i64>,
     pub user_primary_gid: Option<i64>,
-    pub user_active_isds: Json<Value>,
+    pub user_active_isds: Value,
 }
 
 /// Where the records of an [`OfferingUserRow`] statement come from, as the alias `ou`.
@@ -173,17 +185,25 @@ pub(super) const ROW_COLUMNS: &str = "ou.id, ou.uuid, u.uuid AS user_uuid, o.uui
         AND tos.version <> cons.version, false) AS requires_reconsent, \
     EXISTS (SELECT 1 FROM checklist_completions cc WHERE cc.offering_user_id = ou.id \
         AND cc.checklist_id = o.compliance_checklist_id) AS has_compliance_checklist, \
-    u.phone_number AS user_phone_number, u.organization AS user_organization, u.job_title AS user_job_title, \
-    u.affiliations AS user_affiliations, u.gender AS user_gender, u.personal_title AS user_personal_title, \
-    u.place_of_birth AS user_place_of_birth, u.address AS user_address, \
-    u.country_of_residence AS user_country_of_residence, u.nationality AS user_nationality, \
-    u.nationalities AS user_nationalities, u.organization_country AS user_organization_country, \
-    u.organization_type AS user_organization_type, \
-    u.organization_registry_code AS user_organization_registry_code, \
-    u.organization_vat_code AS user_organization_vat_code, u.organization_address AS user_organization_address, \
-    u.eduperson_assurance AS user_eduperson_assurance, u.civil_number AS user_civil_number, \
-    u.birth_date AS user_birth_date, u.identity_source AS user_identity_source, \
-    u.uid_number AS user_uid_number, u.primary_gid AS user_primary_gid, u.active_isds AS user_active_isds, \
+    CASE WHEN ex.attributes && '{organization, organization_country, organization_type, \
+        organization_registry_code, organization_vat_code, organization_address, affiliations, \
+        phone_number, job_title, gender, personal_title, place_of_birth, address, country_of_residence, \
+        nationality, nationalities, eduperson_assurance, identity_source, civil_number, birth_date, \
+        active_isds, uid_number, primary_gid}'::text[] \
+    THEN json_build_object( \
+        'user_organization', u.organization, 'user_organization_country', u.organization_country, \
+        'user_organization_type', u.organization_type, \
+        'user_organization_registry_code', u.organization_registry_code, \
+        'user_organization_vat_code', u.organization_vat_code, \
+        'user_organization_address', u.organization_address, 'user_affiliations', u.affiliations, \
+        'user_phone_number', u.phone_number, 'user_job_title', u.job_title, 'user_gender', u.gender, \
+        'user_personal_title', u.personal_title, 'user_place_of_birth', u.place_of_birth, \
+        'user_address', u.address, 'user_country_of_residence', u.country_of_residence, \
+        'user_nationality', u.nationality, 'user_nationalities', u.nationalities, \
+        'user_eduperson_assurance', u.eduperson_assurance, 'user_identity_source', u.identity_source, \
+        'user_civil_number', u.civil_number, 'user_birth_date', u.birth_date, \
+        'user_active_isds', u.active_isds, 'user_uid_number', u.uid_number, \
+        'user_primary_gid', u.primary_gid) END AS profile, \
     ou.runtime_state, spa.uuid AS service_provider_account_uuid, \
     spa.username AS service_provider_account_username, tos.id IS NOT NULL AS offering_has_active_tos, \
     CASE WHEN tos.id IS NOT NULL THEN cons.uuid END AS consent_uuid, cons.version AS consent_version, \
@@ -215,6 +235,15 @@ const ROW_JOINS: &str = " JOIN offerings o ON o.id = ou.offering_id \
 pub(super) fn push_row_from(qb: &mut QueryBuilder<'_, Postgres>, source: RowSource, default_exposure: &[&'static str]) {
     qb.push(source.clause()).push(ROW_JOINS);
     qb.push(" CROSS JOIN LATERAL (SELECT coalesce(o.exposed_user_attributes, ");
-    qb.push_bind(default_exposure.to_vec());
-    qb.push("::text[]) AS attributes) ex ");
+    qb.push(exposure_literal(default_exposure));
+    qb.push(") AS attributes) ex ");
+}
+
+/// The default exposure as an array literal. It is written into the text, not bound: it is
+/// the operator's setting, not client text, and it only ever holds names of the closed set
+/// of attributes (anything else is left out here); so the statement keeps the parameters it
+/// had before the 2026 contract, and each server's text stays one prepared statement.
+fn exposure_literal(default_exposure: &[&'static str]) -> String {
+    let names: Vec<&str> = default_exposure.iter().copied().filter(|name| ATTRIBUTE_NAMES.contains(name)).collect();
+    format!("'{{{}}}'::text[]", names.join(","))
 }
