@@ -195,7 +195,7 @@ async fn a_read_only_database_answers_writes_503_serves_reads_and_is_not_ready_u
 }
 
 /// The value of one `db_errors_total` series on the management listener, 0 when absent.
-async fn db_errors(served: &Served, kind: &str) -> u64 {
+pub(crate) async fn db_errors(served: &Served, kind: &str) -> u64 {
     let metrics = raw_request(served.admin.unwrap(), "GET", "/metrics", None, None).await;
     let series = format!("db_errors_total{{kind=\"{kind}\"}} ");
     metrics.body.lines().find_map(|l| l.strip_prefix(&series)).map_or(0, |v| v.trim().parse().unwrap())

@@ -1,5 +1,6 @@
-//! Closed label sets: what a client sends never becomes a metric label or a log field, and a
-//! request whose client goes away is still taken out of the in-flight gauge and logged.
+//! Closed label sets: what a client sends never becomes a metric label or a log field (made-up
+//! methods, in-process and as raw bytes over a socket), and a request whose client goes away is
+//! still taken out of the in-flight gauge and logged.
 
 use std::time::{Duration, Instant};
 
@@ -87,9 +88,76 @@ async fn made_up_methods_are_other_in_metrics_and_logs_and_answered_as_before() 
     assert!(!all.contains("ZZZZ"), "a made-up method reached the logs");
 }
 
+/// A made-up method of about 2 kB, distinct per `n`, as its token goes on the wire.
+fn made_up_token(n: usize) -> String {
+    format!("M{n:05}{}", "Z".repeat(2000))
+}
+
+/// Every series of a scrape that carries a `method` label, without its value.
+fn series_with_a_method(metrics: &str) -> std::collections::BTreeSet<String> {
+    metrics
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains("method=\""))
+        .filter_map(|l| l.rsplit_once(' ').map(|(series, _)| series.to_owned()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn made_up_methods_over_a_socket_are_answered_as_before_and_add_no_series() {
+    let app = TestApp::with(&world_of_one()).await;
+    let mut served = Served::start_with_admin(app.db.options(), Settings::default(), transport()).await;
+    let admin = served.admin.expect("a management listener");
+    assert_eq!(served.request("GET", LIST, Some("owner-token"), None).await.status, 200);
+
+    // Each answer as in-process: DRF's 405 on a route that exists (after authentication), 401
+    // without a token, 404 off every route.
+    let answer_made_up = |from: usize, to: usize| {
+        let served = &served;
+        async move {
+            for n in from..to {
+                let reply = served.request(&made_up_token(n), LIST, Some("owner-token"), None).await;
+                assert_eq!(reply.status, 405, "{}", reply.body);
+                assert_eq!(reply.header("allow"), Some("GET, POST, HEAD, OPTIONS"));
+                assert_eq!(reply.json()["detail"], format!("Method \"{}\" not allowed.", made_up_token(n)));
+            }
+        }
+    };
+    answer_made_up(0, 3).await;
+    let reply = served.request(&made_up_token(900), LIST, None, None).await;
+    assert_eq!(reply.status, 401, "{}", reply.body);
+    let reply = served.request(&made_up_token(901), "/nowhere/", Some("owner-token"), None).await;
+    assert_eq!(reply.status, 404, "{}", reply.body);
+    // The scrape's own series exist from here on.
+    raw_request(admin, "GET", "/metrics", None, None).await;
+    let after_few = raw_request(admin, "GET", "/metrics", None, None).await.body;
+
+    answer_made_up(3, 63).await;
+    let after_many = raw_request(admin, "GET", "/metrics", None, None).await.body;
+
+    for metrics in [&after_few, &after_many] {
+        assert!(!metrics.contains("ZZZZ") && !metrics.contains("M0000"), "a made-up method became a label");
+    }
+    let list = r#"route="/api/marketplace-offering-users/",method="other""#;
+    assert_eq!(sample(&after_few, &format!(r#"http_requests_total{{{list},status="4xx"}}"#)), Some(4.0));
+    assert_eq!(sample(&after_many, &format!(r#"http_requests_total{{{list},status="4xx"}}"#)), Some(64.0));
+    assert_eq!(sample(&after_many, r#"http_requests_total{route="unmatched",method="other",status="4xx"}"#), Some(1.0));
+    // Sixty more distinct methods: the same series, only their counts moved.
+    assert_eq!(series_with_a_method(&after_few), series_with_a_method(&after_many));
+    let methods: std::collections::BTreeSet<&str> =
+        after_many.lines().filter_map(|l| l.split("method=\"").nth(1)?.split('"').next()).collect();
+    assert_eq!(methods, ["GET", "other"].into_iter().collect(), "the methods named in the metrics");
+    let grown = after_many.len().abs_diff(after_few.len());
+    assert!(grown < 1024, "the scrape grew by {grown} bytes with 60 more made-up methods");
+    served.stop().await;
+}
+
 /// Scrapes the management listener until `http_requests_in_flight` (which counts the scrape
 /// itself) shows `expected` requests besides it, or `deadline` passes; the last value seen.
-async fn in_flight_besides_the_scrape(admin: std::net::SocketAddr, expected: f64, deadline: Duration) -> f64 {
+pub(crate) async fn in_flight_besides_the_scrape(
+    admin: std::net::SocketAddr,
+    expected: f64,
+    deadline: Duration,
+) -> f64 {
     let until = Instant::now() + deadline;
     loop {
         let metrics = raw_request(admin, "GET", "/metrics", None, None).await.body;

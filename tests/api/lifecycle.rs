@@ -1,9 +1,9 @@
 //! The process as an operator runs it (the real binary): it listens before its database is
 //! there, waits for PostgreSQL within `--database-wait` and exits with its own code when it
-//! does not come, stops within `--shutdown-timeout` whatever its background tasks wait for,
-//! stops at once on a second signal, ignores SIGHUP, survives a closed or broken standard
-//! error, refuses a second server on its embedded data directory and runs that cluster
-//! durably, and never shows a URL's secrets.
+//! does not come, stops within `--shutdown-timeout` whatever its background tasks, its
+//! requests or its frozen database connections wait for, stops at once on a second signal,
+//! ignores SIGHUP, survives a closed or broken standard error, refuses a second server on its
+//! embedded data directory and runs that cluster durably, and never shows a URL's secrets.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,6 +19,8 @@ use tokio::process::{Child, Command};
 use waldur_offering_users::embedded::EmbeddedCluster;
 
 use crate::import::database_url;
+use crate::labels::in_flight_besides_the_scrape;
+use crate::support::proxy::DbProxy;
 use crate::support::served::{parse, RawReply};
 use crate::support::*;
 
@@ -497,4 +499,88 @@ async fn migrations_find_pg_trgm_installed_off_the_search_path() {
     .await
     .unwrap();
     assert_eq!(opclass, "extensions");
+}
+
+/// The URL of the test's database through `proxy` (the test server's role and password, if
+/// any; the proxy's loopback port).
+fn url_through(app: &TestApp, proxy: &DbProxy) -> String {
+    match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        Some(url) => {
+            let mut url = url::Url::parse(&url).unwrap();
+            url.set_host(Some("127.0.0.1")).unwrap();
+            url.set_port(Some(proxy.port())).unwrap();
+            url.set_path(&format!("/{}", app.db.name));
+            url.to_string()
+        }
+        None => {
+            let user = app.db.options().get_username().to_owned();
+            format!("postgres://{user}@127.0.0.1:{}/{}", proxy.port(), app.db.name)
+        }
+    }
+}
+
+/// One request with `token` that may never be answered: `None` when the connection closes
+/// without an answer (or none comes within 60 s).
+async fn answer_if_any(port: u16, path: &str, token: &str) -> Option<RawReply> {
+    let exchange = async {
+        let mut stream = TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).await.ok()?;
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: testserver\r\nAuthorization: Token {token}\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut raw = Vec::new();
+        let _ = stream.read_to_end(&mut raw).await;
+        (!raw.is_empty()).then(|| parse(&raw))
+    };
+    tokio::time::timeout(Duration::from_secs(60), exchange).await.ok().flatten()
+}
+
+#[tokio::test]
+async fn sigterm_with_every_database_connection_frozen_exits_within_the_shutdown_timeout() {
+    let app = TestApp::with(&world()).await;
+    let proxy = DbProxy::start().await;
+    let (port, admin) = (free_port(), free_port());
+    let shutdown_timeout = Duration::from_secs(3);
+    let mut command = binary();
+    command
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--admin-bind", &format!("127.0.0.1:{admin}")])
+        .args(["--shutdown-timeout", &format!("{}s", shutdown_timeout.as_secs()), "--request-timeout", "60s"])
+        .env("DATABASE_URL", url_through(&app, &proxy))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = command.spawn().unwrap();
+    wait_for(port, "/health/ready", 200, Duration::from_secs(30)).await;
+    // The pool holds connections, all through the proxy.
+    for _ in 0..3 {
+        let reply = answer_if_any(port, LIST, &token("owner")).await.expect("answered");
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+
+    // Every connection, open or new, stays open and forwards nothing: a vanished host.
+    proxy.freeze();
+    let hanging = tokio::spawn(async move { answer_if_any(port, LIST, &token("owner")).await });
+    let admin = SocketAddr::from(([127, 0, 0, 1], admin));
+    assert_eq!(
+        in_flight_besides_the_scrape(admin, 1.0, Duration::from_secs(10)).await,
+        1.0,
+        "the request is in flight"
+    );
+    let signalled = Instant::now();
+    send(&child, Signal::SIGTERM);
+    let (code, stderr) = exited(child, Duration::from_secs(60)).await;
+    let took = signalled.elapsed();
+    // The README's exit code of a `serve` stopped by SIGTERM, however its shutdown ended.
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(took < shutdown_timeout + Duration::from_secs(5), "stopped {took:?} after SIGTERM");
+    // The request on the frozen database was answered 503 (the outage noticed) or its
+    // connection closed at the deadline; never a success or a 500.
+    let hanging = hanging.await.unwrap();
+    assert!(hanging.as_ref().is_none_or(|r| r.status == 503), "{hanging:?}");
+    if hanging.is_none() {
+        assert!(stderr.contains("requests still running at the"), "the deadline was not what ended it: {stderr}");
+    }
+    eprintln!(
+        "frozen database: stopped {took:?} after SIGTERM; the request in flight: {:?}",
+        hanging.map(|r| r.status)
+    );
 }

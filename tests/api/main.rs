@@ -7,6 +7,7 @@ mod amqp;
 mod auth;
 mod checklist_limits;
 mod checklists;
+mod commit_outcome;
 mod completeness;
 mod concurrency;
 mod cors;
