@@ -15,6 +15,7 @@ use std::path::Path;
 use std::process::Command;
 
 use uuid::Uuid;
+use waldur_offering_users::db::monitor;
 use waldur_offering_users::store::counters;
 
 /// One captured statement.
@@ -95,8 +96,11 @@ pub(crate) fn parse_log(log: &str) -> Vec<Statement> {
         let summary = unquote(&line[at + 9..]);
         let full = line.find("db.statement=\"").map(|at| unquote(&line[at + 14..])).unwrap_or_default();
         let sql = if full.trim().is_empty() { summary } else { full.trim().to_owned() };
-        // The server's background fold of count deltas, and its vacuum, belong to no request.
-        if [counters::FOLD_SQL, counters::VACUUM_SQL].contains(&sql.as_str()) {
+        // The server's background fold of count deltas, its vacuum and the outage monitor's
+        // probes belong to no request.
+        if [counters::FOLD_SQL, counters::VACUUM_SQL, monitor::READ_ONLY_PROBE_SQL, monitor::MIGRATIONS_PROBE_SQL]
+            .contains(&sql.as_str())
+        {
             continue;
         }
         statements.push(Statement { sql });

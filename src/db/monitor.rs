@@ -281,6 +281,11 @@ enum Probe {
     Unreadable(String),
 }
 
+/// The probe's statements: whether the node takes writes, and which migrations it has. Named
+/// so that the benchmark can tell them from a request's in the statement log.
+pub const READ_ONLY_PROBE_SQL: &str = "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'";
+pub const MIGRATIONS_PROBE_SQL: &str = "SELECT version FROM _sqlx_migrations WHERE success";
+
 /// Whether the node takes writes, and the applied migrations, on the monitor's own connection
 /// (made anew after a failure).
 async fn probe(connection: &mut Option<PgConnection>, options: &PgConnectOptions) -> Result<Found, Probe> {
@@ -294,19 +299,13 @@ async fn probe(connection: &mut Option<PgConnection>, options: &PgConnectOptions
     };
     // `transaction_read_only` follows `default_transaction_read_only` (reloaded without a
     // restart) and is on in a standby as well.
-    let read_only = sqlx::query_scalar("SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(failed)?;
-    let applied = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(|e| {
-            if super::is_unreachable(&e) {
-                Probe::Unreachable(e.to_string())
-            } else {
-                Probe::Unreadable(e.to_string())
-            }
-        })?;
+    let read_only = sqlx::query_scalar(READ_ONLY_PROBE_SQL).fetch_one(&mut *conn).await.map_err(failed)?;
+    let applied = sqlx::query_scalar(MIGRATIONS_PROBE_SQL).fetch_all(&mut *conn).await.map_err(|e| {
+        if super::is_unreachable(&e) {
+            Probe::Unreachable(e.to_string())
+        } else {
+            Probe::Unreadable(e.to_string())
+        }
+    })?;
     Ok(Found { read_only, applied })
 }

@@ -4,7 +4,6 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use chrono::{Duration, Utc};
 
 use super::observe::AuthenticatedUser;
 use super::AppState;
@@ -12,9 +11,6 @@ use crate::domain::auth_failure::AuthFailure;
 use crate::domain::principal::Caller;
 use crate::error::ApiError;
 use crate::store::auth::{hash_key, refresh_token, token_by_hash};
-
-/// Upstream rewrites the token's timestamp on every request; we do it at most this often.
-const REFRESH_EVERY: Duration = Duration::seconds(60);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
@@ -30,8 +26,7 @@ impl FromRequestParts<AppState> for Caller {
         if token.expired {
             return Err(ApiError::Unauthenticated(AuthFailure::Expired));
         }
-        let now = Utc::now();
-        if now - token.created > REFRESH_EVERY {
+        if token.refresh_due {
             refresh_token(&mut conn, token.user_id).await;
         }
         let caller = token.caller();

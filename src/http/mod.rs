@@ -167,7 +167,9 @@ impl Settings {
 /// How long a committing request is waited for past its deadline: what PostgreSQL lets its
 /// last statement run (`statement_timeout`, which also ends a one-statement state action stuck
 /// on a lock), and a second for the answer to come back. Beyond it the connection itself is
-/// in doubt (a network that stopped answering), and so is the outcome.
+/// in doubt (a network that stopped answering), and so is the outcome. A `COMMIT` is not
+/// bounded by `statement_timeout` (PostgreSQL runs its deferred work with the timer off), so
+/// for a slow one this wait is the only bound (`tests/api/commit_outcome.rs`).
 fn commit_wait(statement_timeout: Duration) -> Duration {
     statement_timeout + Duration::from_secs(1)
 }

@@ -25,6 +25,10 @@ pub struct TokenRecord {
     /// The token's lifetime has run out, by the database's clock (`now()`): the one clock that
     /// also stamps `created`, so replicas whose clocks drift apart agree.
     pub expired: bool,
+    /// The sliding lifetime is due for a restart ([`refresh_token`]): the timestamp is over a
+    /// minute old, by the same clock. Upstream rewrites it on every request; once a minute
+    /// keeps the write off the read path.
+    pub refresh_due: bool,
     pub reach_offerings: Option<Vec<i64>>,
     pub reach_users: Option<Vec<i64>>,
     pub reach_customer_offerings: Option<Vec<i64>>,
@@ -94,6 +98,7 @@ pub async fn token_by_hash(conn: &mut PgConnection, hash: &[u8; 32]) -> sqlx::Re
         "SELECT t.key_sha256, u.id AS user_id, u.uuid AS user_uuid, u.is_staff, u.is_support, \
                 u.is_active, u.token_lifetime, t.created, \
                 COALESCE(t.created + make_interval(secs => u.token_lifetime) < now(), false) AS expired, \
+                t.created < now() - interval '1 minute' AS refresh_due, \
                 reach.offerings AS reach_offerings, reach.users AS reach_users, \
                 reach.customer_offerings AS reach_customer_offerings, \
                 reach.closed_offerings AS reach_closed_offerings \
@@ -117,7 +122,7 @@ pub async fn token_by_hash(conn: &mut PgConnection, hash: &[u8; 32]) -> sqlx::Re
 pub async fn caller_of_user(conn: &mut PgConnection, user_id: i64) -> sqlx::Result<Option<Caller>> {
     let record: Option<TokenRecord> = sqlx::query_as(concat!(
         "SELECT ''::bytea AS key_sha256, u.id AS user_id, u.uuid AS user_uuid, u.is_staff, u.is_support, \
-                u.is_active, u.token_lifetime, now() AS created, false AS expired, \
+                u.is_active, u.token_lifetime, now() AS created, false AS expired, false AS refresh_due, \
                 reach.offerings AS reach_offerings, reach.users AS reach_users, \
                 reach.customer_offerings AS reach_customer_offerings, \
                 reach.closed_offerings AS reach_closed_offerings \
@@ -132,7 +137,7 @@ pub async fn caller_of_user(conn: &mut PgConnection, user_id: i64) -> sqlx::Resu
 }
 
 /// Restarts the sliding lifetime of a user's token. Upstream rewrites the row on every
-/// request; callers here do it at most once a minute.
+/// request; callers here do it when [`TokenRecord::refresh_due`] says so.
 ///
 /// Bookkeeping: a read never fails because of it. When the write fails (a read-only node, a
 /// broken connection) the request goes on; the token keeps its old timestamp until a later

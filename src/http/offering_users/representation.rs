@@ -20,6 +20,8 @@ pub(super) struct OfferingUserJson<'a> {
     pub fields: FieldSet,
     /// `ENFORCE_USER_CONSENT_FOR_OFFERINGS`: `consent_data` is null when it is off (§4.6).
     pub consent_enforced: bool,
+    /// `DEFAULT_OFFERING_USER_ATTRIBUTES`: the exposure of an offering without its own (§4.3).
+    pub default_exposure: &'a [&'static str],
 }
 
 /// The attribute whose exposure shows or hides a field (docs/spec/offering-users-2026.md
@@ -74,7 +76,8 @@ impl Serialize for OfferingUserJson<'_> {
         let r = self.row;
         let profile = r.profile_or_blank();
         let p = &*profile;
-        let exposed = AttributeSet::from_names(r.exposed_attributes.iter().map(String::as_str));
+        let exposed = AttributeSet::from_names(r.exposed_attributes(self.default_exposure));
+        let posix = r.posix.as_ref().map(|p| &p.0);
         let shown = |f: &Field| self.fields.contains(*f) && gating_attribute(*f).is_none_or(|a| exposed.contains(a));
         let mut map = serializer.serialize_map(None)?;
         for field in Field::ALL.into_iter().filter(shown) {
@@ -141,12 +144,16 @@ impl Serialize for OfferingUserJson<'_> {
                 }
                 Field::OfferingHasActiveTos => map.serialize_entry(name, &r.offering_has_active_tos)?,
                 Field::ConsentData => map.serialize_entry(name, &self.consent_data())?,
-                Field::IsProfileComplete => map.serialize_entry(name, &r.missing_profile_attributes().is_empty())?,
-                Field::MissingProfileAttributes => map.serialize_entry(name, &r.missing_profile_attributes())?,
-                Field::Uidnumber => map.serialize_entry(name, &integer(&r.posix_uidnumber))?,
-                Field::Primarygroup => map.serialize_entry(name, &integer(&r.posix_primarygroup))?,
-                Field::LoginShell => map.serialize_entry(name, &r.posix_login_shell)?,
-                Field::HomeDirectory => map.serialize_entry(name, &r.posix_home_directory)?,
+                Field::IsProfileComplete => {
+                    map.serialize_entry(name, &r.missing_profile_attributes(self.default_exposure).is_empty())?
+                }
+                Field::MissingProfileAttributes => {
+                    map.serialize_entry(name, &r.missing_profile_attributes(self.default_exposure))?
+                }
+                Field::Uidnumber => map.serialize_entry(name, &posix.and_then(|p| integer(&p.uidnumber)))?,
+                Field::Primarygroup => map.serialize_entry(name, &posix.and_then(|p| integer(&p.primarygroup)))?,
+                Field::LoginShell => map.serialize_entry(name, &posix.and_then(|p| p.login_shell.as_deref()))?,
+                Field::HomeDirectory => map.serialize_entry(name, &posix.and_then(|p| p.home_directory.as_deref()))?,
             }
         }
         map.end()
@@ -155,8 +162,14 @@ impl Serialize for OfferingUserJson<'_> {
 
 impl<'a> OfferingUserJson<'a> {
     /// `row` as `fields` select it, under the settings of `state`.
-    pub(super) fn new(row: &'a OfferingUserRow, base: &'a str, fields: FieldSet, state: &AppState) -> Self {
-        OfferingUserJson { row, base, fields, consent_enforced: state.settings.enforce_user_consent }
+    pub(super) fn new(row: &'a OfferingUserRow, base: &'a str, fields: FieldSet, state: &'a AppState) -> Self {
+        OfferingUserJson {
+            row,
+            base,
+            fields,
+            consent_enforced: state.settings.enforce_user_consent,
+            default_exposure: &state.settings.default_user_attributes,
+        }
     }
 
     /// `consent_data` (§4.6): only with the consent setting on, active terms of service on the

@@ -52,15 +52,11 @@ pub struct OfferingUserRow {
     pub consent_uuid: Option<Uuid>,
     pub consent_version: Option<String>,
     pub consent_agreement_date: Option<DateTime<Utc>>,
-    /// The offering's effective exposed attributes (§4.3): its explicit config, else the
-    /// setting's default.
-    pub exposed_attributes: Vec<String>,
-    /// `backend_metadata`'s POSIX projection (§4.1): the integers as JSON number text, the
-    /// strings as they are; `None` when absent or of another JSON type.
-    pub posix_uidnumber: Option<String>,
-    pub posix_primarygroup: Option<String>,
-    pub posix_login_shell: Option<String>,
-    pub posix_home_directory: Option<String>,
+    /// The offering's explicit exposure config (§4.3); `None` for the setting's default, which
+    /// [`exposed_attributes`](Self::exposed_attributes) supplies (so that most rows carry no list).
+    pub explicit_exposure: Option<Vec<String>>,
+    /// `backend_metadata`'s POSIX projection (§4.1); `None` when it holds none of its keys.
+    pub posix: Option<Json<PosixProjection>>,
 }
 
 impl OfferingUserRow {
@@ -80,9 +76,17 @@ impl OfferingUserRow {
     /// function `user_missing_attributes` (migration 0009) once per row: that call cost about
     /// half the throughput of a list page. The function stays the one definition for the gate
     /// and the filter; `tests/api/completeness.rs` holds this copy to it, attribute by attribute.
-    pub fn missing_profile_attributes(&self) -> Vec<&str> {
+    pub fn missing_profile_attributes<'a>(&'a self, default_exposure: &'a [&'static str]) -> Vec<&'a str> {
         let profile = self.profile_or_blank();
-        self.exposed_attributes.iter().map(String::as_str).filter(|a| self.attribute_is_empty(&profile, a)).collect()
+        self.exposed_attributes(default_exposure).filter(|a| self.attribute_is_empty(&profile, a)).collect()
+    }
+
+    /// The offering's effective exposed attributes (§4.3): its explicit config, else
+    /// `default_exposure` (`DEFAULT_OFFERING_USER_ATTRIBUTES`).
+    pub fn exposed_attributes<'a>(&'a self, default_exposure: &'a [&'static str]) -> impl Iterator<Item = &'a str> {
+        let explicit = self.explicit_exposure.as_deref();
+        let default = default_exposure.iter().copied().filter(move |_| explicit.is_none());
+        explicit.into_iter().flatten().map(String::as_str).chain(default)
     }
 
     /// As `user_missing_attributes`: strings empty when `""` (NULL too where nullable), lists
@@ -152,6 +156,16 @@ pub struct UserProfile {
     pub user_active_isds: Value,
 }
 
+/// `backend_metadata`'s POSIX keys (docs/spec/offering-users-2026.md §4.1): the integers as
+/// their JSON number text, the strings as they are; `None` when absent or of another JSON type.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PosixProjection {
+    pub uidnumber: Option<String>,
+    pub primarygroup: Option<String>,
+    pub login_shell: Option<String>,
+    pub home_directory: Option<String>,
+}
+
 /// Where the records of an [`OfferingUserRow`] statement come from, as the alias `ou`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum RowSource {
@@ -208,15 +222,17 @@ pub(super) const ROW_COLUMNS: &str = "ou.id, ou.uuid, u.uuid AS user_uuid, o.uui
     spa.username AS service_provider_account_username, tos.id IS NOT NULL AS offering_has_active_tos, \
     CASE WHEN tos.id IS NOT NULL THEN cons.uuid END AS consent_uuid, cons.version AS consent_version, \
     cons.agreement_date AS consent_agreement_date, \
-    ex.attributes AS exposed_attributes, \
-    CASE WHEN jsonb_typeof(ou.backend_metadata -> 'uidnumber') = 'number' \
-        THEN ou.backend_metadata ->> 'uidnumber' END AS posix_uidnumber, \
-    CASE WHEN jsonb_typeof(ou.backend_metadata -> 'primarygroup') = 'number' \
-        THEN ou.backend_metadata ->> 'primarygroup' END AS posix_primarygroup, \
-    CASE WHEN jsonb_typeof(ou.backend_metadata -> 'loginShell') = 'string' \
-        THEN ou.backend_metadata ->> 'loginShell' END AS posix_login_shell, \
-    CASE WHEN jsonb_typeof(ou.backend_metadata -> 'homeDir') = 'string' \
-        THEN ou.backend_metadata ->> 'homeDir' END AS posix_home_directory";
+    o.exposed_user_attributes AS explicit_exposure, \
+    CASE WHEN ou.backend_metadata ?| '{uidnumber, primarygroup, loginShell, homeDir}'::text[] \
+    THEN json_build_object( \
+        'uidnumber', CASE WHEN jsonb_typeof(ou.backend_metadata -> 'uidnumber') = 'number' \
+            THEN ou.backend_metadata ->> 'uidnumber' END, \
+        'primarygroup', CASE WHEN jsonb_typeof(ou.backend_metadata -> 'primarygroup') = 'number' \
+            THEN ou.backend_metadata ->> 'primarygroup' END, \
+        'login_shell', CASE WHEN jsonb_typeof(ou.backend_metadata -> 'loginShell') = 'string' \
+            THEN ou.backend_metadata ->> 'loginShell' END, \
+        'home_directory', CASE WHEN jsonb_typeof(ou.backend_metadata -> 'homeDir') = 'string' \
+            THEN ou.backend_metadata ->> 'homeDir' END) END AS posix";
 
 /// The joins of [`ROW_COLUMNS`] to the records `ou`: offering, customer, user, the
 /// offering's active terms of service (at most one), the user's consent to the offering,
