@@ -12,6 +12,7 @@
 #       as many as 1.6 s allow: the request timeout is 2 s);
 #   (c) the size of /metrics after 2,000 requests with made-up 2 kB method names;
 #   (d) VmHWM before and after a 32 MiB submit_answers body `[0,0,…]`, and its status;
+#   (g) VmHWM before and after an accepted 8 MiB submit_answers (a 6 MiB file), and its status;
 #   (e) the status of another user's small submit_answers while two clients declare 32 MiB
 #       and send nothing;
 #   (f) http_requests_in_flight 3 s after 30 clients disconnect mid-response.
@@ -172,6 +173,21 @@ after = status_kib("VmHWM")
 figures["d"] = "32 MiB [0,0,...] submit_answers: HTTP %s; VmHWM %.1f MiB -> %.1f MiB (+%.1f MiB)" % (
     status_of(answer), before / 1024, after / 1024, (after - before) / 1024)
 
+# (g) an accepted body: a 6 MiB file answer (8 MiB of JSON), peak measured from a reset
+# high-water mark (writing 5 to clear_refs), so that (d) does not hide it.
+time.sleep(1)
+import base64
+with open("/proc/%d/clear_refs" % pid, "w") as refs:
+    refs.write("5")
+before = status_kib("VmHWM")
+content = base64.b64encode(bytes(range(256)) * (6 * 1024 * 1024 // 256)).decode()
+body = ('[{"question_uuid": "%s", "answer_data": {"name": "big.bin", "content": "%s"}}]' % (QUESTION, content)).encode()
+answer = request("POST", SUBMIT, TOKEN, body)
+after = status_kib("VmHWM")
+figures["g"] = "an accepted %.1f MiB submit_answers (a 6 MiB file): HTTP %s; VmHWM %.1f MiB -> %.1f MiB (+%.1f MiB, %.1fx its bytes)" % (
+    len(body) / 2**20, status_of(answer), before / 1024, after / 1024, (after - before) / 1024,
+    (after - before) * 1024 / len(body))
+
 # (b) one byte per TCP segment of a 256 KiB body, 8,000 bytes, within the request timeout.
 time.sleep(1)
 rss_before = status_kib("VmRSS")
@@ -281,6 +297,6 @@ for t in threads:
 after = len(request("GET", "/metrics", target=admin_port))
 figures["c"] = "/metrics after 2,000 requests with 2 kB method names: %d -> %d bytes" % (before, after)
 
-for key in "abcdef":
+for key in "abcdefg":
     print("(%s) %s" % (key, figures[key]))
 EOF
