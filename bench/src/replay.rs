@@ -459,11 +459,18 @@ mod tests {
     }
 
     #[test]
-    fn the_background_fold_and_vacuum_belong_to_no_request() {
-        let log = "T DEBUG summary=\"SELECT offering_user_counts_fold()\" db.statement=\"\" rows_affected=1\n\
-                   T DEBUG summary=\"VACUUM offering_user_count_deltas\" db.statement=\"\" rows_affected=0\n\
-                   T DEBUG summary=\"COMMIT\" db.statement=\"\" rows_affected=0\n";
-        let statements = parse_log(log);
+    fn the_background_fold_vacuum_and_monitor_probes_belong_to_no_request() {
+        let line = |sql: &str| format!("T DEBUG summary=\"{sql}\" db.statement=\"\" rows_affected=1\n");
+        let log = [
+            counters::FOLD_SQL,
+            counters::VACUUM_SQL,
+            monitor::READ_ONLY_PROBE_SQL,
+            monitor::MIGRATIONS_PROBE_SQL,
+            "COMMIT",
+        ]
+        .map(line)
+        .concat();
+        let statements = parse_log(&log);
         assert_eq!(statements.len(), 1);
         assert!(statements[0].is_commit());
     }

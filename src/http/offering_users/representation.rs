@@ -78,6 +78,9 @@ impl Serialize for OfferingUserJson<'_> {
         let p = &*profile;
         let exposed = AttributeSet::from_names(r.exposed_attributes(self.default_exposure));
         let posix = r.posix.as_ref().map(|p| &p.0);
+        // Both completeness fields read the same list: decided once, when the first is shown.
+        let missing = std::cell::OnceCell::new();
+        let missing = || missing.get_or_init(|| r.missing_profile_attributes(self.default_exposure));
         let shown = |f: &Field| self.fields.contains(*f) && gating_attribute(*f).is_none_or(|a| exposed.contains(a));
         let mut map = serializer.serialize_map(None)?;
         for field in Field::ALL.into_iter().filter(shown) {
@@ -144,12 +147,8 @@ impl Serialize for OfferingUserJson<'_> {
                 }
                 Field::OfferingHasActiveTos => map.serialize_entry(name, &r.offering_has_active_tos)?,
                 Field::ConsentData => map.serialize_entry(name, &self.consent_data())?,
-                Field::IsProfileComplete => {
-                    map.serialize_entry(name, &r.missing_profile_attributes(self.default_exposure).is_empty())?
-                }
-                Field::MissingProfileAttributes => {
-                    map.serialize_entry(name, &r.missing_profile_attributes(self.default_exposure))?
-                }
+                Field::IsProfileComplete => map.serialize_entry(name, &missing().is_empty())?,
+                Field::MissingProfileAttributes => map.serialize_entry(name, missing())?,
                 Field::Uidnumber => map.serialize_entry(name, &posix.and_then(|p| integer(&p.uidnumber)))?,
                 Field::Primarygroup => map.serialize_entry(name, &posix.and_then(|p| integer(&p.primarygroup)))?,
                 Field::LoginShell => map.serialize_entry(name, &posix.and_then(|p| p.login_shell.as_deref()))?,
