@@ -207,8 +207,12 @@ fn infer(sql: &str, n: usize, at: usize, v: &Values) -> Result<Value, String> {
         Value::Const(array(v.states.as_deref().ok_or("no state filter")?))
     } else if ends("and ou.offering_id = any(") {
         Value::Var("reach_customer_offerings")
-    } else if ends("ou.offering_id = any(") || ends("array[ou.offering_id] && (") {
+    } else if ends("ou.offering_id = any(") {
         Value::Var("reach_offerings")
+    } else if ends("array[ou.customer_id] && (") {
+        Value::Var("reach_customers")
+    } else if ends("array[ou.offering_id] && (") {
+        Value::Var("reach_managed_offerings")
     } else if ends("o.uuid = any(") {
         Value::Const(array(&[v.offering_uuid.ok_or("no offering uuid")?]))
     } else if ends("is_restricted =") {

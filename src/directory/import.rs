@@ -163,7 +163,12 @@ async fn lock_offering_users_first(
     let offerings: Vec<PlannedOffering<'_>> = doc
         .offerings
         .iter()
-        .map(|e| PlannedOffering { uuid: e.uuid, name: &e.name, checklist: e.compliance_checklist })
+        .map(|e| PlannedOffering {
+            uuid: e.uuid,
+            name: &e.name,
+            customer: e.customer,
+            checklist: e.compliance_checklist,
+        })
         .collect();
     let users: Vec<PlannedUser<'_>> = doc
         .users

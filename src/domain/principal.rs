@@ -31,6 +31,12 @@ pub struct Reach {
     /// Offerings whose switch `service_provider_can_create_offering_user` is off: not even
     /// his own records there are visible. The two lists above hold switched-on offerings only.
     pub closed_offerings: Vec<i64>,
+    /// Customers he holds a role on: `offerings` is their switched-on offerings and
+    /// `managed_offerings`. The search tests a record's customer against this list, one key of
+    /// its index instead of one per offering (`store::visibility::push_visible_for_search`).
+    pub customers: Vec<i64>,
+    /// Switched-on offerings he holds a role on himself (an offering manager's).
+    pub managed_offerings: Vec<i64>,
 }
 
 impl Caller {

@@ -33,6 +33,8 @@ pub struct TokenRecord {
     pub reach_users: Option<Vec<i64>>,
     pub reach_customer_offerings: Option<Vec<i64>>,
     pub reach_closed_offerings: Option<Vec<i64>>,
+    pub reach_customers: Option<Vec<i64>>,
+    pub reach_managed_offerings: Option<Vec<i64>>,
 }
 
 impl TokenRecord {
@@ -43,6 +45,8 @@ impl TokenRecord {
             users: self.reach_users.unwrap_or_default(),
             customer_offerings: self.reach_customer_offerings.unwrap_or_default(),
             closed_offerings: self.reach_closed_offerings.unwrap_or_default(),
+            customers: self.reach_customers.unwrap_or_default(),
+            managed_offerings: self.reach_managed_offerings.unwrap_or_default(),
         });
         Caller { id: self.user_id, uuid: self.user_uuid, is_staff: self.is_staff, is_support: self.is_support, reach }
     }
@@ -81,7 +85,10 @@ macro_rules! reach_lateral {
             ") AS users, \
                  array(SELECT o.id FROM offerings o WHERE o.users_enabled \
                        AND o.customer_id IN (SELECT id FROM customers_seen)) AS customer_offerings, \
-                 array(SELECT o.id FROM offerings o WHERE NOT o.users_enabled) AS closed_offerings \
+                 array(SELECT o.id FROM offerings o WHERE NOT o.users_enabled) AS closed_offerings, \
+                 array(SELECT customer_id FROM mine WHERE customer_id IS NOT NULL) AS customers, \
+                 array(SELECT o.id FROM offerings o WHERE o.users_enabled \
+                       AND o.id IN (SELECT offering_id FROM mine)) AS managed_offerings \
              WHERE NOT (u.is_staff OR u.is_support)) reach ON true "
         )
     };
@@ -101,7 +108,8 @@ pub async fn token_by_hash(conn: &mut PgConnection, hash: &[u8; 32]) -> sqlx::Re
                 t.created < now() - interval '1 minute' AS refresh_due, \
                 reach.offerings AS reach_offerings, reach.users AS reach_users, \
                 reach.customer_offerings AS reach_customer_offerings, \
-                reach.closed_offerings AS reach_closed_offerings \
+                reach.closed_offerings AS reach_closed_offerings, reach.customers AS reach_customers, \
+                reach.managed_offerings AS reach_managed_offerings \
          FROM api_tokens t JOIN users u ON u.id = t.user_id \
          ",
         reach_lateral!(),
@@ -125,7 +133,8 @@ pub async fn caller_of_user(conn: &mut PgConnection, user_id: i64) -> sqlx::Resu
                 u.is_active, u.token_lifetime, now() AS created, false AS expired, false AS refresh_due, \
                 reach.offerings AS reach_offerings, reach.users AS reach_users, \
                 reach.customer_offerings AS reach_customer_offerings, \
-                reach.closed_offerings AS reach_closed_offerings \
+                reach.closed_offerings AS reach_closed_offerings, reach.customers AS reach_customers, \
+                reach.managed_offerings AS reach_managed_offerings \
          FROM users u ",
         reach_lateral!(),
         " WHERE u.id = $1 AND u.is_active",

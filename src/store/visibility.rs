@@ -36,11 +36,15 @@ pub fn push_visible_over(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller, a
     push_predicate(qb, caller.id, reach, alias, OfferingTest::Any);
 }
 
-/// Like [`push_visible`], for a search (`?query=`): the offerings seen whole are tested as
-/// `ARRAY[ou.offering_id] && $offerings`, the expression the search index of migration 0014
-/// holds, so that the caller's offerings, the states and the search term are intersected in
-/// one scan of that index. (With `offering_id = ANY(…)`, PostgreSQL scans a GIN index once per
-/// element of the array, reading its pending list each time.) Same rows as [`push_visible`].
+/// Like [`push_visible`], for a search (`?query=`): the offerings seen whole are tested in the
+/// two expressions the search index of migration 0017 holds, so that the caller's reach, the
+/// states and the search term are intersected in one scan of that index:
+/// `ARRAY[ou.customer_id] && $customers` (less his customers' switched-off offerings) for the
+/// offerings of his customers, `ARRAY[ou.offering_id] && $managed_offerings` for those he
+/// manages. An owner's fifty offerings are then one key of the index, not fifty. (With
+/// `offering_id = ANY(…)`, PostgreSQL would scan a GIN index once per element of the array,
+/// reading its pending list each time.) Same rows as [`push_visible`]: `Reach::offerings` is
+/// exactly those two sets' switched-on offerings; `tests/api/search.rs` holds the two to it.
 pub fn push_visible_for_search(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller) {
     let Some(reach) = &caller.reach else { return };
     qb.push(" AND ");
@@ -52,7 +56,8 @@ pub fn push_visible_for_search(qb: &mut QueryBuilder<'_, Postgres>, caller: &Cal
 enum OfferingTest {
     /// `ou.offering_id = ANY($offerings)`: the btree indexes on `offering_id`.
     Any,
-    /// `ARRAY[ou.offering_id] && $offerings`: the search index.
+    /// `ARRAY[ou.customer_id] && $customers` or `ARRAY[ou.offering_id] && $managed`: the
+    /// search index.
     Overlap,
 }
 
@@ -78,10 +83,19 @@ fn push_predicate(
     // (a) the offering's switch; (b) a record of an offering whose customer I hold a role on
     // (or that I manage), or of a user I can see on a customer I can see, or my own record.
     match test {
-        OfferingTest::Any => qb.push(format_args!("({alias}.offering_id = ANY(")),
-        OfferingTest::Overlap => qb.push(format_args!("(ARRAY[{alias}.offering_id] && (")),
+        OfferingTest::Any => {
+            qb.push(format_args!("({alias}.offering_id = ANY("));
+            qb.push_bind(reach.offerings.clone());
+        }
+        OfferingTest::Overlap => {
+            qb.push(format_args!("((ARRAY[{alias}.customer_id] && ("));
+            qb.push_bind(reach.customers.clone());
+            qb.push(format_args!(") AND {alias}.offering_id <> ALL("));
+            qb.push_bind(reach.closed_offerings.clone());
+            qb.push(format_args!(")) OR ARRAY[{alias}.offering_id] && ("));
+            qb.push_bind(reach.managed_offerings.clone());
+        }
     };
-    qb.push_bind(reach.offerings.clone());
     qb.push(format_args!(") OR ({alias}.user_id = ANY("));
     qb.push_bind(reach.users.clone());
     qb.push(format_args!(") AND {alias}.offering_id = ANY("));

@@ -323,3 +323,107 @@ async fn the_migration_fills_the_documents_of_rows_written_before_it() {
     assert_eq!(search(&app, "ximena").await, sorted(&[ZETA]));
     assert_eq!(search(&app, "cluster%20b").await, sorted(&[FOREIGN]));
 }
+
+/// Every caller of `world()`, by username (the token is `<username>-token`).
+const CALLERS: [&str; 12] = [
+    "staff",
+    "support",
+    "owner",
+    "service_manager",
+    "customer_support",
+    "admin",
+    "manager",
+    "member",
+    "offering_manager",
+    "user",
+    "outsider",
+    "other_owner",
+];
+
+/// The search tests a record's offering through the caller's customers and managed offerings
+/// (the search index's keys), the list through his offerings: for every role, on open, foreign
+/// and switched-off offerings, a term every record holds finds exactly the records he lists.
+#[tokio::test]
+async fn the_search_sees_exactly_the_records_the_list_shows() {
+    use ids::*;
+    let records = [
+        ("00000000000000000000000000005e01", USER, OFFERING),
+        ("00000000000000000000000000005e02", MEMBER, OFFERING),
+        ("00000000000000000000000000005e03", OWNER, OFFERING),
+        ("00000000000000000000000000005e04", OUTSIDER, FOREIGN_OFFERING),
+        ("00000000000000000000000000005e05", MEMBER, FOREIGN_OFFERING),
+        ("00000000000000000000000000005e06", USER, CLOSED_OFFERING),
+        ("00000000000000000000000000005e07", OFFERING_MANAGER, FOREIGN_OFFERING),
+        ("00000000000000000000000000005e08", OTHER_OWNER, OFFERING),
+        ("00000000000000000000000000005e09", ADMIN, CLOSED_OFFERING),
+    ];
+    let entries = records
+        .iter()
+        .enumerate()
+        .map(|(i, (uuid, user, offering))| offering_user(uuid, user, offering, Some(&format!("acct-{i}")), "OK"))
+        .collect();
+    let app = TestApp::with(&world_with(entries)).await;
+    for who in CALLERS {
+        let listed = app.get(&format!("{LIST}?page_size=300"), &token(who)).await;
+        assert_eq!(listed.status, StatusCode::OK, "{who}");
+        let mut listed = listed.uuids();
+        listed.sort();
+        assert_eq!(found(&app, who, "query=acct").await, listed, "{who}");
+    }
+    // Not vacuous: an owner sees his open offering's records and not his switched-off one's; an
+    // offering manager those of the offering he manages and his own.
+    let offering_records = [records[0].0, records[1].0, records[2].0, records[7].0];
+    assert_eq!(found(&app, "owner", "query=acct").await, sorted(&offering_records));
+    let managed = [records[0].0, records[1].0, records[2].0, records[6].0, records[7].0];
+    assert_eq!(found(&app, "offering_manager", "query=acct").await, sorted(&managed));
+    assert_eq!(found(&app, "staff", "query=acct").await.len(), records.len());
+}
+
+/// An offering moved to another customer is searched by the new customer's owner at once, and
+/// no longer by the old one's: by the import and directly in the database.
+#[tokio::test]
+async fn an_offering_moved_to_another_customer_is_searched_by_its_new_owner() {
+    let mut doc = search_world();
+    let app = TestApp::with(&doc).await;
+    let cluster_a = sorted(&[ZETA, YOTTA, FOUR, FIVE, SIX]);
+    assert_eq!(found(&app, "owner", "query=acct").await, cluster_a);
+    doc["offerings"][0]["customer"] = json!(ids::OTHER_PROVIDER);
+    app.import(&doc).await;
+    assert!(found(&app, "owner", "query=acct").await.is_empty());
+    let mut both = cluster_a.clone();
+    both.push(FOREIGN.to_owned());
+    both.sort();
+    assert_eq!(found(&app, "other_owner", "query=acct").await, both);
+    // Directly: Cluster B moves to the first provider.
+    execute(
+        &app,
+        "UPDATE offerings SET customer_id = (SELECT id FROM customers WHERE uuid = '00000000000000000000000000000c01') \
+         WHERE uuid = '00000000000000000000000000000e02'",
+    )
+    .await;
+    assert_eq!(found(&app, "owner", "query=acct").await, sorted(&[FOREIGN]));
+    assert_eq!(found(&app, "other_owner", "query=acct").await, cluster_a);
+}
+
+#[tokio::test]
+async fn the_migration_fills_the_customers_of_rows_written_before_it() {
+    let app = TestApp::with(&search_world()).await;
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    // Rows as the previous release left them: no customer.
+    for sql in [
+        "ALTER TABLE offering_users DISABLE TRIGGER offering_users_search_text_on_update",
+        "UPDATE offering_users SET customer_id = NULL",
+        "ALTER TABLE offering_users ENABLE TRIGGER offering_users_search_text_on_update",
+    ] {
+        sqlx::query(sql).execute(&mut *conn).await.unwrap();
+    }
+    assert!(found(&app, "owner", "query=acct").await.is_empty());
+    let migration = waldur_offering_users::MIGRATOR.iter().find(|m| m.version == 16).expect("migration 0016");
+    sqlx::raw_sql(&migration.sql).execute(&mut *conn).await.unwrap();
+    let empty: i64 = sqlx::query_scalar("SELECT count(*) FROM offering_users WHERE customer_id IS NULL")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(empty, 0);
+    assert_eq!(found(&app, "owner", "query=acct").await, sorted(&[ZETA, YOTTA, FOUR, FIVE, SIX]));
+}

@@ -14,8 +14,10 @@
 //!
 //! The rows are those the import changes (docs/spec/decisions.md item 32): offering users
 //! whose offering, user or provider account changes, and with `overwrite` those whose fields that the API changes
-//! differ; those whose consent flag a changed consent rewrites (migration 0005's trigger); and
-//! those that get a new checklist completion because their offering's checklist changes.
+//! differ; those whose consent flag a changed consent rewrites (migration 0005's trigger);
+//! those that get a new checklist completion because their offering's checklist changes; and
+//! those whose search document or customer a renamed user or offering, or an offering moved to
+//! another customer, rewrites (the triggers of migrations 0011 and 0016).
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -45,11 +47,14 @@ pub struct PlannedConsent<'a> {
     pub revocation_date: Option<DateTime<Utc>>,
 }
 
-/// An offering of the document with its name and the uuid of its compliance checklist.
+/// An offering of the document with its name, its customer and the uuid of its compliance
+/// checklist: a new name or customer rewrites its offering users (their search document and
+/// customer, migrations 0011 and 0016).
 #[derive(Debug, Clone, Copy)]
 pub struct PlannedOffering<'a> {
     pub uuid: Uuid,
     pub name: &'a str,
+    pub customer: Uuid,
     pub checklist: Option<Uuid>,
 }
 
@@ -101,13 +106,16 @@ pub async fn lock_offering_users_to_write(
                 OR (c.agreed IS NOT NULL AND s.agreement_date <> c.agreed) \
              UNION \
              SELECT ou.id \
-             FROM unnest($16::uuid[], $17::uuid[], $20::text[]) AS f(uuid, checklist_uuid, name) \
+             FROM unnest($16::uuid[], $17::uuid[], $20::text[], $25::uuid[]) AS f(uuid, checklist_uuid, name, \
+                                                                                 customer_uuid) \
              JOIN offerings o ON o.uuid = f.uuid \
              LEFT JOIN checklists k ON k.uuid = f.checklist_uuid \
+             LEFT JOIN customers c ON c.uuid = f.customer_uuid \
              JOIN offering_users ou ON ou.offering_id = o.id \
              WHERE o.compliance_checklist_id IS DISTINCT FROM k.id \
                 OR (f.checklist_uuid IS NOT NULL AND k.id IS NULL) \
                 OR o.name <> f.name \
+                OR o.customer_id IS DISTINCT FROM c.id \
              UNION \
              SELECT ou.id \
              FROM unnest($21::uuid[], $22::text[], $23::text[], $24::text[]) \
@@ -141,6 +149,7 @@ pub async fn lock_offering_users_to_write(
     .bind(users.iter().map(|e| e.username).collect::<Vec<_>>())
     .bind(users.iter().map(|e| e.first_name).collect::<Vec<_>>())
     .bind(users.iter().map(|e| e.last_name).collect::<Vec<_>>())
+    .bind(offerings.iter().map(|e| e.customer).collect::<Vec<_>>())
     .execute(conn)
     .await?
     .rows_affected();

@@ -5,11 +5,11 @@
 //! (Django's `icontains`).
 //!
 //! Those texts are kept, lower-cased and joined by [`FIELD_SEPARATOR`], in the row's
-//! `search_text` (migration 0011, kept right by triggers), and the GIN index of migration 0014
-//! holds its trigrams beside `ARRAY[offering_id]` and `state`: the caller's offerings (the
-//! visibility predicate in its search form, `store::visibility::push_visible_for_search`), the
-//! states asked for and the term are intersected inside the index, and only the rows that
-//! match are read. A term that contains the separator itself could match across two fields of the
+//! `search_text` (migration 0011, kept right by triggers), and the GIN index of migration 0017
+//! holds its trigrams beside `ARRAY[customer_id]`, `ARRAY[offering_id]` and `state`: the
+//! caller's customers and managed offerings (the visibility predicate in its search form,
+//! `store::visibility::push_visible_for_search`), the states asked for and the term are
+//! intersected inside the index, and only the rows that match are read. A term that contains the separator itself could match across two fields of the
 //! document; it is tested field by field instead (slow, and no client sends it).
 
 use sqlx::{Postgres, QueryBuilder};
