@@ -244,8 +244,11 @@ fn infer(sql: &str, n: usize, at: usize, v: &Values) -> Result<Value, String> {
         Value::Const("true".into())
     } else if ends("comment = coalesce(") || ends("comment_url = coalesce(") {
         Value::Null
-    } else if ends("set username =") {
+    } else if ends("set username =") || ends("||") {
+        // The new username, and the home directory derived from it (`… || $n::text`).
         Value::Const(v.new_username.clone().ok_or("no username")?)
+    } else if ends("->> 'homedir_prefix',") {
+        Value::Const(waldur_offering_users::domain::posix::DEFAULT_HOMEDIR_PREFIX.to_owned())
     } else {
         let tail: String = before.chars().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
         return Err(format!("unknown context for ${n}: \"…{tail}\""));
