@@ -298,28 +298,37 @@ async fn the_uid_and_gid_are_searched_as_backend_metadata_changes() {
     assert_eq!(search(&app, "200042").await, sorted(&[YOTTA]));
 }
 
-#[tokio::test]
-async fn the_migration_fills_the_documents_of_rows_written_before_it() {
-    let app = TestApp::with(&search_world()).await;
+/// Empties `column` of every offering user, as the previous release left the rows (the
+/// update trigger off, so nothing recomputes it), then applies migration `version` as the
+/// runner does (one simple query, outside a transaction; it may run again over a database it
+/// has already migrated) and checks that no row is left empty.
+async fn empty_then_migrate(app: &TestApp, column: &str, version: i64) {
     let mut conn = app.db.pool.acquire().await.unwrap();
-    // Rows as the previous release left them: no document.
     for sql in [
-        "ALTER TABLE offering_users DISABLE TRIGGER offering_users_search_text_on_update",
-        "UPDATE offering_users SET search_text = NULL",
-        "ALTER TABLE offering_users ENABLE TRIGGER offering_users_search_text_on_update",
+        "ALTER TABLE offering_users DISABLE TRIGGER offering_users_search_text_on_update".to_owned(),
+        format!("UPDATE offering_users SET {column} = NULL"),
+        "ALTER TABLE offering_users ENABLE TRIGGER offering_users_search_text_on_update".to_owned(),
     ] {
-        sqlx::query(sql).execute(&mut *conn).await.unwrap();
+        sqlx::query(&sql).execute(&mut *conn).await.unwrap();
     }
-    assert!(search(&app, "ximena").await.is_empty());
-    // The migration as the runner applies it (one simple query, outside a transaction); it
-    // may run again over a database it has already migrated.
-    let migration = waldur_offering_users::MIGRATOR.iter().find(|m| m.version == 11).expect("migration 0011");
-    sqlx::raw_sql(&migration.sql).execute(&mut *conn).await.unwrap();
-    let empty: i64 = sqlx::query_scalar("SELECT count(*) FROM offering_users WHERE search_text IS NULL")
+    let emptied: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM offering_users WHERE {column} IS NULL"))
         .fetch_one(&mut *conn)
         .await
         .unwrap();
-    assert_eq!(empty, 0);
+    assert!(emptied > 0, "{column}");
+    let migration = waldur_offering_users::MIGRATOR.iter().find(|m| m.version == version).expect("the migration");
+    sqlx::raw_sql(&migration.sql).execute(&mut *conn).await.unwrap();
+    let empty: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM offering_users WHERE {column} IS NULL"))
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(empty, 0, "{column} after migration {version}");
+}
+
+#[tokio::test]
+async fn the_migration_fills_the_documents_of_rows_written_before_it() {
+    let app = TestApp::with(&search_world()).await;
+    empty_then_migrate(&app, "search_text", 11).await;
     assert_eq!(search(&app, "ximena").await, sorted(&[ZETA]));
     assert_eq!(search(&app, "cluster%20b").await, sorted(&[FOREIGN]));
 }
@@ -408,22 +417,6 @@ async fn an_offering_moved_to_another_customer_is_searched_by_its_new_owner() {
 #[tokio::test]
 async fn the_migration_fills_the_customers_of_rows_written_before_it() {
     let app = TestApp::with(&search_world()).await;
-    let mut conn = app.db.pool.acquire().await.unwrap();
-    // Rows as the previous release left them: no customer.
-    for sql in [
-        "ALTER TABLE offering_users DISABLE TRIGGER offering_users_search_text_on_update",
-        "UPDATE offering_users SET customer_id = NULL",
-        "ALTER TABLE offering_users ENABLE TRIGGER offering_users_search_text_on_update",
-    ] {
-        sqlx::query(sql).execute(&mut *conn).await.unwrap();
-    }
-    assert!(found(&app, "owner", "query=acct").await.is_empty());
-    let migration = waldur_offering_users::MIGRATOR.iter().find(|m| m.version == 16).expect("migration 0016");
-    sqlx::raw_sql(&migration.sql).execute(&mut *conn).await.unwrap();
-    let empty: i64 = sqlx::query_scalar("SELECT count(*) FROM offering_users WHERE customer_id IS NULL")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
-    assert_eq!(empty, 0);
+    empty_then_migrate(&app, "customer_id", 16).await;
     assert_eq!(found(&app, "owner", "query=acct").await, sorted(&[ZETA, YOTTA, FOUR, FIVE, SIX]));
 }
