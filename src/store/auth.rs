@@ -52,6 +52,15 @@ impl TokenRecord {
     }
 }
 
+/// The `reach_*` columns of [`TokenRecord`], read from [`reach_lateral`]'s `reach`.
+macro_rules! reach_columns {
+    () => {
+        "reach.offerings AS reach_offerings, reach.users AS reach_users, \
+         reach.customer_offerings AS reach_customer_offerings, reach.closed_offerings AS reach_closed_offerings, \
+         reach.customers AS reach_customers, reach.managed_offerings AS reach_managed_offerings"
+    };
+}
+
 /// The caller's reach as a `LEFT JOIN LATERAL … reach` over the user `u`: the one
 /// statement text that both token authentication and a hook owner's check (`caller_of_user`)
 /// use, so a hook sees what its owner would see with his token.
@@ -105,13 +114,9 @@ pub async fn token_by_hash(conn: &mut PgConnection, hash: &[u8; 32]) -> sqlx::Re
         "SELECT t.key_sha256, u.id AS user_id, u.uuid AS user_uuid, u.is_staff, u.is_support, \
                 u.is_active, u.token_lifetime, t.created, \
                 COALESCE(t.created + make_interval(secs => u.token_lifetime) < now(), false) AS expired, \
-                t.created < now() - interval '1 minute' AS refresh_due, \
-                reach.offerings AS reach_offerings, reach.users AS reach_users, \
-                reach.customer_offerings AS reach_customer_offerings, \
-                reach.closed_offerings AS reach_closed_offerings, reach.customers AS reach_customers, \
-                reach.managed_offerings AS reach_managed_offerings \
-         FROM api_tokens t JOIN users u ON u.id = t.user_id \
-         ",
+                t.created < now() - interval '1 minute' AS refresh_due, ",
+        reach_columns!(),
+        " FROM api_tokens t JOIN users u ON u.id = t.user_id ",
         reach_lateral!(),
         " \
          WHERE t.key_sha256 = $1",
@@ -130,12 +135,9 @@ pub async fn token_by_hash(conn: &mut PgConnection, hash: &[u8; 32]) -> sqlx::Re
 pub async fn caller_of_user(conn: &mut PgConnection, user_id: i64) -> sqlx::Result<Option<Caller>> {
     let record: Option<TokenRecord> = sqlx::query_as(concat!(
         "SELECT ''::bytea AS key_sha256, u.id AS user_id, u.uuid AS user_uuid, u.is_staff, u.is_support, \
-                u.is_active, u.token_lifetime, now() AS created, false AS expired, false AS refresh_due, \
-                reach.offerings AS reach_offerings, reach.users AS reach_users, \
-                reach.customer_offerings AS reach_customer_offerings, \
-                reach.closed_offerings AS reach_closed_offerings, reach.customers AS reach_customers, \
-                reach.managed_offerings AS reach_managed_offerings \
-         FROM users u ",
+                u.is_active, u.token_lifetime, now() AS created, false AS expired, false AS refresh_due, ",
+        reach_columns!(),
+        " FROM users u ",
         reach_lateral!(),
         " WHERE u.id = $1 AND u.is_active",
     ))

@@ -49,6 +49,14 @@ async fn slow_commits(app: &TestApp, sleep: Duration) {
     sqlx::query(&trigger).execute(&app.db.pool).await.unwrap();
 }
 
+/// The answer to a write whose COMMIT the server could not see end: 500, saying so, and with
+/// no `Retry-After` (a blind retry could apply the write twice).
+fn assert_outcome_unknown(reply: &RawReply) {
+    assert_eq!(reply.status, 500, "{}", reply.body);
+    assert_eq!(reply.json(), json!({ "detail": OUTCOME_UNKNOWN }));
+    assert_eq!(reply.header("retry-after"), None, "a 500 of unknown outcome does not invite a blind retry");
+}
+
 /// Sends the username PATCH that sleeps at `COMMIT` on a connection of its own; the answer
 /// and how long it took from the request's start.
 fn patch_to_slow(served: &Served) -> tokio::task::JoinHandle<(RawReply, Duration)> {
@@ -137,9 +145,7 @@ async fn a_connection_cut_during_commit_is_500_outcome_unknown_though_the_write_
     let pid = session_asleep_in_commit(&app).await;
     proxy.cut();
     let (reply, _) = patch.await.unwrap();
-    assert_eq!(reply.status, 500, "{}", reply.body);
-    assert_eq!(reply.json(), json!({ "detail": OUTCOME_UNKNOWN }));
-    assert_eq!(reply.header("retry-after"), None, "a 500 of unknown outcome does not invite a blind retry");
+    assert_outcome_unknown(&reply);
     // Answered while the outcome did not exist yet.
     assert!(still_committing(&app, pid).await, "the COMMIT ended before the answer came");
 
@@ -179,9 +185,7 @@ async fn a_connection_frozen_during_commit_is_500_outcome_unknown_within_the_com
     // Every connection stays open and silent, the monitor's and new ones too.
     proxy.freeze();
     let (reply, took) = patch.await.unwrap();
-    assert_eq!(reply.status, 500, "{}", reply.body);
-    assert_eq!(reply.json(), json!({ "detail": OUTCOME_UNKNOWN }));
-    assert_eq!(reply.header("retry-after"), None);
+    assert_outcome_unknown(&reply);
     assert!(took < bound, "answered after {took:?}; the request timeout and the commit wait allow {bound:?}");
     eprintln!("frozen COMMIT answered 500 after {took:?} (bound {bound:?})");
     assert!(still_committing(&app, pid).await, "the COMMIT ended before the answer came");
