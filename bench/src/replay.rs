@@ -15,8 +15,9 @@ use std::path::Path;
 use std::process::Command;
 
 use uuid::Uuid;
-use waldur_offering_users::db::monitor;
+use waldur_offering_users::db::{monitor, API_SESSION_SETTINGS};
 use waldur_offering_users::store::counters;
+use waldur_offering_users::store::search_keys::{keys_of, STRIDE};
 
 /// One captured statement.
 #[derive(Debug, Clone)]
@@ -209,7 +210,12 @@ fn infer(sql: &str, n: usize, at: usize, v: &Values) -> Result<Value, String> {
         Value::Var("reach_customer_offerings")
     } else if ends("ou.offering_id = any(") {
         Value::Var("reach_offerings")
+    } else if ends(&format!("{} && (", keys_of("ou", "customer_id")).to_ascii_lowercase()) {
+        Value::Var(CUSTOMER_KEYS)
+    } else if ends(&format!("{} && (", keys_of("ou", "offering_id")).to_ascii_lowercase()) {
+        Value::Var(MANAGED_KEYS)
     } else if ends("array[ou.customer_id] && (") {
+        // The search of releases before migration 0019 (0017's index), to compare against them.
         Value::Var("reach_customers")
     } else if ends("array[ou.offering_id] && (") {
         Value::Var("reach_managed_offerings")
@@ -254,6 +260,35 @@ fn infer(sql: &str, n: usize, at: usize, v: &Values) -> Result<Value, String> {
         return Err(format!("unknown context for ${n}: \"…{tail}\""));
     };
     Ok(value)
+}
+
+/// The variables holding the search index's keys (`store::search_keys`) of the caller's
+/// customers and managed offerings in the scenario's states.
+const CUSTOMER_KEYS: &str = "search_keys_customers";
+const MANAGED_KEYS: &str = "search_keys_managed_offerings";
+
+/// Whether a request's statements search (test the search index's keys).
+fn searches(statements: &[Statement]) -> bool {
+    statements.iter().any(|s| s.sql.contains(&keys_of("ou", "customer_id")))
+}
+
+/// A statement that computes [`CUSTOMER_KEYS`] and [`MANAGED_KEYS`] from the reach the token
+/// statement left in variables (`variable` writes a reference to one, in the syntax of psql
+/// or pgbench), as the server computes them in Rust; the scripts keep them with `\gset`, so
+/// the search statement gets them as parameters, like the server's.
+fn search_keys_lookup(v: &Values, variable: impl Fn(&str) -> String) -> String {
+    let offsets = match v.states.as_deref() {
+        Some(states) if !states.is_empty() => array(states),
+        _ => "{0}".to_owned(),
+    };
+    let keys = |reach: &str, name: &str| {
+        format!(
+            "(SELECT coalesce(array_agg(id * {STRIDE} + s), '{{}}') FROM unnest({}::bigint[]) id, \
+             unnest('{offsets}'::bigint[]) s) AS {name}",
+            variable(reach)
+        )
+    };
+    format!("SELECT {}, {}", keys("reach_customers", CUSTOMER_KEYS), keys("reach_managed_offerings", MANAGED_KEYS))
 }
 
 /// Every state's label in stored order, as an SQL array literal.
@@ -334,6 +369,9 @@ pub(crate) fn pgbench_script(
             let sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
             if is_token_lookup(statement) {
                 let _ = writeln!(text, "{sql} \\gset");
+                if searches(statements) {
+                    let _ = writeln!(text, "{} \\gset", search_keys_lookup(values, |var| format!(":{var}")));
+                }
             } else {
                 let _ = writeln!(text, "{sql};");
             }
@@ -345,6 +383,15 @@ pub(crate) fn pgbench_script(
         }
     }
     Ok(PgbenchScript { text, defines })
+}
+
+/// The server's session settings (generic plans, no parallel workers) in `PGOPTIONS` form, for
+/// pgbench and psql. Without them, PostgreSQL re-plans at every execution a statement whose
+/// generic plan it costs higher than a custom one, which the server never does: the replay and
+/// the plans explained would be another statement's.
+fn server_session_options() -> String {
+    let settings: Vec<String> = API_SESSION_SETTINGS.iter().map(|(k, v)| format!("-c {k}={v}")).collect();
+    settings.join(" ")
 }
 
 /// Runs pgbench; returns script executions per second.
@@ -364,6 +411,7 @@ pub(crate) fn run_pgbench(
     for (k, v) in &script.defines {
         cmd.arg("-D").arg(format!("{k}={v}"));
     }
+    cmd.env("PGOPTIONS", server_session_options());
     cmd.arg(conninfo);
     let out = cmd.output().map_err(|e| format!("cannot run pgbench: {e} (install PostgreSQL's client tools)"))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -384,8 +432,8 @@ pub(crate) fn run_pgbench(
     Ok(tps.unwrap_or(0.0))
 }
 
-/// A psql script that prepares `statement`, runs it five times (so the plan cache decides
-/// between custom and generic plans as it does for the server), then explains the sixth run.
+/// A psql script that prepares `statement`, runs it five times (as the server's connections
+/// do, warm), then explains the sixth run; `run_psql` plans it as the server does.
 pub(crate) fn explain_script(
     label: &str,
     token: &Statement,
@@ -398,6 +446,9 @@ pub(crate) fn explain_script(
     let (sql, args) = prepared(token, values)?;
     let _ = writeln!(text, "PREPARE t AS {sql};");
     let _ = writeln!(text, "EXECUTE t{args} \\gset");
+    if searches(std::slice::from_ref(statement)) {
+        let _ = writeln!(text, "{} \\gset", search_keys_lookup(values, |var| format!(":'{var}'")));
+    }
     let _ = writeln!(text, "DEALLOCATE t;");
     let (sql, args) = prepared(statement, values)?;
     let _ = writeln!(text, "PREPARE q AS {sql};");
@@ -432,11 +483,12 @@ fn prepared(statement: &Statement, values: &Values) -> Result<(String, String), 
     Ok((sql, args))
 }
 
-/// Runs a psql script; returns its output.
+/// Runs a psql script in a session planned as the server's are; returns its output.
 pub(crate) fn run_psql(conninfo: &str, script: &str) -> Result<String, String> {
     use std::io::Write;
     let mut child = Command::new("psql")
         .args(["-X", "-q", "--no-align", "--tuples-only", "-v", "ON_ERROR_STOP=1", conninfo])
+        .env("PGOPTIONS", server_session_options())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -491,6 +543,32 @@ mod tests {
         let script = pgbench_script(&[(vec![s], v)], None).expect("script");
         assert_eq!(script.defines.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>(), ["7", "%smi%", "10", "0"]);
         assert!(script.text.contains("r.user_id = :r0s0p1"));
+    }
+
+    /// The search's key arrays come from the reach the token statement kept, computed after it
+    /// for the scenario's states, and reach the search as parameters (variables), as the
+    /// server binds them.
+    #[test]
+    fn a_search_gets_the_keys_of_the_reach_in_its_states() {
+        let v = Values { caller_id: 7, states: Some(vec![5, 1]), ..Default::default() };
+        let token = Statement { sql: "SELECT 1 FROM api_tokens t WHERE t.key_sha256 = $1".into() };
+        let search = Statement {
+            sql: format!(
+                "SELECT 1 FROM offering_users ou WHERE ({} && ($1) OR {} && ($2))",
+                keys_of("ou", "customer_id"),
+                keys_of("ou", "offering_id")
+            ),
+        };
+        let script = pgbench_script(&[(vec![token, search], v)], None).expect("script");
+        let lines: Vec<&str> = script.text.lines().collect();
+        assert!(lines[0].ends_with("\\gset") && lines[1].ends_with("\\gset"), "{lines:?}");
+        assert!(lines[1]
+            .contains("unnest(:reach_customers::bigint[]) id, unnest('{5,1}'::bigint[]) s) AS search_keys_customers"));
+        assert!(lines[1].contains("unnest(:reach_managed_offerings::bigint[])"));
+        assert!(
+            lines[2].contains("&& (:search_keys_customers) OR")
+                && lines[2].contains("&& (:search_keys_managed_offerings))")
+        );
     }
 
     #[test]

@@ -108,9 +108,14 @@ pub struct SessionLimits {
 /// Session settings of every pooled connection of the API. The API's statements are prepared
 /// once per connection and run thousands of times: a generic plan, made once, beats re-planning
 /// joins on every execution (re-planning cost several milliseconds, more than the execution),
-/// and an OLTP request never gains from starting parallel workers.
+/// and an OLTP request never gains from starting parallel workers. The benchmark's pgbench
+/// replay runs with them too, to plan the statements as the server does.
+pub const API_SESSION_SETTINGS: [(&str, &str); 2] =
+    [("plan_cache_mode", "force_generic_plan"), ("max_parallel_workers_per_gather", "0")];
+
+/// [`API_SESSION_SETTINGS`] on `options`.
 pub fn tune_for_api(options: PgConnectOptions) -> PgConnectOptions {
-    options.options([("plan_cache_mode", "force_generic_plan"), ("max_parallel_workers_per_gather", "0")])
+    options.options(API_SESSION_SETTINGS)
 }
 
 /// [`tune_for_api`] plus the session's time limits.

@@ -11,6 +11,7 @@ pub mod directory_reads;
 pub mod events;
 pub mod fragments;
 pub mod offering_users;
+pub mod search_keys;
 pub mod visibility;
 pub mod web_hook_deliveries;
 pub mod web_hooks;

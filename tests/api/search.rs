@@ -349,9 +349,11 @@ const CALLERS: [&str; 12] = [
     "other_owner",
 ];
 
-/// The search tests a record's offering through the caller's customers and managed offerings
-/// (the search index's keys), the list through his offerings: for every role, on open, foreign
-/// and switched-off offerings, a term every record holds finds exactly the records he lists.
+/// The search tests a record's offering and state through the keys of the search index (the
+/// caller's customers and managed offerings in the states asked for), the list through his
+/// offerings and a state filter: for every role, on open, foreign and switched-off offerings,
+/// in any state, one state or several (one repeated), a term every record holds finds exactly
+/// the records he lists.
 #[tokio::test]
 async fn the_search_sees_exactly_the_records_the_list_shows() {
     use ids::*;
@@ -366,25 +368,36 @@ async fn the_search_sees_exactly_the_records_the_list_shows() {
         ("00000000000000000000000000005e08", OTHER_OWNER, OFFERING),
         ("00000000000000000000000000005e09", ADMIN, CLOSED_OFFERING),
     ];
+    let states = ["OK", "Requested", "Creating"];
     let entries = records
         .iter()
         .enumerate()
-        .map(|(i, (uuid, user, offering))| offering_user(uuid, user, offering, Some(&format!("acct-{i}")), "OK"))
+        .map(|(i, (uuid, user, offering))| {
+            offering_user(uuid, user, offering, Some(&format!("acct-{i}")), states[i % states.len()])
+        })
         .collect();
     let app = TestApp::with(&world_with(entries)).await;
     for who in CALLERS {
-        let listed = app.get(&format!("{LIST}?page_size=300"), &token(who)).await;
-        assert_eq!(listed.status, StatusCode::OK, "{who}");
-        let mut listed = listed.uuids();
-        listed.sort();
-        assert_eq!(found(&app, who, "query=acct").await, listed, "{who}");
+        for filter in ["", "&state=OK", "&state=Creating&state=Requested&state=Creating"] {
+            let listed = app.get(&format!("{LIST}?page_size=300{filter}"), &token(who)).await;
+            assert_eq!(listed.status, StatusCode::OK, "{who}{filter}");
+            let mut listed = listed.uuids();
+            listed.sort();
+            assert_eq!(found(&app, who, &format!("query=acct{filter}")).await, listed, "{who}{filter}");
+        }
     }
     // Not vacuous: an owner sees his open offering's records and not his switched-off one's; an
-    // offering manager those of the offering he manages and his own.
+    // offering manager those of the offering he manages and his own; each in the state asked.
     let offering_records = [records[0].0, records[1].0, records[2].0, records[7].0];
     assert_eq!(found(&app, "owner", "query=acct").await, sorted(&offering_records));
+    assert_eq!(found(&app, "owner", "query=acct&state=OK").await, sorted(&[records[0].0]));
     let managed = [records[0].0, records[1].0, records[2].0, records[6].0, records[7].0];
     assert_eq!(found(&app, "offering_manager", "query=acct").await, sorted(&managed));
+    let managed_in_progress = [records[1].0, records[2].0, records[7].0];
+    assert_eq!(
+        found(&app, "offering_manager", "query=acct&state=Requested&state=Creating").await,
+        sorted(&managed_in_progress)
+    );
     assert_eq!(found(&app, "staff", "query=acct").await.len(), records.len());
 }
 
