@@ -17,7 +17,6 @@ use std::process::Command;
 use uuid::Uuid;
 use waldur_offering_users::db::{monitor, API_SESSION_SETTINGS};
 use waldur_offering_users::store::counters;
-use waldur_offering_users::store::search_keys::{keys_of, STRIDE};
 
 /// One captured statement.
 #[derive(Debug, Clone)]
@@ -210,12 +209,7 @@ fn infer(sql: &str, n: usize, at: usize, v: &Values) -> Result<Value, String> {
         Value::Var("reach_customer_offerings")
     } else if ends("ou.offering_id = any(") {
         Value::Var("reach_offerings")
-    } else if ends(&format!("{} && (", keys_of("ou", "customer_id")).to_ascii_lowercase()) {
-        Value::Var(CUSTOMER_KEYS)
-    } else if ends(&format!("{} && (", keys_of("ou", "offering_id")).to_ascii_lowercase()) {
-        Value::Var(MANAGED_KEYS)
     } else if ends("array[ou.customer_id] && (") {
-        // The search of releases before migration 0019 (0017's index), to compare against them.
         Value::Var("reach_customers")
     } else if ends("array[ou.offering_id] && (") {
         Value::Var("reach_managed_offerings")
@@ -260,35 +254,6 @@ fn infer(sql: &str, n: usize, at: usize, v: &Values) -> Result<Value, String> {
         return Err(format!("unknown context for ${n}: \"…{tail}\""));
     };
     Ok(value)
-}
-
-/// The variables holding the search index's keys (`store::search_keys`) of the caller's
-/// customers and managed offerings in the scenario's states.
-const CUSTOMER_KEYS: &str = "search_keys_customers";
-const MANAGED_KEYS: &str = "search_keys_managed_offerings";
-
-/// Whether a request's statements search (test the search index's keys).
-fn searches(statements: &[Statement]) -> bool {
-    statements.iter().any(|s| s.sql.contains(&keys_of("ou", "customer_id")))
-}
-
-/// A statement that computes [`CUSTOMER_KEYS`] and [`MANAGED_KEYS`] from the reach the token
-/// statement left in variables (`variable` writes a reference to one, in the syntax of psql
-/// or pgbench), as the server computes them in Rust; the scripts keep them with `\gset`, so
-/// the search statement gets them as parameters, like the server's.
-fn search_keys_lookup(v: &Values, variable: impl Fn(&str) -> String) -> String {
-    let offsets = match v.states.as_deref() {
-        Some(states) if !states.is_empty() => array(states),
-        _ => "{0}".to_owned(),
-    };
-    let keys = |reach: &str, name: &str| {
-        format!(
-            "(SELECT coalesce(array_agg(id * {STRIDE} + s), '{{}}') FROM unnest({}::bigint[]) id, \
-             unnest('{offsets}'::bigint[]) s) AS {name}",
-            variable(reach)
-        )
-    };
-    format!("SELECT {}, {}", keys("reach_customers", CUSTOMER_KEYS), keys("reach_managed_offerings", MANAGED_KEYS))
 }
 
 /// Every state's label in stored order, as an SQL array literal.
@@ -369,9 +334,6 @@ pub(crate) fn pgbench_script(
             let sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
             if is_token_lookup(statement) {
                 let _ = writeln!(text, "{sql} \\gset");
-                if searches(statements) {
-                    let _ = writeln!(text, "{} \\gset", search_keys_lookup(values, |var| format!(":{var}")));
-                }
             } else {
                 let _ = writeln!(text, "{sql};");
             }
@@ -446,9 +408,6 @@ pub(crate) fn explain_script(
     let (sql, args) = prepared(token, values)?;
     let _ = writeln!(text, "PREPARE t AS {sql};");
     let _ = writeln!(text, "EXECUTE t{args} \\gset");
-    if searches(std::slice::from_ref(statement)) {
-        let _ = writeln!(text, "{} \\gset", search_keys_lookup(values, |var| format!(":'{var}'")));
-    }
     let _ = writeln!(text, "DEALLOCATE t;");
     let (sql, args) = prepared(statement, values)?;
     let _ = writeln!(text, "PREPARE q AS {sql};");
@@ -543,32 +502,6 @@ mod tests {
         let script = pgbench_script(&[(vec![s], v)], None).expect("script");
         assert_eq!(script.defines.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>(), ["7", "%smi%", "10", "0"]);
         assert!(script.text.contains("r.user_id = :r0s0p1"));
-    }
-
-    /// The search's key arrays come from the reach the token statement kept, computed after it
-    /// for the scenario's states, and reach the search as parameters (variables), as the
-    /// server binds them.
-    #[test]
-    fn a_search_gets_the_keys_of_the_reach_in_its_states() {
-        let v = Values { caller_id: 7, states: Some(vec![5, 1]), ..Default::default() };
-        let token = Statement { sql: "SELECT 1 FROM api_tokens t WHERE t.key_sha256 = $1".into() };
-        let search = Statement {
-            sql: format!(
-                "SELECT 1 FROM offering_users ou WHERE ({} && ($1) OR {} && ($2))",
-                keys_of("ou", "customer_id"),
-                keys_of("ou", "offering_id")
-            ),
-        };
-        let script = pgbench_script(&[(vec![token, search], v)], None).expect("script");
-        let lines: Vec<&str> = script.text.lines().collect();
-        assert!(lines[0].ends_with("\\gset") && lines[1].ends_with("\\gset"), "{lines:?}");
-        assert!(lines[1]
-            .contains("unnest(:reach_customers::bigint[]) id, unnest('{5,1}'::bigint[]) s) AS search_keys_customers"));
-        assert!(lines[1].contains("unnest(:reach_managed_offerings::bigint[])"));
-        assert!(
-            lines[2].contains("&& (:search_keys_customers) OR")
-                && lines[2].contains("&& (:search_keys_managed_offerings))")
-        );
     }
 
     #[test]

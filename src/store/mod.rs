@@ -11,7 +11,6 @@ pub mod directory_reads;
 pub mod events;
 pub mod fragments;
 pub mod offering_users;
-pub mod search_keys;
 pub mod visibility;
 pub mod web_hook_deliveries;
 pub mod web_hooks;

@@ -10,9 +10,7 @@
 use sqlx::{Postgres, QueryBuilder};
 
 use super::fragments::ACTIVE_ROLE;
-use super::search_keys::{keys_of, search_keys};
 use crate::domain::principal::{Caller, Reach};
-use crate::domain::state::State;
 
 /// Pushes ` AND <the caller holds an active role on the offering `o` or its customer>`; for
 /// the few lookups (an offering, a checklist template) that go by any role, not a permission.
@@ -38,31 +36,29 @@ pub fn push_visible_over(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller, a
     push_predicate(qb, caller.id, reach, alias, OfferingTest::Any);
 }
 
-/// Like [`push_visible`], for a search (`?query=`) of records in any of `states` (empty: any
-/// state): the offerings seen whole are tested against the keys of the search index of
-/// migration 0019 (`store::search_keys`), so that the caller's reach, the states and the
-/// search term are intersected in one scan of that index: his customers' keys (less their
-/// switched-off offerings) for the offerings of his customers, his managed offerings' keys for
-/// those he manages. An owner's fifty offerings in state OK are then one key of the index, not
-/// fifty (with `offering_id = ANY(…)`, PostgreSQL would scan a GIN index once per element of
-/// the array, reading its pending list each time) and not three (his customer, the state, the
-/// term). Same rows as [`push_visible`] with the state filter: `Reach::offerings` is exactly
-/// those two sets' switched-on offerings; `tests/api/search.rs` holds the two to it. The state
-/// filter itself is still pushed by the caller, for the predicate's other branches.
-pub fn push_visible_for_search(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller, states: &[State]) {
+/// Like [`push_visible`], for a search (`?query=`): the offerings seen whole are tested in the
+/// two expressions the search index of migration 0017 holds, so that the caller's reach, the
+/// states and the search term are intersected in one scan of that index:
+/// `ARRAY[ou.customer_id] && $customers` (less his customers' switched-off offerings) for the
+/// offerings of his customers, `ARRAY[ou.offering_id] && $managed_offerings` for those he
+/// manages. An owner's fifty offerings are then one key of the index, not fifty. (With
+/// `offering_id = ANY(…)`, PostgreSQL would scan a GIN index once per element of the array,
+/// reading its pending list each time.) Same rows as [`push_visible`]: `Reach::offerings` is
+/// exactly those two sets' switched-on offerings; `tests/api/search.rs` holds the two to it.
+pub fn push_visible_for_search(qb: &mut QueryBuilder<'_, Postgres>, caller: &Caller) {
     let Some(reach) = &caller.reach else { return };
     qb.push(" AND ");
-    push_predicate(qb, caller.id, reach, "ou", OfferingTest::Keys(states));
+    push_predicate(qb, caller.id, reach, "ou", OfferingTest::Overlap);
 }
 
 /// How the first branch of the predicate tests the record's offering.
 #[derive(Debug, Clone, Copy)]
-enum OfferingTest<'s> {
+enum OfferingTest {
     /// `ou.offering_id = ANY($offerings)`: the btree indexes on `offering_id`.
     Any,
-    /// The keys of the record's customer or offering overlap those of the caller's customers
-    /// or managed offerings in these states: the search index.
-    Keys(&'s [State]),
+    /// `ARRAY[ou.customer_id] && $customers` or `ARRAY[ou.offering_id] && $managed`: the
+    /// search index.
+    Overlap,
 }
 
 /// Like [`push_visible`], but written so that PostgreSQL cannot answer it from indexes and
@@ -82,7 +78,7 @@ fn push_predicate(
     caller_id: i64,
     reach: &Reach,
     alias: &'static str,
-    test: OfferingTest<'_>,
+    test: OfferingTest,
 ) {
     // (a) the offering's switch; (b) a record of an offering whose customer I hold a role on
     // (or that I manage), or of a user I can see on a customer I can see, or my own record.
@@ -91,13 +87,13 @@ fn push_predicate(
             qb.push(format_args!("({alias}.offering_id = ANY("));
             qb.push_bind(reach.offerings.clone());
         }
-        OfferingTest::Keys(states) => {
-            qb.push(format_args!("(({} && (", keys_of(alias, "customer_id")));
-            qb.push_bind(search_keys(&reach.customers, states));
+        OfferingTest::Overlap => {
+            qb.push(format_args!("((ARRAY[{alias}.customer_id] && ("));
+            qb.push_bind(reach.customers.clone());
             qb.push(format_args!(") AND {alias}.offering_id <> ALL("));
             qb.push_bind(reach.closed_offerings.clone());
-            qb.push(format_args!(")) OR {} && (", keys_of(alias, "offering_id")));
-            qb.push_bind(search_keys(&reach.managed_offerings, states));
+            qb.push(format_args!(")) OR ARRAY[{alias}.offering_id] && ("));
+            qb.push_bind(reach.managed_offerings.clone());
         }
     };
     qb.push(format_args!(") OR ({alias}.user_id = ANY("));

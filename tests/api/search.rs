@@ -349,11 +349,10 @@ const CALLERS: [&str; 12] = [
     "other_owner",
 ];
 
-/// The search tests a record's offering and state through the keys of the search index (the
-/// caller's customers and managed offerings in the states asked for), the list through his
-/// offerings and a state filter: for every role, on open, foreign and switched-off offerings,
-/// in any state, one state or several (one repeated), a term every record holds finds exactly
-/// the records he lists.
+/// The search tests a record's offering through the caller's customers and managed offerings
+/// (the search index's keys), the list through his offerings: for every role, on open, foreign
+/// and switched-off offerings, in any state, one state or several (one repeated), a term every
+/// record holds finds exactly the records he lists.
 #[tokio::test]
 async fn the_search_sees_exactly_the_records_the_list_shows() {
     use ids::*;

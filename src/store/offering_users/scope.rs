@@ -61,7 +61,7 @@ fn push_completeness_gate(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope<
 /// search index serves when the filter searches (`store::offering_users::search`).
 pub(super) fn push_scope_and_filter(qb: &mut QueryBuilder<'_, Postgres>, scope: ReadScope<'_>, f: &ListFilter) {
     if f.query.is_some() {
-        push_visible_for_search(qb, scope.caller, &f.states);
+        push_visible_for_search(qb, scope.caller);
     } else {
         push_visible(qb, scope.caller);
     }
