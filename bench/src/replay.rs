@@ -347,13 +347,27 @@ pub(crate) fn pgbench_script(
     Ok(PgbenchScript { text, defines })
 }
 
-/// The server's session settings (generic plans, no parallel workers) in `PGOPTIONS` form, for
-/// pgbench and psql. Without them, PostgreSQL re-plans at every execution a statement whose
-/// generic plan it costs higher than a custom one, which the server never does: the replay and
-/// the plans explained would be another statement's.
-fn server_session_options() -> String {
+/// A PostgreSQL client (pgbench, psql) whose sessions carry the server's session settings
+/// (generic plans, no parallel workers) in `PGOPTIONS`. Without them, PostgreSQL re-plans at
+/// every execution a statement whose generic plan it costs higher than a custom one, which the
+/// server never does: the replay and the plans explained would be another statement's.
+fn planned_as_server(program: &str) -> Command {
     let settings: Vec<String> = API_SESSION_SETTINGS.iter().map(|(k, v)| format!("-c {k}={v}")).collect();
-    settings.join(" ")
+    let mut cmd = Command::new(program);
+    cmd.env("PGOPTIONS", settings.join(" "));
+    cmd
+}
+
+/// The pgbench command that replays `file` (the text of `script`) against `conninfo`.
+fn pgbench_command(file: &Path, script: &PgbenchScript, conninfo: &str, clients: u32, seconds: u64) -> Command {
+    let mut cmd = planned_as_server("pgbench");
+    cmd.args(["-n", "-M", "prepared", "-c", &clients.to_string(), "-j", "2", "-T", &seconds.to_string(), "-f"])
+        .arg(file);
+    for (k, v) in &script.defines {
+        cmd.arg("-D").arg(format!("{k}={v}"));
+    }
+    cmd.arg(conninfo);
+    cmd
 }
 
 /// Runs pgbench; returns script executions per second.
@@ -367,15 +381,9 @@ pub(crate) fn run_pgbench(
 ) -> Result<f64, String> {
     let file = dir.join(format!("{name}.pgbench.sql"));
     std::fs::write(&file, &script.text).map_err(|e| e.to_string())?;
-    let mut cmd = Command::new("pgbench");
-    cmd.args(["-n", "-M", "prepared", "-c", &clients.to_string(), "-j", "2", "-T", &seconds.to_string(), "-f"])
-        .arg(&file);
-    for (k, v) in &script.defines {
-        cmd.arg("-D").arg(format!("{k}={v}"));
-    }
-    cmd.env("PGOPTIONS", server_session_options());
-    cmd.arg(conninfo);
-    let out = cmd.output().map_err(|e| format!("cannot run pgbench: {e} (install PostgreSQL's client tools)"))?;
+    let out = pgbench_command(&file, script, conninfo, clients, seconds)
+        .output()
+        .map_err(|e| format!("cannot run pgbench: {e} (install PostgreSQL's client tools)"))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let tps = stdout
@@ -445,9 +453,8 @@ fn prepared(statement: &Statement, values: &Values) -> Result<(String, String), 
 /// Runs a psql script in a session planned as the server's are; returns its output.
 pub(crate) fn run_psql(conninfo: &str, script: &str) -> Result<String, String> {
     use std::io::Write;
-    let mut child = Command::new("psql")
+    let mut child = planned_as_server("psql")
         .args(["-X", "-q", "--no-align", "--tuples-only", "-v", "ON_ERROR_STOP=1", conninfo])
-        .env("PGOPTIONS", server_session_options())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -502,6 +509,18 @@ mod tests {
         let script = pgbench_script(&[(vec![s], v)], None).expect("script");
         assert_eq!(script.defines.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>(), ["7", "%smi%", "10", "0"]);
         assert!(script.text.contains("r.user_id = :r0s0p1"));
+    }
+
+    /// The replay's sessions plan as the server's pool does (`db::tune_for_api`): generic
+    /// plans, no parallel workers.
+    #[test]
+    fn pgbench_replays_in_sessions_planned_as_the_server() {
+        let script = PgbenchScript { text: String::new(), defines: vec![("n".into(), "0".into())] };
+        let cmd = pgbench_command(Path::new("s.sql"), &script, "postgresql:///db", 16, 10);
+        let options: Vec<_> = cmd.get_envs().filter(|(k, _)| *k == "PGOPTIONS").filter_map(|(_, v)| v).collect();
+        assert_eq!(options, ["-c plan_cache_mode=force_generic_plan -c max_parallel_workers_per_gather=0"]);
+        let args: Vec<_> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        assert_eq!(args.join(" "), "-n -M prepared -c 16 -j 2 -T 10 -f s.sql -D n=0 postgresql:///db");
     }
 
     #[test]
